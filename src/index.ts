@@ -1,0 +1,22 @@
+export * from './session/index.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export type {
+  SessionIndex,
+  SessionRecord,
+  SessionStore,
+  SessionTouch,
+  SessionUser,
+  StoredSession,
+} from './stores/types.js';
+export { checkRequestOrigin, isUnsafeMethod, type OriginCheckInput, type OriginCheckMode } from './csrf/check.js';
+export {
+  CloakroomError,
+  CsrfRejectedError,
+  StoreUnavailableError,
+  httpErrorOf,
+  type CloakroomErrorCode,
+  type CsrfRejectionReason,
+  type ErrorBody,
+} from './errors.js';
+export { RequestSession, loadRequestSession, type RequestInfo, type CookieSink } from './http/request-session.js';
+export type { Clock } from './clock.js';

@@ -1,0 +1,92 @@
+import type { SessionRecord } from '../stores/types.js';
+import type { SessionConfig } from './config.js';
+import { serializeSessionCookie } from './cookie.js';
+import { toSession, type Session } from './session.js';
+import { storeCall } from './store-call.js';
+import { generateTokenParts, hashSecret } from './token.js';
+
+/** What a request tells about the device, for the "your sessions" list. Both are truncated when stored. */
+export interface SessionMetadata {
+  userAgent?: string | null;
+  ip?: string | null;
+}
+
+/** A session just created or rotated: its token (the cookie value) and the `Set-Cookie` that carries it. */
+export interface IssuedSession {
+  session: Session;
+  token: string;
+  setCookie: string;
+}
+
+const MAX_USER_ID_LENGTH = 255;
+const MAX_USER_AGENT_LENGTH = 512;
+const MAX_IP_LENGTH = 64;
+
+/** Starts a new session for `userId`, always with a fresh token (the defence against session fixation). */
+export async function createSession<U>(
+  config: SessionConfig<U>,
+  userId: string,
+  metadata: SessionMetadata = {},
+): Promise<IssuedSession> {
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+    throw new TypeError(`userId must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters`);
+  }
+  const now = config.clock.now();
+  const absoluteExpiresAt = now + config.absoluteTimeoutMs;
+  const issued = newRecord(config, {
+    userId,
+    createdAt: now,
+    now,
+    absoluteExpiresAt,
+    userAgent: clip(metadata.userAgent, MAX_USER_AGENT_LENGTH),
+    ip: clip(metadata.ip, MAX_IP_LENGTH),
+  });
+  await storeCall('create', () => config.store.create(issued.record));
+  return issue(config, issued.record, issued.token);
+}
+
+interface RecordFields {
+  userId: string;
+  createdAt: number;
+  now: number;
+  absoluteExpiresAt: number;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** A new record with a new id and secret; shared by creation and rotation. */
+export function newRecord<U>(
+  config: SessionConfig<U>,
+  fields: RecordFields,
+): { record: SessionRecord; token: string } {
+  const { id, secret } = generateTokenParts();
+  const payload = `${id}.${secret}`;
+  const token = config.keyring === null ? payload : `${payload}.${config.keyring.sign(payload)}`;
+  const record: SessionRecord = {
+    id,
+    userId: fields.userId,
+    secretHash: hashSecret(secret),
+    createdAt: fields.createdAt,
+    lastSeenAt: fields.now,
+    expiresAt: Math.min(fields.now + config.idleTimeoutMs, fields.absoluteExpiresAt),
+    absoluteExpiresAt: fields.absoluteExpiresAt,
+    userAgent: fields.userAgent,
+    ip: fields.ip,
+    version: 1,
+  };
+  return { record, token };
+}
+
+export function issue<U>(config: SessionConfig<U>, record: SessionRecord, token: string): IssuedSession {
+  const maxAgeSeconds = (record.absoluteExpiresAt - config.clock.now()) / 1000;
+  return {
+    session: toSession(record),
+    token,
+    setCookie: serializeSessionCookie(config.cookie, token, maxAgeSeconds),
+  };
+}
+
+function clip(value: string | null | undefined, max: number): string | null {
+  if (typeof value !== 'string' || value.length === 0) return null;
+  return value.length > max ? value.slice(0, max) : value;
+}

@@ -1,0 +1,54 @@
+import { createHmac, hkdfSync, timingSafeEqual, type KeyObject, createSecretKey } from 'node:crypto';
+
+/** Bytes of HMAC-SHA256 kept in the cookie: 128 bits, as NIST SP 800-107 allows for truncated MACs. */
+export const MAC_BYTES = 16;
+const MIN_SECRET_BYTES = 32;
+// Each configured secret is stretched into a key for this one purpose, so the same secret can safely serve
+// other purposes elsewhere in an application.
+const KEY_INFO = 'cloakroom session cookie mac v1';
+
+/**
+ * An ordered list of signing keys: the first signs, every key verifies. Rotate by putting a new secret
+ * first and keeping the old one until its cookies have expired; drop a key to sign out everyone it signed.
+ */
+export class Keyring {
+  readonly #keys: readonly KeyObject[];
+
+  constructor(secrets: readonly (string | Uint8Array)[]) {
+    if (!Array.isArray(secrets) || secrets.length === 0) {
+      throw new TypeError('keys must be a non-empty array of secrets (the first one signs)');
+    }
+    this.#keys = secrets.map((secret, index) => {
+      const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+      if (bytes.length < MIN_SECRET_BYTES) {
+        throw new TypeError(`keys[${index}] is too short: use at least ${MIN_SECRET_BYTES} random bytes`);
+      }
+      return createSecretKey(Buffer.from(hkdfSync('sha256', bytes, '', KEY_INFO, 32)));
+    });
+  }
+
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /** The base64url MAC of `payload` under the first key. */
+  sign(payload: string): string {
+    return macOf(this.#keys[0] as KeyObject, payload);
+  }
+
+  /** Whether `mac` was made over `payload` by any key, compared in constant time. */
+  verify(payload: string, mac: string): boolean {
+    const presented = Buffer.from(mac, 'latin1');
+    for (const key of this.#keys) {
+      // Compare the base64url text, not decoded bytes: decoding is lenient about the last character's
+      // spare bits, which would let several spellings of one MAC pass.
+      const expected = Buffer.from(macOf(key, payload), 'latin1');
+      if (expected.length === presented.length && timingSafeEqual(expected, presented)) return true;
+    }
+    return false;
+  }
+}
+
+function macOf(key: KeyObject, payload: string): string {
+  return createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES).toString('base64url');
+}

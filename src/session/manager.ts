@@ -1,0 +1,92 @@
+import { resolveSessionConfig, type SessionConfig, type SessionManagerOptions } from './config.js';
+import { readSessionCookie, serializeClearCookie, serializeSessionCookie } from './cookie.js';
+import { createSession, type IssuedSession, type SessionMetadata } from './create.js';
+import { listUserSessions } from './list.js';
+import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
+import { rotateSession } from './rotate.js';
+import type { Session } from './session.js';
+import { validateSession, type ValidationResult } from './validate.js';
+
+/**
+ * The session lifecycle over one store: create, validate, rotate, revoke, list. Framework-free: it takes and
+ * returns plain values (tokens, `Cookie` header strings, `Set-Cookie` strings) and never touches a response.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessionManager({
+ *   store: new SqliteStore(db),
+ *   origin: 'https://example.com',
+ *   keys: [process.env.SESSION_KEY!],
+ * });
+ * const { setCookie } = await sessions.create(user.id, { userAgent, ip });
+ * const result = await sessions.validate(sessions.readToken(request.headers.get('cookie')));
+ * if (result.valid) console.log(result.user);
+ * ```
+ */
+export class SessionManager<U> {
+  readonly config: SessionConfig<U>;
+
+  constructor(options: SessionManagerOptions<U>) {
+    this.config = resolveSessionConfig(options);
+  }
+
+  /** The session cookie's name, `__Host-` prefixed on https origins. */
+  get cookieName(): string {
+    return this.config.cookie.name;
+  }
+
+  /** Starts a session with a fresh token. */
+  create(userId: string, metadata?: SessionMetadata): Promise<IssuedSession> {
+    return createSession(this.config, userId, metadata);
+  }
+
+  /** The session and its user for a token, or why there is none. */
+  validate(token: string | null | undefined): Promise<ValidationResult<U>> {
+    return validateSession(this.config, token);
+  }
+
+  /** New id and secret for a live session; `null` when it is already gone. */
+  rotate(session: Session, metadata?: SessionMetadata): Promise<IssuedSession | null> {
+    return rotateSession(this.config, session, metadata);
+  }
+
+  /** Ends one session by public id. */
+  revoke(sessionId: string): Promise<void> {
+    return revokeSession(this.config, sessionId);
+  }
+
+  /** Ends all of a user's sessions, or all but `options.except`. */
+  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number> {
+    return revokeUserSessions(this.config, userId, options);
+  }
+
+  /** A user's live sessions, most recently used first. */
+  listUserSessions(userId: string): Promise<Session[]> {
+    return listUserSessions(this.config, userId);
+  }
+
+  /** Removes expired sessions from the store. */
+  sweepExpired(): Promise<number> {
+    return sweepExpiredSessions(this.config);
+  }
+
+  /** The session token from a `Cookie` header, or `null`; never throws. */
+  readToken(cookieHeader: string | null | undefined): string | null {
+    return readSessionCookie(cookieHeader, this.config.cookie.name);
+  }
+
+  /** The `Set-Cookie` value that stores `token` for the rest of `session`'s absolute lifetime. */
+  setCookie(token: string, session: Session): string {
+    return serializeSessionCookie(this.config.cookie, token, (session.absoluteExpiresAt - this.config.clock.now()) / 1000);
+  }
+
+  /** The `Set-Cookie` value that removes the session cookie. */
+  clearCookie(): string {
+    return serializeClearCookie(this.config.cookie);
+  }
+}
+
+/** Creates a {@link SessionManager}; see its example. */
+export function createSessionManager<U>(options: SessionManagerOptions<U>): SessionManager<U> {
+  return new SessionManager(options);
+}

@@ -1,0 +1,59 @@
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * A session token is `<id>.<secret>`: the id is a public random handle (96 bits) used as the store key and
+ * shown in "your sessions" lists; the secret (128 bits) proves possession, and the store keeps only its
+ * SHA-256. Both come from the CSPRNG and are base64url. In signed mode a truncated HMAC follows (see
+ * keyring.ts), giving `<id>.<secret>.<mac>`: 16 + 1 + 22 + 1 + 22 = 62 bytes.
+ */
+export const ID_BYTES = 12;
+export const SECRET_BYTES = 16;
+export const ID_LENGTH = 16; // base64url length of 12 bytes
+export const SECRET_LENGTH = 22; // base64url length of 16 bytes
+
+/** The longest cookie value any Cloakroom token can have; longer values are refused unread. */
+export const MAX_TOKEN_LENGTH = 64;
+
+export interface TokenParts {
+  id: string;
+  secret: string;
+  /** The id and secret as signed: `<id>.<secret>`. */
+  payload: string;
+  /** The base64url MAC, or `null` for an unsigned token. */
+  mac: string | null;
+}
+
+export function generateTokenParts(): { id: string; secret: string } {
+  const bytes = randomBytes(ID_BYTES + SECRET_BYTES);
+  return {
+    id: bytes.subarray(0, ID_BYTES).toString('base64url'),
+    secret: bytes.subarray(ID_BYTES).toString('base64url'),
+  };
+}
+
+// Exact lengths and alphabet: anything else is not a token we issued, and is refused before any work.
+const TOKEN_PATTERN = /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})(?:\.([A-Za-z0-9_-]{22}))?$/;
+
+/** Splits a token string into its parts, or returns `null` when it is not shaped like one of ours. */
+export function parseToken(value: string): TokenParts | null {
+  if (value.length > MAX_TOKEN_LENGTH) return null;
+  const match = TOKEN_PATTERN.exec(value);
+  if (match === null) return null;
+  const id = match[1] as string;
+  const secret = match[2] as string;
+  return { id, secret, payload: `${id}.${secret}`, mac: match[3] ?? null };
+}
+
+/**
+ * SHA-256 of the secret's text. Hashing the exact base64url text (not the decoded bytes) means that a
+ * non-canonical spelling of the same bytes does not match.
+ */
+export function hashSecret(secret: string): Buffer {
+  return hash('sha256', secret, 'buffer');
+}
+
+/** Constant-time comparison of a presented secret with the stored hash. */
+export function secretMatches(secret: string, storedHash: Uint8Array): boolean {
+  const presented = hashSecret(secret);
+  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
+}

@@ -1,0 +1,9 @@
+export type {
+  SessionIndex,
+  SessionRecord,
+  SessionStore,
+  SessionTouch,
+  SessionUser,
+  StoredSession,
+} from './types.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory.js';

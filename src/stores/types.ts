@@ -1,0 +1,77 @@
+/**
+ * What a store keeps for one session. Times are milliseconds since the epoch. Records are never mutated
+ * once handed to or returned by a store: an update is a new record.
+ */
+export interface SessionRecord {
+  /** The public handle: the store key, shown in "your sessions" lists. */
+  readonly id: string;
+  readonly userId: string;
+  /** SHA-256 of the token's secret; the secret itself is never stored. */
+  readonly secretHash: Uint8Array;
+  readonly createdAt: number;
+  /** Last time a request used the session, recorded at most once per touch interval. */
+  readonly lastSeenAt: number;
+  /** When the session expires unless used again: idle expiry, never past `absoluteExpiresAt`. */
+  readonly expiresAt: number;
+  /** The hard end of the session, which sliding renewal never moves. */
+  readonly absoluteExpiresAt: number;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  /** Incremented by every update; updates are compare-and-set on it. */
+  readonly version: number;
+}
+
+/** The user a store returns beside the session when it has no user source of its own. */
+export interface SessionUser {
+  id: string;
+}
+
+/** A session and its user, read in one store round trip. `user` is `null` when the user no longer exists. */
+export interface StoredSession<U> {
+  session: SessionRecord;
+  user: U | null;
+}
+
+/** The sliding-expiry update a touch applies, if the record still has `version`. */
+export interface SessionTouch {
+  lastSeenAt: number;
+  expiresAt: number;
+  version: number;
+}
+
+/**
+ * The store every session backend implements. Promise-based; `null` means "not found"; a failure rejects
+ * (the session layer turns it into `store_unavailable`, never into a sign-in or a sign-out).
+ */
+export interface SessionStore<U = SessionUser> {
+  /** The session with this id and its user, or `null`. May return an expired record: callers check times. */
+  get(id: string): Promise<StoredSession<U> | null>;
+  /** Inserts a new session, kept until `expiresAt`. Insert-only: an existing id is an error, never replaced. */
+  create(session: SessionRecord): Promise<void>;
+  /**
+   * Applies a sliding renewal when the stored version is `touch.version`, storing version + 1. Resolves to
+   * `false` (and changes nothing) when the session is gone or was changed meanwhile, so a late touch can
+   * never bring back a revoked session.
+   */
+  touch(id: string, touch: SessionTouch): Promise<boolean>;
+  /**
+   * Atomically swaps the session `id` (if it still has `version`) for `next`, a new id with a new secret:
+   * rotation. Resolves to `false` and stores nothing when `id` is gone or was changed meanwhile, so a
+   * rotation racing a sign-out cannot leave a live successor behind.
+   */
+  replace(id: string, version: number, next: SessionRecord): Promise<boolean>;
+  /** Removes the session; removing a missing one is not an error. */
+  delete(id: string): Promise<void>;
+  /** Per-user listing, bulk revocation and sweeping, when the store can do them. */
+  readonly index?: SessionIndex;
+}
+
+/** The optional abilities: a user's sessions, and expiry sweeps. */
+export interface SessionIndex {
+  /** The user's sessions, expired ones included (callers filter by time). */
+  listByUser(userId: string): Promise<SessionRecord[]>;
+  /** Removes all of the user's sessions except `except`; resolves to the number removed. */
+  deleteByUser(userId: string, options?: { except?: string }): Promise<number>;
+  /** Removes sessions whose `expiresAt` is at or before `now`; resolves to the number removed. */
+  deleteExpired(now: number): Promise<number>;
+}
