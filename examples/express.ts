@@ -33,7 +33,10 @@ export function createExpressApp(sessions: SessionManager<{ id: string }>): Expr
       res.status(401).json({ error: { code: 'unauthenticated', message: 'Sign in first.' } });
       return;
     }
-    res.json({ user, session: { id: session.id, createdAt: session.createdAt, expiresAt: session.expiresAt } });
+    res.json({
+      user,
+      session: { id: session.id, createdAt: session.createdAt, expiresAt: session.expiresAt },
+    });
   });
 
   app.get('/sessions', async (req, res) => {
@@ -43,7 +46,9 @@ export function createExpressApp(sessions: SessionManager<{ id: string }>): Expr
       return;
     }
     const list = await sessions.listUserSessions(user.id);
-    res.json({ sessions: list.map((s) => ({ id: s.id, current: s.id === session?.id, lastSeenAt: s.lastSeenAt })) });
+    res.json({
+      sessions: list.map((s) => ({ id: s.id, current: s.id === session?.id, lastSeenAt: s.lastSeenAt })),
+    });
   });
 
   app.post('/logout', async (req, res) => {

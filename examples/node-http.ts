@@ -109,8 +109,7 @@ function page(res: ServerResponse, status: number, body: string): void {
 <h1>Cloakroom</h1>${body}</html>`);
 }
 
-const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function render(userId: string | null, current: Session | null, list: Session[]): string {
   if (userId === null) {
@@ -120,7 +119,9 @@ function render(userId: string | null, current: Session | null, list: Session[])
   }
   const rows = list
     .map(
-      (s) => `<tr><td>${escape(s.userAgent ?? 'unknown device')}${s.id === current?.id ? ' (this one)' : ''}</td>
+      (
+        s,
+      ) => `<tr><td>${escape(s.userAgent ?? 'unknown device')}${s.id === current?.id ? ' (this one)' : ''}</td>
 <td>${escape(s.ip ?? '')}</td><td>${new Date(s.lastSeenAt).toISOString()}</td>
 <td><form method="post" action="/revoke"><input type="hidden" name="id" value="${escape(s.id)}"><button>Revoke</button></form></td></tr>`,
     )

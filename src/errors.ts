@@ -17,10 +17,7 @@ export class CloakroomError extends Error {
 
 /** Why a request was refused by the origin checks; safe to log. */
 export type CsrfRejectionReason =
-  | 'cross_site_fetch'
-  | 'same_site_fetch'
-  | 'untrusted_origin'
-  | 'missing_origin';
+  'cross_site_fetch' | 'same_site_fetch' | 'untrusted_origin' | 'missing_origin';
 
 /**
  * An unsafe request that carried the session cookie (or a sign-in attempt) came from a context the

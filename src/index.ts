@@ -8,7 +8,12 @@ export type {
   SessionUser,
   StoredSession,
 } from './stores/types.js';
-export { checkRequestOrigin, isUnsafeMethod, type OriginCheckInput, type OriginCheckMode } from './csrf/check.js';
+export {
+  checkRequestOrigin,
+  isUnsafeMethod,
+  type OriginCheckInput,
+  type OriginCheckMode,
+} from './csrf/check.js';
 export {
   CloakroomError,
   CsrfRejectedError,
@@ -18,5 +23,10 @@ export {
   type CsrfRejectionReason,
   type ErrorBody,
 } from './errors.js';
-export { RequestSession, loadRequestSession, type RequestInfo, type CookieSink } from './http/request-session.js';
+export {
+  RequestSession,
+  loadRequestSession,
+  type RequestInfo,
+  type CookieSink,
+} from './http/request-session.js';
 export type { Clock } from './clock.js';

@@ -32,7 +32,7 @@ export function cloakroom<U>(manager: SessionManager<U>): RequestHandler {
   return async (req, res, next) => {
     try {
       const info = { ...requestInfoOfNode(req), ip: req.ip ?? req.socket.remoteAddress ?? null };
-      req.cloakroom = (await sessionOfNode(manager, req, res, info)) as RequestSession<unknown>;
+      req.cloakroom = await sessionOfNode(manager, req, res, info);
       next();
     } catch (error) {
       const known = httpErrorOf(error);
@@ -47,7 +47,8 @@ export function cloakroom<U>(manager: SessionManager<U>): RequestHandler {
 
 /** The request's session; throws if the {@link cloakroom} middleware did not run for this route. */
 export function sessionOf<U = SessionUser>(req: Request): RequestSession<U> {
-  if (req.cloakroom === undefined) throw new TypeError('the cloakroom() middleware did not run for this request');
+  if (req.cloakroom === undefined)
+    throw new TypeError('the cloakroom() middleware did not run for this request');
   return req.cloakroom as RequestSession<U>;
 }
 

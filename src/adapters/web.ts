@@ -53,7 +53,10 @@ export function errorResponseOf(error: unknown): Response | null {
   return Response.json(known.body, { status: known.status, headers: { 'cache-control': 'no-store' } });
 }
 
-export type SessionHandler<U> = (request: Request, session: RequestSession<U>) => Response | Promise<Response>;
+export type SessionHandler<U> = (
+  request: Request,
+  session: RequestSession<U>,
+) => Response | Promise<Response>;
 
 /**
  * Wraps a fetch-style handler (Hono, Bun, Deno, any `Request` → `Response` server) with sessions: the

@@ -98,7 +98,10 @@ export class RequestSession<U> {
    */
   async rotate(): Promise<Session | null> {
     if (this.#session === null) return null;
-    const issued = await this.#manager.rotate(this.#session, { userAgent: this.#info.userAgent, ip: this.#info.ip });
+    const issued = await this.#manager.rotate(this.#session, {
+      userAgent: this.#info.userAgent,
+      ip: this.#info.ip,
+    });
     if (issued === null) {
       this.#emit(this.#manager.clearCookie());
       this.#session = null;
@@ -128,7 +131,11 @@ export async function loadRequestSession<U>(
   }
   const result = await manager.validate(token);
   if (result.valid) {
-    return new RequestSession(manager, info, emit, { session: result.session, user: result.user, rejected: null });
+    return new RequestSession(manager, info, emit, {
+      session: result.session,
+      user: result.user,
+      rejected: null,
+    });
   }
   // A cookie that was read but gave no session (expired, revoked, forged) is cleared, so the browser stops
   // sending it.

@@ -55,13 +55,15 @@ export interface SessionConfig<U> {
 }
 
 export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): SessionConfig<U> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('options are required');
-  const { store } = options;
+  // Options may come from plain JavaScript or a config file: check their runtime types too.
+  const given: unknown = options;
+  if (typeof given !== 'object' || given === null) throw new TypeError('options are required');
+  const store: unknown = options.store;
   if (typeof store !== 'object' || store === null) throw new TypeError('store is required');
   if (typeof options.origin !== 'string') throw new TypeError('origin is required, e.g. https://example.com');
   const origin = normalizeOrigin(options.origin);
 
-  const signed = options.signed ?? true;
+  const signed: unknown = options.signed ?? true;
   if (typeof signed !== 'boolean') throw new TypeError('signed must be a boolean');
   if (!signed && options.keys !== undefined) {
     throw new TypeError('keys were given but signed is false: remove one of the two');
@@ -72,13 +74,15 @@ export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): Sess
   const absolute = seconds(options.absoluteTimeoutSeconds, 30 * DAY, 'absoluteTimeoutSeconds');
   if (idle > absolute) throw new TypeError('idleTimeoutSeconds must not exceed absoluteTimeoutSeconds');
   const touch = seconds(options.touchIntervalSeconds, Math.min(MINUTE, idle / 2), 'touchIntervalSeconds');
-  if (touch > idle / 2) throw new TypeError('touchIntervalSeconds must be at most half of idleTimeoutSeconds');
+  if (touch > idle / 2)
+    throw new TypeError('touchIntervalSeconds must be at most half of idleTimeoutSeconds');
 
   const trustedOrigins = new Set([origin]);
-  for (const extra of options.trustedOrigins ?? []) trustedOrigins.add(normalizeOrigin(extra, 'trustedOrigins'));
+  for (const extra of options.trustedOrigins ?? [])
+    trustedOrigins.add(normalizeOrigin(extra, 'trustedOrigins'));
 
   return {
-    store,
+    store: options.store,
     origin,
     keyring,
     idleTimeoutMs: idle * 1000,
@@ -90,7 +94,7 @@ export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): Sess
   };
 }
 
-function seconds(value: number | undefined, fallback: number, name: string): number {
+function seconds(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive number of seconds`);

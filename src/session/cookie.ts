@@ -36,7 +36,7 @@ export function resolveCookieSettings(origin: string, options: SessionCookieOpti
   if (!NAME_PATTERN.test(baseName)) {
     throw new TypeError('cookie.name must be 1-64 characters of A-Z, a-z, 0-9, "_" or "-", without a prefix');
   }
-  const sameSite = options.sameSite ?? 'lax';
+  const sameSite: unknown = options.sameSite ?? 'lax';
   if (sameSite !== 'lax' && sameSite !== 'strict') {
     throw new TypeError('cookie.sameSite must be "lax" or "strict"');
   }
@@ -89,7 +89,11 @@ function countCookie(header: string, name: string): number {
 }
 
 /** `Set-Cookie` for a session token; `maxAgeSeconds` is ignored for non-persistent cookies. */
-export function serializeSessionCookie(settings: CookieSettings, token: string, maxAgeSeconds: number): string {
+export function serializeSessionCookie(
+  settings: CookieSettings,
+  token: string,
+  maxAgeSeconds: number,
+): string {
   return stringifySetCookie({
     name: settings.name,
     value: token,

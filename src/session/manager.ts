@@ -77,7 +77,11 @@ export class SessionManager<U> {
 
   /** The `Set-Cookie` value that stores `token` for the rest of `session`'s absolute lifetime. */
   setCookie(token: string, session: Session): string {
-    return serializeSessionCookie(this.config.cookie, token, (session.absoluteExpiresAt - this.config.clock.now()) / 1000);
+    return serializeSessionCookie(
+      this.config.cookie,
+      token,
+      (session.absoluteExpiresAt - this.config.clock.now()) / 1000,
+    );
   }
 
   /** The `Set-Cookie` value that removes the session cookie. */

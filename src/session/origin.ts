@@ -12,7 +12,13 @@ export function normalizeOrigin(value: string, what = 'origin'): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TypeError(`${what} must use http or https`);
   }
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+  if (
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     throw new TypeError(`${what} must be an origin only (scheme, host and port), without a path`);
   }
   return url.origin;

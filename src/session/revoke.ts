@@ -32,7 +32,7 @@ export async function sweepExpiredSessions<U>(config: SessionConfig<U>): Promise
 export function requireIndex<U>(config: SessionConfig<U>): SessionIndex {
   const { index } = config.store;
   if (index === undefined) {
-    throw new TypeError('this store cannot list or revoke a user\'s sessions (it has no session index)');
+    throw new TypeError("this store cannot list or revoke a user's sessions (it has no session index)");
   }
   return index;
 }

@@ -26,6 +26,8 @@ export async function rotateSession<U>(
     userAgent: metadata.userAgent ?? current.userAgent,
     ip: metadata.ip ?? current.ip,
   });
-  const replaced = await storeCall('replace', () => config.store.replace(current.id, current.version, next.record));
+  const replaced = await storeCall('replace', () =>
+    config.store.replace(current.id, current.version, next.record),
+  );
   return replaced ? issue(config, next.record, next.token) : null;
 }

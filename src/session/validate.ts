@@ -15,8 +15,7 @@ export type InvalidSessionReason =
   | 'user_not_found';
 
 export type ValidationResult<U> =
-  | { valid: true; session: Session; user: U }
-  | { valid: false; reason: InvalidSessionReason };
+  { valid: true; session: Session; user: U } | { valid: false; reason: InvalidSessionReason };
 
 /**
  * Checks a token and returns the session with its user (one store read), renewing the idle expiry when the

@@ -17,7 +17,11 @@ describe('Express adapter over real HTTP', () => {
   let close: () => Promise<void>;
 
   before(async () => {
-    const sessions = createSessionManager({ store: new SqliteStore(new Database(':memory:')), origin: ORIGIN, keys: [KEY] });
+    const sessions = createSessionManager({
+      store: new SqliteStore(new Database(':memory:')),
+      origin: ORIGIN,
+      keys: [KEY],
+    });
     ({ url: base, close } = await listen(createServer(createExpressApp(sessions))));
   });
   after(() => close());
@@ -44,7 +48,10 @@ describe('Express adapter over real HTTP', () => {
     const list = (await (await fetch(base + '/sessions', { headers: { cookie } })).json()) as {
       sessions: { id: string; current: boolean }[];
     };
-    assert.deepEqual(list.sessions.map((s) => [s.id, s.current]), [[body.session.id, true]]);
+    assert.deepEqual(
+      list.sessions.map((s) => [s.id, s.current]),
+      [[body.session.id, true]],
+    );
     const out = await json('/logout', 'POST', undefined, { cookie });
     assert.equal(out.status, 204);
     assert.match(setCookieLine(out, 'cloakroom')!, /Max-Age=0/);
@@ -67,7 +74,11 @@ describe('Express adapter over real HTTP', () => {
 
   test('cross-site unsafe requests with the cookie get 403 csrf_rejected', async () => {
     const cookie = await login('carol');
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+    const cases: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of cases) {
       const response = await json('/logout', 'POST', undefined, { cookie, ...headers });
       assert.equal(response.status, 403);
       assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'csrf_rejected');
@@ -125,7 +136,11 @@ describe('Express adapter when the store fails', () => {
     assert.equal(setCookieValue(down, 'cloakroom'), undefined, 'the cookie is not cleared: nothing is lost');
     const login = await fetch(base + '/login', { method: 'POST', headers: { origin: ORIGIN } });
     assert.equal(login.status, 503);
-    assert.equal(setCookieValue(login, 'cloakroom'), undefined, 'no cookie for a session that was not stored');
+    assert.equal(
+      setCookieValue(login, 'cloakroom'),
+      undefined,
+      'no cookie for a session that was not stored',
+    );
     failing = false;
     assert.equal((await fetch(base + '/me', { headers: { cookie: `cloakroom=${token}` } })).status, 200);
   });

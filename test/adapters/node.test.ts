@@ -143,7 +143,10 @@ describe('node:http adapter over real HTTP', () => {
         const response = await post('/sign-out', '', { cookie: cookieFor(token), ...headers });
         assert.equal(response.status, 403, JSON.stringify(headers));
         assert.deepEqual(await response.json(), {
-          error: { code: 'csrf_rejected', message: 'The request was refused by the cross-site request checks.' },
+          error: {
+            code: 'csrf_rejected',
+            message: 'The request was refused by the cross-site request checks.',
+          },
         });
       }
       // Neither Origin nor Sec-Fetch-Site: not a browser form; refused too.

@@ -22,7 +22,9 @@ function app(store: SessionStore = new MemoryStore()) {
       await session.rotate();
       return new Response(null, { status: 204 });
     }
-    return session.user ? Response.json({ user: session.user }) : Response.json({ user: null }, { status: 401 });
+    return session.user
+      ? Response.json({ user: session.user })
+      : Response.json({ user: null }, { status: 401 });
   });
   return { sessions, handle };
 }
@@ -32,9 +34,14 @@ const cookieOf = (response: Response) => response.headers.getSetCookie()[0]?.spl
 describe('Web Request/Response adapter', () => {
   test('signs in with a __Host- Secure cookie on an https origin and reads it back', async () => {
     const { handle } = app();
-    const login = await handle(new Request(`${ORIGIN}/login`, { method: 'POST', headers: { origin: ORIGIN } }));
+    const login = await handle(
+      new Request(`${ORIGIN}/login`, { method: 'POST', headers: { origin: ORIGIN } }),
+    );
     const line = login.headers.getSetCookie()[0]!;
-    assert.match(line, /^__Host-cloakroom=[\w-]{16}\.[\w-]{22}\.[\w-]{22}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    assert.match(
+      line,
+      /^__Host-cloakroom=[\w-]{16}\.[\w-]{22}\.[\w-]{22}; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     assert.equal(login.headers.get('cache-control'), 'no-store');
     const me = await handle(new Request(`${ORIGIN}/me`, { headers: { cookie: cookieOf(login) } }));
     assert.deepEqual(await me.json(), { user: { id: 'ada' } });
@@ -42,7 +49,9 @@ describe('Web Request/Response adapter', () => {
 
   test('rotation swaps the cookie and kills the old one', async () => {
     const { handle } = app();
-    const login = await handle(new Request(`${ORIGIN}/login`, { method: 'POST', headers: { origin: ORIGIN } }));
+    const login = await handle(
+      new Request(`${ORIGIN}/login`, { method: 'POST', headers: { origin: ORIGIN } }),
+    );
     const old = cookieOf(login);
     const rotated = await handle(
       new Request(`${ORIGIN}/rotate`, { method: 'POST', headers: { origin: ORIGIN, cookie: old } }),
@@ -78,7 +87,9 @@ describe('Web Request/Response adapter', () => {
     };
     const { handle, sessions } = app(store);
     const { token } = await sessions.create('ada');
-    const response = await handle(new Request(`${ORIGIN}/me`, { headers: { cookie: `__Host-cloakroom=${token}` } }));
+    const response = await handle(
+      new Request(`${ORIGIN}/me`, { headers: { cookie: `__Host-cloakroom=${token}` } }),
+    );
     assert.equal(response.status, 503);
   });
 

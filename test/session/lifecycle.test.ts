@@ -157,13 +157,17 @@ describe('key rotation', () => {
   test('cookies signed by an older key stay valid until that key is dropped', async () => {
     const clock = new ManualClock();
     const store = new MemoryStore({ clock });
-    const make = (keys: string[]) => createSessionManager({ store, clock, origin: 'https://example.com', keys });
+    const make = (keys: string[]) =>
+      createSessionManager({ store, clock, origin: 'https://example.com', keys });
     const before = await make([KEY_A]).create('user-1');
 
     const rotated = make([KEY_B, KEY_A]);
     assert.equal((await rotated.validate(before.token)).valid, true, 'old-key cookie still valid');
     const after = await rotated.create('user-2');
-    assert.equal(after.token.split('.')[2] !== make([KEY_A]).config.keyring?.sign(after.token.slice(0, 39)), true);
+    assert.equal(
+      after.token.split('.')[2] !== make([KEY_A]).config.keyring?.sign(after.token.slice(0, 39)),
+      true,
+    );
 
     const dropped = make([KEY_B]);
     assert.deepEqual(await dropped.validate(before.token), { valid: false, reason: 'bad_signature' });
@@ -221,8 +225,14 @@ describe('expiry', () => {
     const store = new MemoryStore();
     const base = { store, origin: 'https://example.com', keys: [KEY_A] };
     assert.throws(() => createSessionManager({ ...base, idleTimeoutSeconds: 0 }), TypeError);
-    assert.throws(() => createSessionManager({ ...base, idleTimeoutSeconds: 100, absoluteTimeoutSeconds: 50 }), TypeError);
-    assert.throws(() => createSessionManager({ ...base, idleTimeoutSeconds: 100, touchIntervalSeconds: 60 }), TypeError);
+    assert.throws(
+      () => createSessionManager({ ...base, idleTimeoutSeconds: 100, absoluteTimeoutSeconds: 50 }),
+      TypeError,
+    );
+    assert.throws(
+      () => createSessionManager({ ...base, idleTimeoutSeconds: 100, touchIntervalSeconds: 60 }),
+      TypeError,
+    );
     assert.throws(() => createSessionManager({ ...base, keys: [] }), TypeError);
     assert.throws(() => createSessionManager({ ...base, keys: ['short'] }), TypeError);
     assert.throws(() => createSessionManager({ ...base, signed: false }), TypeError);
@@ -290,7 +300,7 @@ describe('revocation', () => {
     assert.deepEqual(await sessions.validate(token), { valid: false, reason: 'not_found' });
   });
 
-  test('revokes all of a user\'s sessions, or all but the current one', async () => {
+  test("revokes all of a user's sessions, or all but the current one", async () => {
     const { sessions } = setup();
     const a = await sessions.create('user-1');
     const b = await sessions.create('user-1');
