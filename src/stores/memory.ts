@@ -41,6 +41,9 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
       max,
       ttlAutopurge: false,
       perf: { now: () => this.#clock.now() },
+      // Read the clock on every check: by default lru-cache reuses one reading for 1 ms of real time, so an
+      // injected clock moved forward within that millisecond would be ignored (and TTLs computed from it).
+      ttlResolution: 0,
       // Keep the user index in step with whatever leaves the cache (delete, eviction, expiry); an
       // overwrite by touch keeps the same id and user, so the index stays as it is.
       dispose: (session, id, reason) => {
@@ -57,6 +60,9 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
 
   create(session: SessionRecord): Promise<void> {
     if (this.#sessions.has(session.id)) return Promise.reject(new Error('session id already exists'));
+    // Drop an expired entry still held under this id through `delete`, so its user's index entry goes with it
+    // (an overwrite by `set` would leave it behind, pointing at this new session).
+    this.#sessions.delete(session.id);
     this.#sessions.set(session.id, freeze(session), { ttl: this.#ttl(session.expiresAt) });
     let ids = this.#byUser.get(session.userId);
     if (ids === undefined) this.#byUser.set(session.userId, (ids = new Set()));
@@ -67,7 +73,12 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   touch(id: string, touch: SessionTouch): Promise<boolean> {
     const current = this.#sessions.get(id, { updateAgeOnGet: false });
     if (current?.version !== touch.version) return Promise.resolve(false);
-    const next = freeze({ ...current, ...touch, version: current.version + 1 });
+    const next = freeze({
+      ...current,
+      lastSeenAt: touch.lastSeenAt,
+      expiresAt: touch.expiresAt,
+      version: current.version + 1,
+    });
     this.#sessions.set(id, next, { ttl: this.#ttl(next.expiresAt) });
     return Promise.resolve(true);
   }
@@ -75,6 +86,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
     const current = this.#sessions.get(id, { updateAgeOnGet: false });
     if (current?.version !== version) return false;
+    if (this.#sessions.has(next.id)) throw new Error('session id already exists');
     // Nothing awaits between the check and the swap, so no other operation can interleave.
     this.#sessions.delete(id);
     await this.create(next);
@@ -103,11 +115,13 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     return Promise.resolve(removed);
   }
 
-  /** Expiry here follows the store's own clock (share it with the session manager), not `_now`. */
-  deleteExpired(_now: number): Promise<number> {
-    const before = this.#sessions.size;
-    this.#sessions.purgeStale();
-    return Promise.resolve(before - this.#sessions.size);
+  deleteExpired(now: number): Promise<number> {
+    let removed = 0;
+    // `dump` is a snapshot that includes entries already stale by the store's clock.
+    for (const [id, { value }] of this.#sessions.dump()) {
+      if (value.expiresAt <= now && this.#sessions.delete(id)) removed++;
+    }
+    return Promise.resolve(removed);
   }
 
   /** How many sessions are held (expired ones not yet purged included). */
@@ -127,6 +141,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 }
 
+// A copy, secret hash bytes included, so a caller that reuses what it passed in cannot change what is stored.
 function freeze(session: SessionRecord): SessionRecord {
-  return Object.freeze({ ...session });
+  return Object.freeze({ ...session, secretHash: new Uint8Array(session.secretHash) });
 }

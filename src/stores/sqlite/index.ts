@@ -74,9 +74,11 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
     if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) {
       throw new TypeError('sweepBatchSize must be a positive integer');
     }
-    if (!db.memory) db.pragma('journal_mode = WAL');
-    db.exec(schema(names));
+    // Builds (and so checks) every identifier before anything touches the database.
+    const ddl = schema(names);
     const text = statements(names);
+    if (!db.memory) db.pragma('journal_mode = WAL');
+    db.exec(ddl);
     this.#sql = Object.fromEntries(
       Object.entries(text).map(([name, sql]) => [name, db.prepare(sql)]),
     ) as Statements;
@@ -102,7 +104,11 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 
   touch(id: string, touch: SessionTouch): Promise<boolean> {
-    return settle(() => this.#sql.touch.run({ id, ...touch }).changes === 1);
+    // Only the renewal's own fields: a record-shaped argument must not be able to rebind `@id`.
+    return settle(() => {
+      const { lastSeenAt, expiresAt, version } = touch;
+      return this.#sql.touch.run({ id, lastSeenAt, expiresAt, version }).changes === 1;
+    });
   }
 
   replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
