@@ -68,7 +68,7 @@ export interface SessionStore<U = SessionUser> {
 
 /** The optional abilities: a user's sessions, and expiry sweeps. */
 export interface SessionIndex {
-  /** The user's sessions, expired ones included (callers filter by time). */
+  /** The user's sessions; may include expired ones not yet removed (callers filter by time). */
   listByUser(userId: string): Promise<SessionRecord[]>;
   /** Removes all of the user's sessions except `except`; resolves to the number removed. */
   deleteByUser(userId: string, options?: { except?: string }): Promise<number>;
