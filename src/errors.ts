@@ -3,7 +3,15 @@
  * and tests branch on the code, never on the message. Messages never contain a token, cookie, password or
  * secret. Misuse of the API (bad options) throws a plain `TypeError` instead.
  */
-export type CloakroomErrorCode = 'csrf_rejected' | 'store_unavailable';
+export type CloakroomErrorCode =
+  | 'csrf_rejected'
+  | 'store_unavailable'
+  | 'invalid_request'
+  | 'weak_password'
+  | 'email_taken'
+  | 'invalid_credentials'
+  | 'unauthenticated'
+  | 'too_many_attempts';
 
 export class CloakroomError extends Error {
   readonly code: CloakroomErrorCode;
@@ -42,14 +50,56 @@ export class StoreUnavailableError extends CloakroomError {
   }
 }
 
-/** The HTTP status and public body for an error Cloakroom knows; `null` for anything else. */
-export function httpErrorOf(error: unknown): { status: number; body: ErrorBody } | null {
-  if (!(error instanceof CloakroomError)) return null;
-  switch (error.code) {
-    case 'csrf_rejected':
-      return errorResult(403, error.code, 'The request was refused by the cross-site request checks.');
-    case 'store_unavailable':
-      return errorResult(503, error.code, 'The session store is unavailable. Try again shortly.');
+/** Input that is malformed or missing fields: 400 `invalid_request`. `field` names the culprit. */
+export class InvalidRequestError extends CloakroomError {
+  readonly field: string | null;
+
+  constructor(message: string, field: string | null = null) {
+    super('invalid_request', message);
+    this.field = field;
+  }
+}
+
+export type WeakPasswordReason = 'too_short' | 'too_long' | 'common' | 'contains_email';
+
+/** A new password breaks the password rules: 400 `weak_password`. */
+export class WeakPasswordError extends CloakroomError {
+  readonly reason: WeakPasswordReason;
+
+  constructor(reason: WeakPasswordReason, message: string) {
+    super('weak_password', message);
+    this.reason = reason;
+  }
+}
+
+/** Registration with an email that already has an account: 409 `email_taken`. */
+export class EmailTakenError extends CloakroomError {
+  constructor() {
+    super('email_taken', 'An account with this email already exists.');
+  }
+}
+
+/** Unknown email or wrong password, deliberately indistinguishable: 401 `invalid_credentials`. */
+export class InvalidCredentialsError extends CloakroomError {
+  constructor() {
+    super('invalid_credentials', 'The email or password is not right.');
+  }
+}
+
+/** The request needs a signed-in user: 401 `unauthenticated`. */
+export class UnauthenticatedError extends CloakroomError {
+  constructor() {
+    super('unauthenticated', 'Sign in first.');
+  }
+}
+
+/** Too many failed sign-ins for this account or address: 429 `too_many_attempts`, with `Retry-After`. */
+export class TooManyAttemptsError extends CloakroomError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('too_many_attempts', 'Too many failed attempts. Try again later.');
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 
@@ -58,6 +108,37 @@ export interface ErrorBody {
   error: { code: string; message: string };
 }
 
-function errorResult(status: number, code: string, message: string) {
-  return { status, body: { error: { code, message } } };
+export interface HttpError {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
+const STATUS: Record<CloakroomErrorCode, number> = {
+  invalid_request: 400,
+  weak_password: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  csrf_rejected: 403,
+  email_taken: 409,
+  too_many_attempts: 429,
+  store_unavailable: 503,
+};
+
+// Public messages: fixed per code where the internal message could say more than a client should know.
+const PUBLIC_MESSAGE: Partial<Record<CloakroomErrorCode, string>> = {
+  csrf_rejected: 'The request was refused by the cross-site request checks.',
+  store_unavailable: 'The session store is unavailable. Try again shortly.',
+};
+
+/** The HTTP status, public body and headers for an error Cloakroom knows; `null` for anything else. */
+export function httpErrorOf(error: unknown): HttpError | null {
+  if (!(error instanceof CloakroomError)) return null;
+  const headers: Record<string, string> = {};
+  if (error instanceof TooManyAttemptsError) headers['retry-after'] = String(error.retryAfterSeconds);
+  return {
+    status: STATUS[error.code],
+    body: { error: { code: error.code, message: PUBLIC_MESSAGE[error.code] ?? error.message } },
+    headers,
+  };
 }

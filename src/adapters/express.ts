@@ -40,7 +40,7 @@ export function cloakroom<U>(manager: SessionManager<U>): RequestHandler {
         next(error);
         return;
       }
-      res.status(known.status).set('cache-control', 'no-store').json(known.body);
+      res.status(known.status).set(known.headers).set('cache-control', 'no-store').json(known.body);
     }
   };
 }
@@ -63,6 +63,6 @@ export function cloakroomErrors(): ErrorRequestHandler {
       next(error);
       return;
     }
-    res.status(known.status).set('cache-control', 'no-store').json(known.body);
+    res.status(known.status).set(known.headers).set('cache-control', 'no-store').json(known.body);
   };
 }

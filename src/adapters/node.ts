@@ -56,6 +56,7 @@ export function sendSessionError(res: ServerResponse, error: unknown): boolean {
   if (known === null) return false;
   const body = JSON.stringify(known.body);
   res.writeHead(known.status, {
+    ...known.headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',

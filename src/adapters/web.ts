@@ -50,7 +50,10 @@ export function withSessionCookies(response: Response, setCookies: readonly stri
 export function errorResponseOf(error: unknown): Response | null {
   const known = httpErrorOf(error);
   if (known === null) return null;
-  return Response.json(known.body, { status: known.status, headers: { 'cache-control': 'no-store' } });
+  return Response.json(known.body, {
+    status: known.status,
+    headers: { ...known.headers, 'cache-control': 'no-store' },
+  });
 }
 
 export type SessionHandler<U> = (

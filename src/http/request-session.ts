@@ -45,6 +45,11 @@ export class RequestSession<U> {
     this.rejected = state.rejected;
   }
 
+  /** The request headers the session layer read. */
+  get info(): RequestInfo {
+    return this.#info;
+  }
+
   get session(): Session | null {
     return this.#session;
   }
