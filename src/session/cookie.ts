@@ -33,7 +33,9 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function resolveCookieSettings(origin: string, options: SessionCookieOptions = {}): CookieSettings {
   const baseName = options.name ?? 'cloakroom';
-  if (!NAME_PATTERN.test(baseName)) {
+  // A `__Host-`/`__Secure-` prefix (matched case-insensitively, as browsers do) is Cloakroom's to add: a
+  // given one would double on https and, lacking Secure, make browsers drop the cookie on loopback http.
+  if (!NAME_PATTERN.test(baseName) || /^__(host|secure)-/i.test(baseName)) {
     throw new TypeError('cookie.name must be 1-64 characters of A-Z, a-z, 0-9, "_" or "-", without a prefix');
   }
   const sameSite: unknown = options.sameSite ?? 'lax';

@@ -38,11 +38,13 @@ export class Keyring {
 
   /** Whether `mac` was made over `payload` by any key, compared in constant time. */
   verify(payload: string, mac: string): boolean {
-    const presented = Buffer.from(mac, 'latin1');
+    // UTF-8, not latin1: latin1 keeps only the low byte of each character, so 'ū' (U+016B) would pass
+    // for 'k'. In UTF-8 any non-ASCII character becomes bytes >= 0x80, which never match a MAC's text.
+    const presented = Buffer.from(mac, 'utf8');
     for (const key of this.#keys) {
       // Compare the base64url text, not decoded bytes: decoding is lenient about the last character's
       // spare bits, which would let several spellings of one MAC pass.
-      const expected = Buffer.from(macOf(key, payload), 'latin1');
+      const expected = Buffer.from(macOf(key, payload), 'utf8');
       if (expected.length === presented.length && timingSafeEqual(expected, presented)) return true;
     }
     return false;
