@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import { apiRoutes } from './api/routes.js';
+import type { AppEnv } from './http/env.js';
+import { jsonError } from './http/errors.js';
+import { requestContext, securityHeaders, sessions } from './http/middleware.js';
+import { errorPage, pageRoutes } from './pages/routes.js';
+import type { AppServices } from './services.js';
+
+/**
+ * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions.
+ * Middleware order: request id and logging, security headers, health check (no session), sessions (with the
+ * cross-site checks), then the routes.
+ */
+export function createApp(services: AppServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(services.log));
+  app.use(securityHeaders());
+
+  app.get('/healthz', (c) => {
+    try {
+      services.db.prepare('SELECT 1').get();
+      return c.json({ ok: true });
+    } catch (error) {
+      c.get('log').error({ err: error instanceof Error ? error.message : 'unknown' }, 'health check failed');
+      return c.json(
+        { ok: false, error: { code: 'store_unavailable', message: 'The store does not answer.' } },
+        503,
+      );
+    }
+  });
+
+  app.use(sessions(services.sessions));
+  app.route('/api', apiRoutes(services));
+  app.route('/', pageRoutes(services));
+
+  app.onError((error, c) => {
+    const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
+    const response = isApi ? jsonError(c, error) : errorPage(c, error);
+    if (response.status >= 500) {
+      c.get('log').error(
+        { err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' },
+        'request failed',
+      );
+    }
+    return response;
+  });
+  return app;
+}

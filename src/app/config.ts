@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import { isLoopbackOrigin, normalizeOrigin } from '../session/origin.js';
+
+/** Everything the reference site needs to start; read from the environment by {@link configFromEnv}. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** Where the SQLite database and the generated secrets live. */
+  dataDir: string;
+  /** The public origin, used for the cookie's security, the CSRF checks and links. */
+  origin: string;
+  idleTimeoutSeconds: number | undefined;
+  absoluteTimeoutSeconds: number | undefined;
+  logLevel: string;
+}
+
+/** A configuration value that cannot be used; the message names the variable, never a secret. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads `HOST` (default 127.0.0.1), `PORT` (3000), `CLOAKROOM_DATA_DIR` (./data), `CLOAKROOM_ORIGIN`
+ * (http://localhost:$PORT), `CLOAKROOM_SESSION_IDLE_SECONDS`, `CLOAKROOM_SESSION_ABSOLUTE_SECONDS` and
+ * `CLOAKROOM_LOG_LEVEL` (info). `overrides` (from command-line flags) win over the environment.
+ */
+export function configFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<AppConfig> = {},
+): AppConfig {
+  const port = overrides.port ?? integer(env.PORT, 'PORT', 3000, 0, 65535);
+  const originText = overrides.origin ?? env.CLOAKROOM_ORIGIN ?? `http://localhost:${port}`;
+  let origin: string;
+  try {
+    origin = normalizeOrigin(originText, 'CLOAKROOM_ORIGIN');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (origin.startsWith('http:') && !isLoopbackOrigin(origin)) {
+    throw new ConfigError(
+      'CLOAKROOM_ORIGIN must be https unless it is a loopback origin (localhost, 127.0.0.1, [::1])',
+    );
+  }
+  return {
+    host: overrides.host ?? env.HOST ?? '127.0.0.1',
+    port,
+    dataDir: resolve(overrides.dataDir ?? env.CLOAKROOM_DATA_DIR ?? 'data'),
+    origin,
+    idleTimeoutSeconds:
+      overrides.idleTimeoutSeconds ??
+      optionalInteger(env.CLOAKROOM_SESSION_IDLE_SECONDS, 'CLOAKROOM_SESSION_IDLE_SECONDS'),
+    absoluteTimeoutSeconds:
+      overrides.absoluteTimeoutSeconds ??
+      optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
+    logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
+  };
+}
+
+function integer(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number`);
+  const number = Number(value);
+  if (number < min || number > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
+  return number;
+}
+
+function optionalInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  return integer(value, name, 0, 1, 10 * 365 * 24 * 3600);
+}

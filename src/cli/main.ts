@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, configFromEnv, type AppConfig } from '../app/config.js';
+import { startServer } from '../app/server.js';
+
+function port(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('a port number (0-65535)');
+  return Number(value);
+}
+
+/** The `cloakroom` command line. */
+export function program(): Command {
+  const cli = new Command('cloakroom')
+    .description('Cloakroom: server-side sessions done right, and JWTs only where they belong.')
+    .showHelpAfterError();
+
+  cli
+    .command('serve')
+    .description(
+      'Serve the reference website and its JSON API on the embedded SQLite store.\n\n' +
+        'Environment: HOST (127.0.0.1), PORT (3000), CLOAKROOM_DATA_DIR (./data),\n' +
+        'CLOAKROOM_ORIGIN (http://localhost:$PORT), CLOAKROOM_SESSION_IDLE_SECONDS,\n' +
+        'CLOAKROOM_SESSION_ABSOLUTE_SECONDS, CLOAKROOM_LOG_LEVEL (info). Flags win over the environment.',
+    )
+    .option('--host <host>', 'address to listen on')
+    .option('--port <port>', 'port to listen on', port)
+    .option('--data-dir <dir>', 'where the database and generated secrets live')
+    .option('--origin <origin>', 'the public origin, e.g. https://example.com')
+    .action(async (flags: { host?: string; port?: number; dataDir?: string; origin?: string }) => {
+      const overrides: Partial<AppConfig> = {};
+      if (flags.host !== undefined) overrides.host = flags.host;
+      if (flags.port !== undefined) overrides.port = flags.port;
+      if (flags.dataDir !== undefined) overrides.dataDir = flags.dataDir;
+      if (flags.origin !== undefined) overrides.origin = flags.origin;
+      let config: AppConfig;
+      try {
+        config = configFromEnv(process.env, overrides);
+      } catch (error) {
+        if (error instanceof ConfigError) cli.error(`cloakroom: ${error.message}`, { exitCode: 2 });
+        throw error;
+      }
+      const running = await startServer(config);
+      console.log(
+        `Cloakroom is running at ${config.origin} (listening on ${running.url}, data in ${config.dataDir})`,
+      );
+      const stop = () => {
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  return cli;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await program().parseAsync(process.argv);
+}
