@@ -1,0 +1,12 @@
+export { Accounts, type AccountsOptions, type Credentials } from './accounts.js';
+export { normalizeEmail } from './email.js';
+export { PasswordHasher, OWASP_ARGON2ID, type Argon2Parameters, type PasswordCheck } from './password-hash.js';
+export {
+  checkNewPassword,
+  normalizePassword,
+  MIN_PASSWORD_LENGTH,
+  MAX_PASSWORD_LENGTH,
+} from './password-policy.js';
+export { SignInThrottle, ACCOUNT_RULE, ADDRESS_RULE, retryAfterMs, type ThrottleRule } from './throttle.js';
+export { MemoryUserStore, MemoryAttemptStore } from './stores/memory.js';
+export type { AccountUser, AttemptRecord, AttemptStore, UserRecord, UserStore } from './types.js';
