@@ -68,7 +68,8 @@ const verbatim = (value: string): string => value;
 export function readSessionCookie(header: string | null | undefined, name: string): string | null {
   if (typeof header !== 'string' || header.length === 0 || !header.includes(name)) return null;
   const value = parseCookie(header, { decode: verbatim })[name];
-  if (value === undefined || value.length > MAX_TOKEN_LENGTH) return null;
+  // An empty value is a cleared cookie: nothing to check, nothing to clear again.
+  if (value === undefined || value.length === 0 || value.length > MAX_TOKEN_LENGTH) return null;
   if (countCookie(header, name) !== 1) return null;
   return value;
 }

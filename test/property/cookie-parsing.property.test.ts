@@ -24,8 +24,8 @@ import {
 
 /**
  * An independent reading of RFC 6265bis: split on `;`, skip pairs without `=` (nameless cookies), trim
- * spaces and tabs around name and value. Exactly one pair with our name, of at most 64 characters, is a
- * session cookie; none, several or an oversize one is not.
+ * spaces and tabs around name and value. Exactly one pair with our name, of 1 to 64 characters, is a
+ * session cookie; none, several, an empty or an oversize one is not.
  */
 function referenceRead(header: string, name: string): string | null {
   const values: string[] = [];
@@ -35,7 +35,9 @@ function referenceRead(header: string, name: string): string | null {
     if (trimOws(pair.slice(0, eq)) === name) values.push(trimOws(pair.slice(eq + 1)));
   }
   const [value] = values;
-  return values.length === 1 && value !== undefined && value.length <= MAX_TOKEN_LENGTH ? value : null;
+  return values.length === 1 && value !== undefined && value.length > 0 && value.length <= MAX_TOKEN_LENGTH
+    ? value
+    : null;
 }
 
 function trimOws(text: string): string {

@@ -68,8 +68,8 @@ export const cookieHeaderVectors: readonly CookieHeaderVector[] = [
   },
 
   // Values taken verbatim.
-  { description: 'empty value', header: `${HOST_NAME}=`, expected: '' },
-  { description: 'empty value among others', header: `a=1; ${HOST_NAME}=; b=2`, expected: '' },
+  { description: 'empty value (a cleared cookie): no session', header: `${HOST_NAME}=`, expected: null },
+  { description: 'empty value among others', header: `a=1; ${HOST_NAME}=; b=2`, expected: null },
   { description: 'quoted value keeps its quotes', header: `${HOST_NAME}="${TOKEN}"`, expected: `"${TOKEN}"` },
   { description: 'empty quoted value', header: `${HOST_NAME}=""`, expected: '""' },
   { description: 'value containing =', header: `${HOST_NAME}=${TOKEN}=`, expected: `${TOKEN}=` },
