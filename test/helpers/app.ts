@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { PasswordHasher } from '../../src/accounts/password-hash.js';
 import type { ThrottleRule } from '../../src/accounts/throttle.js';
 import type { Clock } from '../../src/clock.js';
@@ -41,6 +41,8 @@ export async function startTestApp(
     realHasher?: boolean;
     throttle?: { account?: ThrottleRule; address?: ThrottleRule };
     dataDir?: string;
+    /** Where the site logs; silent by default. */
+    log?: Logger;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'cloakroom-app-'));
@@ -52,7 +54,7 @@ export async function startTestApp(
     ...options.env,
   });
   const running = await startServer(config, {
-    log: pino({ level: 'silent' }),
+    log: options.log ?? pino({ level: 'silent' }),
     clock: options.clock,
     hasher: options.realHasher ? undefined : new PasswordHasher(TEST_HASHER_PARAMETERS),
     throttle: options.throttle,
