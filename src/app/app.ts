@@ -3,13 +3,13 @@ import { apiRoutes } from './api/routes.js';
 import type { AppEnv } from './http/env.js';
 import { jsonError } from './http/errors.js';
 import { requestContext, securityHeaders, sessions } from './http/middleware.js';
-import { errorPage, pageRoutes } from './pages/routes.js';
+import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
 
 /**
  * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions.
- * Middleware order: request id and logging, security headers, health check (no session), sessions (with the
- * cross-site checks), then the routes.
+ * Middleware order: request id and logging, security headers, health check and static assets (no session),
+ * sessions (with the cross-site checks), then the routes.
  */
 export function createApp(services: AppServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -29,6 +29,9 @@ export function createApp(services: AppServices): Hono<AppEnv> {
     }
   });
 
+  // The stylesheet and icon are public and cached for a year: served before the session is read, so such a
+  // response never carries a Set-Cookie.
+  app.route('/', assetRoutes());
   app.use(sessions(services.sessions));
   app.route('/api', apiRoutes(services));
   app.route('/', pageRoutes(services));

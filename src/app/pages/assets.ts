@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { notFound } from '../http/errors.js';
+import { STYLESHEET } from './styles.js';
+
+// A coat hanger: the site's icon, drawn in the accent colour.
+const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="#0b57d0"/><path d="M16 9.5a2.5 2.5 0 1 1 2.5 2.5c-1 0-2.5.6-2.5 2v1.2L6.8 21.5c-.9.6-.5 2 .6 2h17.2c1.1 0 1.5-1.4.6-2L16 15.2" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></svg>`;
+
+interface Asset {
+  path: string;
+  body: string;
+  contentType: string;
+}
+
+/** An asset's URL carries a hash of its content, so it can be cached for a year and still never go stale. */
+function asset(name: string, extension: string, body: string, contentType: string): Asset {
+  const hash = createHash('sha256').update(body).digest('base64url').slice(0, 12);
+  return { path: `/assets/${name}.${hash}.${extension}`, body, contentType };
+}
+
+const STYLESHEET_ASSET = asset('app', 'css', STYLESHEET, 'text/css; charset=utf-8');
+const ICON_ASSET = asset('icon', 'svg', ICON, 'image/svg+xml');
+
+/** The stylesheet's URL, for the pages' `<link rel="stylesheet">`. */
+export const STYLESHEET_PATH = STYLESHEET_ASSET.path;
+/** The icon's URL, for the pages' `<link rel="icon">`. */
+export const ICON_PATH = ICON_ASSET.path;
+
+/** Serves the stylesheet and the icon at their hashed URLs; any other `/assets/…` URL is 404. */
+export function assetRoutes(): Hono<AppEnv> {
+  const assets = new Hono<AppEnv>();
+  const byPath = new Map([STYLESHEET_ASSET, ICON_ASSET].map((item) => [item.path, item]));
+  assets.get('/assets/:file', (c) => {
+    const found = byPath.get(c.req.path);
+    if (found === undefined) throw notFound();
+    return c.body(found.body, 200, {
+      'content-type': found.contentType,
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+  });
+  return assets;
+}

@@ -1,0 +1,62 @@
+import type { Context } from 'hono';
+import { UnauthenticatedError } from '../../errors.js';
+import type { RequestSession } from '../../http/request-session.js';
+import type { Session } from '../../session/session.js';
+import type { AppEnv, AppUser } from '../http/env.js';
+
+/**
+ * The request's session, or `undefined` when the request failed before the session was loaded (a CSRF
+ * refusal, a store outage, an asset served ahead of the session middleware).
+ */
+export function requestSessionOf(c: Context<AppEnv>): RequestSession<AppUser> | undefined {
+  // AppEnv types the variable as always set; before the session middleware has run, it is not.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+  return c.get('session') as RequestSession<AppUser> | undefined;
+}
+
+/** The signed-in user, or `null`. */
+export function currentUser(c: Context<AppEnv>): AppUser | null {
+  return requestSessionOf(c)?.user ?? null;
+}
+
+/**
+ * The signed-in user and session. Throws `UnauthenticatedError` otherwise, which the error page answers
+ * with a 303 redirect to the sign-in page.
+ */
+export function signedIn(c: Context<AppEnv>): { user: AppUser; session: Session } {
+  const request = requestSessionOf(c);
+  const user = request?.user ?? null;
+  const session = request?.session ?? null;
+  if (user === null || session === null) throw new UnauthenticatedError();
+  return { user, session };
+}
+
+/** POST/redirect/GET: every successful form post answers 303, so a reload never posts twice. */
+export function seeOther(c: Context<AppEnv>, location: string): Response {
+  return c.redirect(location, 303);
+}
+
+// Confirmations are chosen by a fixed key in the query string, so a link can never inject a message.
+const NOTICES = {
+  welcome: 'Welcome! Your account is ready and you are signed in.',
+  'signed-out': 'You are signed out.',
+  'signed-out-everywhere': 'You are signed out on every device.',
+  'note-created': 'Note created.',
+  'note-saved': 'Note saved.',
+  'note-deleted': 'Note deleted.',
+  'session-revoked': 'That session is signed out.',
+  'password-changed': 'Password changed. Every other session was signed out.',
+} as const;
+
+export type NoticeKey = keyof typeof NOTICES;
+
+/** A path with a confirmation to show on arrival, e.g. `/notes?notice=note-saved`. */
+export function withNotice(path: string, key: NoticeKey): string {
+  return `${path}?notice=${key}`;
+}
+
+/** The confirmation the URL asks for, if it is one of the known ones. */
+export function noticeOf(c: Context<AppEnv>): string | null {
+  const key = c.req.query('notice');
+  return key !== undefined && Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : null;
+}

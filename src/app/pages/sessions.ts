@@ -1,0 +1,98 @@
+import { Hono } from 'hono';
+import type { Session } from '../../session/session.js';
+import type { AppEnv } from '../http/env.js';
+import { notFound } from '../http/errors.js';
+import type { AppServices } from '../services.js';
+import { describeUserAgent } from './device.js';
+import { formatAddress, formatDateTime, isoDateTime } from './format.js';
+import { renderPage } from './layout.js';
+import { html, type Html } from './markup.js';
+import { noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
+
+const time = (ms: number) => html`<time datetime="${isoDateTime(ms)}">${formatDateTime(ms)}</time>`;
+
+function sessionItem(session: Session, current: boolean): Html {
+  const device = describeUserAgent(session.userAgent);
+  return html`<li class="session${current ? ' current' : ''}">
+    <h3>${device}${current ? html` <span class="badge">This device</span>` : ''}</h3>
+    <dl class="facts">
+      <dt>IP address</dt>
+      <dd>${formatAddress(session.ip)}</dd>
+      <dt>Signed in</dt>
+      <dd>${time(session.createdAt)}</dd>
+      <dt>Last seen</dt>
+      <dd>${current ? 'Now' : time(session.lastSeenAt)}</dd>
+    </dl>
+    <form method="post" action="/sessions/${session.id}/revoke">
+      <button type="submit" class="button-danger button-small">
+        ${
+          current
+            ? 'Sign out this device'
+            : html`Sign out<span class="visually-hidden">
+                  ${device}, last seen ${formatDateTime(session.lastSeenAt)}</span
+                >`
+        }
+      </button>
+    </form>
+  </li>`;
+}
+
+/** "Your sessions": every device signed in to the account, with a way to end any of them, or all. */
+export function sessionPages(services: AppServices): Hono<AppEnv> {
+  const { sessions } = services;
+  const pages = new Hono<AppEnv>();
+
+  pages.get('/sessions', async (c) => {
+    const { user, session } = signedIn(c);
+    const list = await sessions.listUserSessions(user.id);
+    // This device first, then the others, most recently used first (the order the manager returns).
+    const ordered = [...list.filter((s) => s.id === session.id), ...list.filter((s) => s.id !== session.id)];
+    const others = ordered.length - 1;
+    const content = html`<h1>Your sessions</h1>
+      <p class="page-intro">
+        Every browser and device signed in to your account. Sign out any you do not recognise, then change
+        your password.
+      </p>
+      <ul class="session-list">
+        ${ordered.map((s) => sessionItem(s, s.id === session.id))}
+      </ul>
+      <section class="card card-danger" aria-labelledby="everywhere-heading">
+        <h2 id="everywhere-heading">Sign out everywhere</h2>
+        <p>
+          ${
+            others === 0
+              ? 'You are signed in on this device only. Signing out everywhere ends this session too.'
+              : `Ends all ${ordered.length} sessions: this one and ${others === 1 ? 'the other device' : `${others} other devices`}.`
+          }
+        </p>
+        <form method="post" action="/sessions/revoke-all">
+          <button type="submit" class="button-danger">Sign out everywhere</button>
+        </form>
+      </section>`;
+    return c.html(
+      renderPage({ title: 'Your sessions', user, current: 'sessions', notice: noticeOf(c), content }),
+    );
+  });
+
+  pages.post('/sessions/revoke-all', async (c) => {
+    signedIn(c);
+    await c.get('session').signOutEverywhere();
+    return seeOther(c, withNotice('/sign-in', 'signed-out-everywhere'));
+  });
+
+  pages.post('/sessions/:id/revoke', async (c) => {
+    const { user, session } = signedIn(c);
+    const id = c.req.param('id');
+    const own = await sessions.listUserSessions(user.id);
+    // Another user's session, or one already gone, is simply not found.
+    if (!own.some((s) => s.id === id)) throw notFound();
+    if (id === session.id) {
+      await c.get('session').signOut();
+      return seeOther(c, withNotice('/sign-in', 'signed-out'));
+    }
+    await sessions.revoke(id);
+    return seeOther(c, withNotice('/sessions', 'session-revoked'));
+  });
+
+  return pages;
+}
