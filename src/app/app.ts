@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { apiRoutes } from './api/routes.js';
 import type { AppEnv } from './http/env.js';
-import { jsonError } from './http/errors.js';
+import { jsonError, notFound } from './http/errors.js';
 import { requestContext, securityHeaders, sessions } from './http/middleware.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
@@ -36,9 +36,12 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.route('/api', apiRoutes(services));
   app.route('/', pageRoutes(services));
 
+  // Only the top-level app's not-found handler runs (a mounted app's is ignored): unknown API paths get the
+  // JSON error too.
+  app.notFound((c) => (isApiPath(c.req.path) ? jsonError(c, notFound()) : errorPage(c, notFound())));
+
   app.onError((error, c) => {
-    const isApi = c.req.path === '/api' || c.req.path.startsWith('/api/');
-    const response = isApi ? jsonError(c, error) : errorPage(c, error);
+    const response = isApiPath(c.req.path) ? jsonError(c, error) : errorPage(c, error);
     if (response.status >= 500) {
       c.get('log').error(
         { err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' },
@@ -49,3 +52,5 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   });
   return app;
 }
+
+const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/');

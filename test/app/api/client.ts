@@ -1,5 +1,7 @@
 // A small JSON client for the reference site's API over real HTTP, and the assertions every API test shares.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { pino, type Logger } from 'pino';
 import type { TestApp } from '../../helpers/app.js';
 
 /** The session cookie's name on a plain-http loopback origin (no `__Host-` prefix there). */
@@ -19,7 +21,7 @@ export interface RequestOptions {
   /** Sent as a JSON body with `Content-Type: application/json`. */
   json?: unknown;
   /** A raw body, sent as given (set the content type in `headers`). */
-  body?: string | Uint8Array | ReadableStream<Uint8Array>;
+  body?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
   /** `true` (default): send the app's own Origin. `false`: no Origin. A string: that Origin. */
   origin?: boolean | string;
@@ -64,9 +66,8 @@ export class ApiClient {
       body = options.body;
     }
     Object.assign(headers, options.headers);
-    const init: RequestInit & { duplex?: 'half' } = { method, headers, redirect: 'manual' };
+    const init: RequestInit = { method, headers, redirect: 'manual' };
     if (body !== undefined) init.body = body;
-    if (body instanceof ReadableStream) init.duplex = 'half';
     const response = await fetch(this.app.url + path, init);
     const text = await response.text();
     let parsed: unknown;
@@ -142,4 +143,61 @@ export function assertError(response: ApiResponse, status: number, code: string)
   assert.equal(typeof body.error?.message, 'string');
   assert.ok((body.error?.message as string).length > 0);
   assertNoStackTrace(response.text);
+}
+
+/** A pino logger at debug level that keeps every line in memory, to check what the site logs. */
+export function captureLog(): { log: Logger; text: () => string } {
+  const lines: string[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  return { log, text: () => lines.join('') };
+}
+
+/**
+ * One request on its own connection (node:http, no keep-alive), for bodies the server refuses without
+ * reading (413): the server then drains or drops that connection, which must not hit the next request of a
+ * pooled client. `chunks` are written one by one without a Content-Length (chunked transfer).
+ */
+export function requestOnce(
+  app: TestApp,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string; chunks?: string[] },
+): Promise<ApiResponse> {
+  return new Promise<ApiResponse>((resolve, reject) => {
+    let answered = false;
+    const headers: Record<string, string | number> = { ...options.headers };
+    // Node sends no length for a DELETE body unless told: declare it, as fetch does.
+    if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
+    else if (options.chunks !== undefined) headers['transfer-encoding'] = 'chunked';
+    const req = httpRequest(app.url + path, { method, headers, agent: false }, (res) => {
+      answered = true;
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        const received = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const item of Array.isArray(value) ? value : [value ?? '']) received.append(name, item);
+        }
+        let body: unknown;
+        try {
+          body = text === '' ? undefined : (JSON.parse(text) as unknown);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: received, text, body, cookie: undefined });
+      });
+    });
+    // Once the answer is in, a write cut short by the server closing the connection is expected.
+    req.on('error', (error) => {
+      if (!answered) reject(error);
+    });
+    if (options.chunks !== undefined) {
+      for (const chunk of options.chunks) req.write(chunk);
+      req.end();
+    } else {
+      req.end(options.body);
+    }
+  });
 }
