@@ -1,7 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { UnauthenticatedError } from '../../errors.js';
+import { checkRequestOrigin } from '../../csrf/check.js';
+import { CsrfRejectedError, UnauthenticatedError } from '../../errors.js';
 import type { Session } from '../../session/session.js';
 import { ApiError, jsonError, notFound } from '../http/errors.js';
 import type { AppEnv, AppUser } from '../http/env.js';
@@ -19,6 +20,15 @@ function signedIn(c: Context<AppEnv>): { user: AppUser; session: Session } {
   const { user, session } = c.get('session');
   if (user === null || session === null) throw new UnauthenticatedError();
   return { user, session };
+}
+
+/**
+ * Login CSRF: sign-in and registration from a foreign context are refused (403) before the body is read, so a
+ * cross-site form post is `csrf_rejected` whatever its content type, not `unsupported_media_type`.
+ */
+function refuseForeignLogin(c: Context<AppEnv>, trustedOrigins: ReadonlySet<string>): void {
+  const refused = checkRequestOrigin(c.get('session').info, trustedOrigins, 'login');
+  if (refused !== null) throw new CsrfRejectedError(refused);
 }
 
 function idParam(c: Context<AppEnv>): string {
@@ -64,6 +74,7 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
 
   route('/auth/register', {
     POST: async (c) => {
+      refuseForeignLogin(c, sessions.config.trustedOrigins);
       const input = await readJson(c, credentialsSchema);
       const user = await accounts.register(c.get('session'), input);
       return c.json({ user: publicUser(user) }, 201);
@@ -72,6 +83,7 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
 
   route('/auth/login', {
     POST: async (c) => {
+      refuseForeignLogin(c, sessions.config.trustedOrigins);
       const input = await readJson(c, credentialsSchema);
       const user = await accounts.signIn(c.get('session'), input);
       return c.json({ user: publicUser(user) }, 200);
