@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { apiRoutes } from './api/routes.js';
 import type { AppEnv } from './http/env.js';
-import { jsonError, notFound } from './http/errors.js';
+import { jsonError, logServerError, notFound } from './http/errors.js';
 import { requestContext, securityHeaders, sessions } from './http/middleware.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
@@ -42,12 +42,7 @@ export function createApp(services: AppServices): Hono<AppEnv> {
 
   app.onError((error, c) => {
     const response = isApiPath(c.req.path) ? jsonError(c, error) : errorPage(c, error);
-    if (response.status >= 500) {
-      c.get('log').error(
-        { err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' },
-        'request failed',
-      );
-    }
+    logServerError(c, error, response.status);
     return response;
   });
   return app;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { checkRequestOrigin } from '../../csrf/check.js';
 import { CsrfRejectedError, UnauthenticatedError } from '../../errors.js';
 import type { Session } from '../../session/session.js';
-import { ApiError, jsonError, notFound } from '../http/errors.js';
+import { ApiError, jsonError, logServerError, notFound } from '../http/errors.js';
 import type { AppEnv, AppUser } from '../http/env.js';
 import { MAX_BODY_BYTES, payloadTooLarge, readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
@@ -44,7 +44,12 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
   const { accounts, notes, sessions } = services;
   const api = new Hono<AppEnv>();
 
-  api.onError((error, c) => jsonError(c, error));
+  // Errors raised under /api are answered here (the site's own onError never sees them): log 5xx here too.
+  api.onError((error, c) => {
+    const response = jsonError(c, error);
+    logServerError(c, error, response.status);
+    return response;
+  });
   api.notFound((c) => jsonError(c, notFound()));
   api.use(
     bodyLimit({

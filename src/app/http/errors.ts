@@ -64,3 +64,18 @@ export function jsonError(c: Context<AppEnv>, error: unknown): Response {
   const { status, code, message, headers } = describeError(error);
   return c.json({ error: { code, message } }, status, { ...headers, 'cache-control': 'no-store' });
 }
+
+/**
+ * Logs a failure the server answered with a 5xx, with its cause, for the operator (the client only gets the
+ * generic message). Names and messages only: never the request's headers or body.
+ */
+export function logServerError(c: Context<AppEnv>, error: unknown, status: number): void {
+  if (status < 500) return;
+  c.get('log').error({ err: summarize(error) }, 'request failed');
+}
+
+function summarize(error: unknown): { name: string; message: string; cause?: unknown } | 'unknown' {
+  if (!(error instanceof Error)) return 'unknown';
+  const cause = error.cause === undefined ? undefined : summarize(error.cause);
+  return { name: error.name, message: error.message, ...(cause === undefined ? {} : { cause }) };
+}
