@@ -108,6 +108,8 @@ export interface FieldOptions {
   maxLength?: number;
   minLength?: number;
   autofocus?: boolean;
+  /** A textarea's height in lines. */
+  rows?: number;
   /** An id prefix, when one page holds several forms with the same field names. */
   idPrefix?: string;
 }
@@ -131,7 +133,7 @@ export function formField(options: FieldOptions): Html {
   }`;
   const control =
     options.type === 'textarea'
-      ? html`<textarea ${attributes} rows="8">${options.value ?? ''}</textarea>`
+      ? html`<textarea ${attributes} rows="${options.rows ?? 8}">${options.value ?? ''}</textarea>`
       : html`<input
           type="${options.type ?? 'text'}"
           ${attributes}${options.value === undefined ? '' : html` value="${options.value}"`}

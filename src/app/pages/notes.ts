@@ -42,7 +42,7 @@ function draftProblemOf(error: z.ZodError): DraftProblem {
   };
 }
 
-function draftFields(draft: Draft, problem: DraftProblem | null, idPrefix: string): Html {
+function draftFields(draft: Draft, problem: DraftProblem | null, idPrefix: string, rows: number): Html {
   return html`${formField({
     name: 'title',
     label: 'Title',
@@ -60,6 +60,7 @@ function draftFields(draft: Draft, problem: DraftProblem | null, idPrefix: strin
     type: 'textarea',
     value: draft.body,
     maxLength: NOTE_BODY_MAX,
+    rows,
     idPrefix,
     autofocus: problem?.field === 'body',
     invalid: problem?.field === 'body',
@@ -109,7 +110,7 @@ function renderNotesPage(
       <h2 id="new-note-heading">New note</h2>
       ${formAlert(problem?.message)}
       <form method="post" action="/notes">
-        ${draftFields(state.draft ?? { title: '', body: '' }, problem, 'new-')}
+        ${draftFields(state.draft ?? { title: '', body: '' }, problem, 'new-', 4)}
         <div class="actions"><button type="submit">Add note</button></div>
       </form>
     </section>
@@ -149,7 +150,7 @@ function renderEditPage(
     <div class="card">
       ${formAlert(state.problem?.message)}
       <form method="post" action="/notes/${note.id}">
-        ${draftFields(draft, state.problem ?? null, '')}
+        ${draftFields(draft, state.problem ?? null, '', 12)}
         <div class="actions">
           <button type="submit">Save changes</button>
           <a class="button button-secondary" href="/notes">Cancel</a>

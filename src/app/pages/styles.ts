@@ -212,7 +212,7 @@ input[type="text"], input[type="email"], input[type="password"], textarea {
   border: 1px solid var(--muted);
   border-radius: 8px;
 }
-textarea { min-height: 8rem; resize: vertical; }
+textarea { min-height: 6rem; resize: vertical; }
 input:focus-visible, textarea:focus-visible { outline-offset: 0; border-color: var(--accent); }
 [aria-invalid="true"] { border-color: var(--danger); border-width: 2px; }
 
@@ -264,7 +264,7 @@ button:hover, .button:hover { background: var(--accent-hover); border-color: var
 .switch { text-align: center; color: var(--muted); margin: 1.25rem 0 0; }
 
 /* Notes */
-.note-list, .session-list { list-style: none; margin: 0; padding: 0; display: grid; gap: 1rem; }
+.note-list, .session-list { list-style: none; margin: 0 0 1.5rem; padding: 0; display: grid; gap: 1rem; }
 .note, .session {
   background: var(--surface);
   border: 1px solid var(--border);
@@ -337,8 +337,6 @@ button:hover, .button:hover { background: var(--accent-hover); border-color: var
   main { padding-top: 1.5rem; }
   .card { padding: 1.1rem; }
   h1 { font-size: 1.5rem; }
-  .facts { grid-template-columns: 1fr; }
-  .facts dd { margin-bottom: 0.35rem; }
 }
 
 @media (prefers-reduced-motion: no-preference) {
