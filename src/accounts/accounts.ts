@@ -132,7 +132,8 @@ export class Accounts<U> {
   }
 
   async #checkPassword(email: string, password: string, ip: string | null): Promise<UserRecord> {
-    const wait = await this.#throttle.retryAfter(email, ip);
+    // Counts the attempt against the account before the password is checked (see SignInThrottle.begin).
+    const wait = await this.#throttle.begin(email, ip);
     if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
     // A password no account can have is refused before any hashing (argon2 of a huge input costs).
     const possible =
@@ -150,7 +151,7 @@ export class Accounts<U> {
       }
     }
     if (!valid || user === null) {
-      await this.#throttle.recordFailure(email, ip);
+      await this.#throttle.recordAddressFailure(ip);
       throw new InvalidCredentialsError();
     }
     await this.#throttle.recordSuccess(email);

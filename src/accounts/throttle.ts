@@ -75,18 +75,40 @@ export class SignInThrottle {
     return Math.max(retryAfterMs(account, this.#account, now), retryAfterMs(address, this.#address, now));
   }
 
-  async recordFailure(email: string, ip: string | null): Promise<void> {
+  /**
+   * Checks and starts one sign-in attempt: resolves to the milliseconds to wait (the attempt is refused), or to
+   * 0 after counting it as a failure of the account *before* the password is checked, so that attempts made
+   * in parallel (in this process or another) see each other and cannot all slip past the delays and the cap.
+   * Follow with {@link recordSuccess} (which clears the count) or {@link recordAddressFailure}.
+   */
+  async begin(email: string, ip: string | null): Promise<number> {
     const now = this.#clock.now();
-    await Promise.all([
-      storeCall('attempts.recordFailure', () =>
-        this.#store.recordFailure(accountKey(email), now, this.#account.windowSeconds * 1000),
-      ),
-      ip === null
-        ? null
-        : storeCall('attempts.recordFailure', () =>
-            this.#store.recordFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
-          ),
+    const windowMs = this.#account.windowSeconds * 1000;
+    const [account, address] = await Promise.all([
+      storeCall('attempts.get', () => this.#store.get(accountKey(email))),
+      ip === null ? null : storeCall('attempts.get', () => this.#store.get(addressKey(ip))),
     ]);
+    const wait = Math.max(
+      retryAfterMs(account, this.#account, now),
+      retryAfterMs(address, this.#address, now),
+    );
+    if (wait > 0) return wait;
+    const counted = await storeCall('attempts.recordFailure', () =>
+      this.#store.recordFailure(accountKey(email), now, windowMs),
+    );
+    const alone = account === null || account.windowStartedAt + windowMs <= now ? 1 : account.failures + 1;
+    if (counted.failures === alone) return 0;
+    // Other attempts were counted between the read and the count: this one comes after them, now.
+    return retryAfterMs({ ...counted, failures: counted.failures - 1 }, this.#account, now);
+  }
+
+  /** Counts a failed attempt against the client's address (the account's was counted by {@link begin}). */
+  async recordAddressFailure(ip: string | null): Promise<void> {
+    if (ip === null) return;
+    const now = this.#clock.now();
+    await storeCall('attempts.recordFailure', () =>
+      this.#store.recordFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
+    );
   }
 
   /** A successful sign-in clears the account's count (not the address's: one good account must not reset it). */
