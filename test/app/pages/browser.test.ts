@@ -3,6 +3,8 @@
 // redirect), and a screenshot of each page lands in test-results/screenshots/ (git-ignored).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
@@ -64,8 +66,14 @@ if (chromiumMissing && process.env.CI !== 'true') {
       return page;
     }
 
+    let shots = 0;
+    /** Saves a full-page screenshot, numbered in the order of the flows. */
     async function snap(page: Page, name: string): Promise<void> {
-      await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+      shots += 1;
+      await page.screenshot({
+        path: `${SCREENSHOTS}${String(shots).padStart(2, '0')}-${name}.png`,
+        fullPage: true,
+      });
     }
 
     /** Clicks a submit button and resolves to the response of the form post it sends. */
@@ -97,9 +105,13 @@ if (chromiumMissing && process.env.CI !== 'true') {
     const sessionItems = (page: Page) => page.locator('main li.session');
 
     before(async () => {
+      if (chromiumMissing) {
+        throw new Error(
+          `CI=true and Chromium is missing at ${CHROMIUM}: scripts/ensure-chromium.sh installs it`,
+        );
+      }
       mkdirSync(SCREENSHOTS, { recursive: true });
       app = await startTestApp();
-      // On CI a missing Chromium must fail here, never skip.
       browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
       desk = await newDevice({ viewport: { width: 1200, height: 800 } });
       phone = await newDevice({
@@ -123,13 +135,13 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.equal(await heading(desk), 'Sign in');
       const background = await desk.evaluate(() => getComputedStyle(document.body).backgroundColor);
       assert.equal(background, 'rgb(245, 246, 248)', 'the hashed stylesheet is loaded');
-      await snap(desk, '01-sign-in');
+      await snap(desk, 'sign-in');
     });
 
     test('registration refuses a common password, keeps the email, then creates the account', async () => {
       await desk.getByRole('link', { name: 'Create an account' }).click();
       await desk.waitForURL(url('/register'));
-      await snap(desk, '02-register');
+      await snap(desk, 'register');
 
       await field(desk, 'Email').fill(EMAIL);
       await field(desk, 'Password').fill('password123');
@@ -139,7 +151,7 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.equal(await field(desk, 'Email').inputValue(), EMAIL);
       assert.equal(await field(desk, 'Password').inputValue(), '', 'the password is never sent back');
       assert.equal(await field(desk, 'Password').getAttribute('aria-invalid'), 'true');
-      await snap(desk, '03-register-weak-password');
+      await snap(desk, 'register-weak-password');
 
       await field(desk, 'Password').fill(PASSWORD);
       const created = await submit(desk, 'Create account');
@@ -148,7 +160,7 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.equal(await heading(desk), 'Your notes');
       assert.match(await desk.getByRole('status').innerText(), /Welcome/);
       assert.match(await desk.getByRole('navigation', { name: 'Main' }).innerText(), /ada@example\.com/);
-      await snap(desk, '04-notes-empty');
+      await snap(desk, 'notes-empty');
     });
 
     test('notes: create (with a title that is markup), edit, delete', async () => {
@@ -166,14 +178,14 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.equal(await notes.count(), 3);
       assert.ok(await notes.getByRole('heading', { name: '<script>window.pwned = 1</script>' }).isVisible());
       assert.equal(await desk.evaluate(() => (window as { pwned?: number }).pwned), undefined);
-      await snap(desk, '05-notes-list');
+      await snap(desk, 'notes-list');
 
       const groceries = notes.filter({ hasText: 'Groceries' });
       await groceries.getByRole('link', { name: /^Edit/ }).click();
       await desk.waitForURL(/\/notes\/[0-9a-f-]{36}$/);
       assert.equal(await heading(desk), 'Edit note');
       assert.equal(await field(desk, 'Title').inputValue(), 'Groceries');
-      await snap(desk, '06-note-edit');
+      await snap(desk, 'note-edit');
 
       await field(desk, 'Title').fill('Groceries for Saturday');
       await field(desk, 'Note').fill('Oat milk\nCoffee beans\nLemons\nBasil');
@@ -187,14 +199,42 @@ if (chromiumMissing && process.env.CI !== 'true') {
       await desk.waitForURL(url('/notes?notice=note-deleted'));
       assert.equal(await notes.count(), 2);
       assert.equal(await notes.filter({ hasText: 'window.pwned' }).count(), 0);
-      await snap(desk, '07-notes-after-delete');
+      await snap(desk, 'notes-after-delete');
     });
 
     test('a note that is not the user’s is a friendly 404 page', async () => {
       const response = await desk.goto(url('/notes/00000000-0000-4000-8000-000000000000'));
       assert.equal(response?.status(), 404);
       assert.equal(await heading(desk), 'Page not found');
-      await snap(desk, '08-not-found');
+      await snap(desk, 'not-found');
+    });
+
+    test('a form on another port of the same host (same-site, so the cookie goes along) is refused', async () => {
+      // Ports do not separate sites: the SameSite=Lax cookie is sent, and the origin checks must stop it.
+      const attacker = createServer((_request, response) => {
+        response.setHeader('content-type', 'text/html; charset=utf-8');
+        response.end(
+          `<!doctype html><title>Win a prize</title><form method="post" action="${app.origin}/notes">` +
+            '<input type="hidden" name="title" value="forged by another site">' +
+            '<button type="submit">Claim your prize</button></form>',
+        );
+      });
+      await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = attacker.address() as AddressInfo;
+        await desk.goto(`http://127.0.0.1:${port}/`);
+        const refused = await submit(desk, 'Claim your prize', desk.locator('body'));
+        assert.equal(refused.status(), 403);
+        assert.equal((await refused.request().allHeaders())['sec-fetch-site'], 'same-site');
+        assert.equal(await heading(desk), 'Request refused');
+        await snap(desk, 'cross-site-form-refused');
+      } finally {
+        attacker.closeAllConnections();
+        await new Promise<void>((resolve) => attacker.close(() => resolve()));
+      }
+      await desk.goto(url('/notes'));
+      assert.equal(await desk.locator('main li.note').count(), 2);
+      assert.equal(await desk.locator('main li.note').filter({ hasText: 'forged' }).count(), 0);
     });
 
     test('sign out, a wrong password (401, email kept), then sign in again', async () => {
@@ -212,7 +252,7 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.match(await desk.getByRole('alert').innerText(), /do not match/);
       assert.equal(await field(desk, 'Email').inputValue(), EMAIL);
       assert.equal(await field(desk, 'Password').inputValue(), '');
-      await snap(desk, '09-sign-in-wrong-password');
+      await snap(desk, 'sign-in-wrong-password');
 
       await signIn(desk, PASSWORD);
       assert.equal(await desk.locator('main li.note').count(), 2);
@@ -220,7 +260,7 @@ if (chromiumMissing && process.env.CI !== 'true') {
 
     test('two browser contexts are two sessions; revoking one signs that context out', async () => {
       await signIn(phone, PASSWORD);
-      await snap(phone, '10-phone-notes');
+      await snap(phone, 'phone-notes');
 
       await desk.goto(url('/sessions'));
       assert.equal(await heading(desk), 'Your sessions');
@@ -231,10 +271,10 @@ if (chromiumMissing && process.env.CI !== 'true') {
       const other = sessionItems(desk).filter({ hasText: 'Safari 17 on iPhone' });
       assert.equal(await other.count(), 1);
       assert.match(await other.innerText(), /127\.0\.0\.1/);
-      await snap(desk, '11-sessions-two-devices');
+      await snap(desk, 'sessions-two-devices');
 
       await phone.goto(url('/sessions'));
-      await snap(phone, '12-phone-sessions');
+      await snap(phone, 'phone-sessions');
 
       await submit(desk, /^Sign out Safari 17 on iPhone/, other);
       await desk.waitForURL(url('/sessions?notice=session-revoked'));
@@ -250,21 +290,21 @@ if (chromiumMissing && process.env.CI !== 'true') {
     test('changing the password signs the other devices out and keeps this one', async () => {
       await signIn(phone, PASSWORD);
       await desk.goto(url('/password'));
-      await snap(desk, '13-password');
+      await snap(desk, 'password');
 
       await field(desk, 'Current password').fill('wrong current password');
       await field(desk, 'New password').fill(NEW_PASSWORD);
       const refused = await submit(desk, 'Change password');
       assert.equal(refused.status(), 401);
       assert.match(await desk.getByRole('alert').innerText(), /current password is not right/);
-      await snap(desk, '14-password-wrong-current');
+      await snap(desk, 'password-wrong-current');
 
       await field(desk, 'Current password').fill(PASSWORD);
       await field(desk, 'New password').fill(NEW_PASSWORD);
       await submit(desk, 'Change password');
       await desk.waitForURL(url('/sessions?notice=password-changed'));
       assert.equal(await sessionItems(desk).count(), 1);
-      await snap(desk, '15-sessions-after-password-change');
+      await snap(desk, 'sessions-after-password-change');
 
       await phone.goto(url('/notes'));
       assert.equal(path(phone), '/sign-in');
@@ -277,11 +317,11 @@ if (chromiumMissing && process.env.CI !== 'true') {
       await submit(desk, 'Sign out everywhere');
       await desk.waitForURL(url('/sign-in?notice=signed-out-everywhere'));
       assert.match(await desk.getByRole('status').innerText(), /every device/);
-      await snap(desk, '16-signed-out-everywhere');
+      await snap(desk, 'signed-out-everywhere');
 
       await phone.goto(url('/sessions'));
       assert.equal(path(phone), '/sign-in');
-      await snap(phone, '17-phone-sign-in');
+      await snap(phone, 'phone-sign-in');
       await desk.goto(url('/notes'));
       assert.equal(path(desk), '/sign-in');
     });
