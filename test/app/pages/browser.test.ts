@@ -44,7 +44,7 @@ if (chromiumMissing && process.env.CI !== 'true') {
     let browser: Browser;
     /** The desktop browser the user mostly works in. */
     let desk: Page;
-    /** A second browser context, with a phone's screen and user agent: a second device. */
+    /** A second browser context, with a phone's screen, user agent and dark mode: a second device. */
     let phone: Page;
     const contexts: BrowserContext[] = [];
     const cspViolations: string[] = [];
@@ -120,6 +120,8 @@ if (chromiumMissing && process.env.CI !== 'true') {
         isMobile: true,
         hasTouch: true,
         userAgent: PHONE_USER_AGENT,
+        // The phone prefers dark mode, so the screenshots cover both colour schemes.
+        colorScheme: 'dark',
       });
     });
 
