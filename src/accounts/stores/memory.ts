@@ -33,8 +33,10 @@ export class MemoryUserStore implements UserStore {
 export class MemoryAttemptStore implements AttemptStore {
   readonly #records = new Map<string, AttemptRecord>();
 
+  // Records go in and out as copies, as they would through a real store.
   get(key: string): Promise<AttemptRecord | null> {
-    return Promise.resolve(this.#records.get(key) ?? null);
+    const record = this.#records.get(key);
+    return Promise.resolve(record === undefined ? null : { ...record });
   }
 
   recordFailure(key: string, now: number, windowMs: number): Promise<AttemptRecord> {
@@ -44,7 +46,7 @@ export class MemoryAttemptStore implements AttemptStore {
         ? { failures: 1, windowStartedAt: now, lastFailureAt: now }
         : { ...current, failures: current.failures + 1, lastFailureAt: now };
     this.#records.set(key, record);
-    return Promise.resolve(record);
+    return Promise.resolve({ ...record });
   }
 
   clear(key: string): Promise<void> {
