@@ -32,7 +32,8 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Headers for every response: a CSP with no script at all, no MIME sniffing, no referrer, no framing. Pages
+ * Headers for every response: a CSP with no script at all, no MIME sniffing, no referrer to other sites, no
+ * framing. Pages
  * and API answers that depend on the session are `Cache-Control: no-store`.
  */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
@@ -44,7 +45,9 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
       "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     headers.set('x-content-type-options', 'nosniff');
-    headers.set('referrer-policy', 'no-referrer');
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` even on same-origin
+    // form posts, which the CSRF checks refuse. Other sites still get no referrer.
+    headers.set('referrer-policy', 'same-origin');
     headers.set('x-frame-options', 'DENY');
     headers.set('cross-origin-opener-policy', 'same-origin');
     if (!headers.has('cache-control')) headers.set('cache-control', 'no-store');

@@ -30,9 +30,8 @@ const SIGNED_OUT_LINKS: readonly (readonly [Section, string, string])[] = [
 
 /**
  * The whole document around a page's content. No script and no inline style anywhere (the CSP forbids
- * both); the referrer meta makes same-origin form posts carry a real `Origin` header for the CSRF checks
- * (under the site-wide `Referrer-Policy: no-referrer` browsers send `Origin: null`), while other sites
- * still get no referrer.
+ * both). The site-wide `Referrer-Policy: same-origin` header keeps same-origin form posts' `Origin` header
+ * real for the CSRF checks (under `no-referrer` browsers send `Origin: null`).
  */
 export function renderPage(options: PageOptions): Html {
   const { user } = options;
@@ -56,7 +55,6 @@ export function renderPage(options: PageOptions): Html {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="same-origin" />
         <title>${options.title} · Cloakroom</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
         <link rel="icon" href="${ICON_PATH}" type="image/svg+xml" />

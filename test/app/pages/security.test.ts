@@ -16,7 +16,7 @@ function assertSafePage(page: PageResponse, label: string): void {
   assert.equal(headers.get('content-type'), 'text/html; charset=UTF-8', label);
   assert.equal(headers.get('content-security-policy'), CSP, label);
   assert.equal(headers.get('x-content-type-options'), 'nosniff', label);
-  assert.equal(headers.get('referrer-policy'), 'no-referrer', label);
+  assert.equal(headers.get('referrer-policy'), 'same-origin', label);
   assert.equal(headers.get('x-frame-options'), 'DENY', label);
   assert.equal(headers.get('cache-control'), 'no-store', label);
 
