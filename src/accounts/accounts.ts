@@ -30,6 +30,11 @@ export interface AccountsOptions<U> {
   hasher?: PasswordHasher;
   throttle?: { account?: ThrottleRule; address?: ThrottleRule };
   clock?: Clock;
+  /**
+   * The session's user for an account, so `request.user` is set for the rest of the request that signed in
+   * (later requests get it from the store). Without it, `request.user` stays `null` until the next request.
+   */
+  sessionUser?: (user: AccountUser) => U;
 }
 
 export interface Credentials {
@@ -54,12 +59,14 @@ export class Accounts<U> {
   readonly #hasher: PasswordHasher;
   readonly #throttle: SignInThrottle;
   readonly #clock: Clock;
+  readonly #sessionUser: ((user: AccountUser) => U) | undefined;
 
   constructor(options: AccountsOptions<U>) {
     this.#users = options.users;
     this.#sessions = options.sessions;
     this.#hasher = options.hasher ?? new PasswordHasher();
     this.#clock = options.clock ?? systemClock;
+    this.#sessionUser = options.sessionUser;
     this.#throttle = new SignInThrottle(options.attempts, this.#clock, options.throttle);
   }
 
@@ -84,8 +91,9 @@ export class Accounts<U> {
       createdAt: this.#clock.now(),
     };
     await storeCall('users.create', () => this.#users.create(user));
-    await request.signIn(user.id);
-    return { id: user.id, email: user.email };
+    const account = { id: user.id, email: user.email };
+    await request.signIn(user.id, this.#sessionUser?.(account));
+    return account;
   }
 
   /**
@@ -98,8 +106,9 @@ export class Accounts<U> {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     const user = await this.#checkPassword(email, password, request.info.ip);
-    await request.signIn(user.id);
-    return { id: user.id, email: user.email };
+    const account = { id: user.id, email: user.email };
+    await request.signIn(user.id, this.#sessionUser?.(account));
+    return account;
   }
 
   /**

@@ -46,6 +46,7 @@ export function createServices(options: ServiceOptions): AppServices {
   const accounts = new Accounts<AppUser>({
     users,
     attempts: new SqliteAttemptStore(db),
+    sessionUser: (user) => ({ id: user.id, email: user.email }),
     sessions,
     hasher: options.hasher,
     throttle: options.throttle,
