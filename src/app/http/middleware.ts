@@ -82,7 +82,21 @@ export function sessions(manager: SessionManager<AppUser>): MiddlewareHandler<Ap
       await next();
     } finally {
       // Also on errors: a session ended before a failure must still have its cookie cleared.
-      for (const value of setCookies) c.res.headers.append('set-cookie', value);
+      for (const value of lastPerCookie(setCookies)) c.res.headers.append('set-cookie', value);
     }
   };
+}
+
+/**
+ * One `Set-Cookie` per cookie name (RFC 6265 4.1.1), the last one the request produced: signing in over a
+ * stale cookie clears it and then sets the new session, and only the new session must go out.
+ */
+function lastPerCookie(setCookies: readonly string[]): string[] {
+  const byName = new Map<string, string>();
+  for (const value of setCookies) {
+    const name = value.slice(0, value.indexOf('='));
+    byName.delete(name);
+    byName.set(name, value);
+  }
+  return [...byName.values()];
 }

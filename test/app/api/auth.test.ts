@@ -217,6 +217,41 @@ describe('auth API', () => {
       assert.ok(!sessions.sessions.some((session) => session.id === oldSession));
     });
 
+    test('signing in over a stale cookie answers one Set-Cookie for the session: the new one', async () => {
+      const email = uniqueEmail();
+      await new ApiClient(app).register(email);
+      const stale = new ApiClient(app);
+      await stale.register(uniqueEmail());
+      const dead = stale.cookie!;
+      await stale.post('/api/auth/logout');
+      for (const cookie of [dead, 'garbage', 'a.b.c']) {
+        for (const [path, body] of [
+          ['/api/auth/login', { email, password: PASSWORD }],
+          ['/api/auth/register', { email: uniqueEmail(), password: PASSWORD }],
+        ] as const) {
+          const response = await fetch(`${app.url}${path}`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              origin: app.origin,
+              cookie: `${COOKIE}=${cookie}`,
+            },
+            body: JSON.stringify(body),
+          });
+          assert.ok(response.status === 200 || response.status === 201, String(response.status));
+          const lines = response.headers.getSetCookie().filter((line) => line.startsWith(`${COOKIE}=`));
+          assert.equal(
+            lines.length,
+            1,
+            `one Set-Cookie per cookie name (RFC 6265 4.1.1): ${lines.join(' | ')}`,
+          );
+          const value = lines[0]!.split(';', 1)[0]!.slice(COOKIE.length + 1);
+          assert.ok(value.length > 0, 'the new session, not the clearing of the stale one');
+          assert.equal((await new ApiClient(app).get('/api/me', { cookie: value })).status, 200);
+        }
+      }
+    });
+
     test("a cookie of another account is replaced too: signing in never keeps someone else's session", async () => {
       const planted = new ApiClient(app);
       await planted.register(uniqueEmail('attacker'));
