@@ -2,14 +2,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
-import { ApiClient, COOKIE, assertError, uniqueEmail } from './client.js';
+import { ApiClient, COOKIE, assertError, captureLog, uniqueEmail } from './client.js';
 
 const PASSWORD = 'correct horse battery';
 
 describe('auth API', () => {
   let app: TestApp;
+  const logged = captureLog();
   before(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ log: logged.log });
   });
   after(async () => {
     await app.stop();
@@ -387,5 +388,21 @@ describe('auth API', () => {
       });
       assertError(response, 401, 'unauthenticated');
     });
+  });
+
+  test('after all of the above, the log holds no session token and no password', () => {
+    const text = logged.text();
+    assert.match(text, /"path":"\/api\/auth\/login"/, 'requests were logged');
+    // A token is `<id>.<secret>.<mac>` in base64url; request ids are UUIDs, without dots.
+    assert.doesNotMatch(text, /[A-Za-z0-9_-]{12,}\.[A-Za-z0-9_-]{16,}/);
+    for (const password of [
+      PASSWORD,
+      'a brand new passphrase',
+      'not the password',
+      'another good passphrase',
+    ]) {
+      assert.ok(!text.includes(password), password);
+    }
+    assert.ok(!/cookie/i.test(text), 'no cookie header either');
   });
 });
