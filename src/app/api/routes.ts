@@ -67,9 +67,12 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
       Record<'GET' | 'POST' | 'PATCH' | 'DELETE', (c: Context<AppEnv>) => Promise<Response> | Response>
     >,
   ) => {
-    const allowed = Object.keys(handlers).join(', ');
+    const methods = Object.keys(handlers);
+    // HEAD is GET without the body (the server drops it), as HTTP requires of every GET resource.
+    const allowed = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');
     api.all(path, async (c) => {
-      const handler = handlers[c.req.method as keyof typeof handlers];
+      const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+      const handler = handlers[method as keyof typeof handlers];
       if (handler === undefined) {
         throw new ApiError(405, 'method_not_allowed', `Use ${allowed}.`, { allow: allowed });
       }
