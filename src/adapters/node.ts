@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpErrorOf } from '../errors.js';
 import { loadRequestSession, type RequestInfo, type RequestSession } from '../http/request-session.js';
+import { lastPerCookie } from '../http/set-cookie.js';
 import type { SessionManager } from '../session/manager.js';
 
 function header(value: string | string[] | undefined): string | null {
@@ -45,7 +46,9 @@ export function sessionOfNode<U>(
   info: RequestInfo = requestInfoOfNode(req),
 ): Promise<RequestSession<U>> {
   return loadRequestSession(manager, info, (value) => {
-    res.appendHeader('set-cookie', value);
+    const current = res.getHeader('set-cookie');
+    const previous = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+    res.setHeader('set-cookie', lastPerCookie([...previous, value]));
     res.setHeader('cache-control', 'no-store');
   });
 }

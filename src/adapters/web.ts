@@ -1,5 +1,6 @@
 import { httpErrorOf } from '../errors.js';
 import { loadRequestSession, type RequestInfo, type RequestSession } from '../http/request-session.js';
+import { lastPerCookie } from '../http/set-cookie.js';
 import type { SessionManager } from '../session/manager.js';
 
 /** The session-relevant headers of a Web `Request`. The client address is not in a `Request`: pass it. */
@@ -41,7 +42,7 @@ export async function sessionOf<U>(
 export function withSessionCookies(response: Response, setCookies: readonly string[]): Response {
   if (setCookies.length === 0) return response;
   const copy = new Response(response.body, response);
-  for (const value of setCookies) copy.headers.append('set-cookie', value);
+  for (const value of lastPerCookie(setCookies)) copy.headers.append('set-cookie', value);
   copy.headers.set('cache-control', 'no-store');
   return copy;
 }

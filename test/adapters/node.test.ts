@@ -83,6 +83,15 @@ describe('node:http adapter over real HTTP', () => {
     assert.match(await (await home(cookieFor(fresh))).text(), /Signed in as <strong>alice/);
   });
 
+  test('signing in over a stale cookie answers exactly one Set-Cookie for the session', async () => {
+    const stale = await signIn('hana');
+    await post('/sign-out', '', { cookie: cookieFor(stale) });
+    const response = await post('/sign-in', 'name=hana', { cookie: cookieFor(stale) });
+    const lines = response.headers.getSetCookie().filter((line) => line.startsWith(`${NAME}=`));
+    assert.equal(lines.length, 1, lines.join(' | '));
+    assert.notEqual(setCookieValue(response, NAME), '');
+  });
+
   test('a signed-out session is refused on replay', async () => {
     const token = await signIn('bob');
     const out = await post('/sign-out', '', { cookie: cookieFor(token) });

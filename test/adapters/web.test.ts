@@ -47,6 +47,20 @@ describe('Web Request/Response adapter', () => {
     assert.deepEqual(await me.json(), { user: { id: 'ada' } });
   });
 
+  test('signing in over a stale cookie answers exactly one Set-Cookie', async () => {
+    const { handle, sessions } = app();
+    const { token, session } = await sessions.create('ada');
+    await sessions.revoke(session.id);
+    const login = await handle(
+      new Request(`${ORIGIN}/login`, {
+        method: 'POST',
+        headers: { origin: ORIGIN, cookie: `__Host-cloakroom=${token}` },
+      }),
+    );
+    assert.equal(login.headers.getSetCookie().length, 1);
+    assert.match(login.headers.getSetCookie()[0]!, /^__Host-cloakroom=[\w-]{16}\./);
+  });
+
   test('rotation swaps the cookie and kills the old one', async () => {
     const { handle } = app();
     const login = await handle(

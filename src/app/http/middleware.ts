@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { loadRequestSession, type RequestInfo } from '../../http/request-session.js';
+import { lastPerCookie } from '../../http/set-cookie.js';
 import type { SessionManager } from '../../session/manager.js';
 import type { AppEnv, AppUser } from './env.js';
 
@@ -85,18 +86,4 @@ export function sessions(manager: SessionManager<AppUser>): MiddlewareHandler<Ap
       for (const value of lastPerCookie(setCookies)) c.res.headers.append('set-cookie', value);
     }
   };
-}
-
-/**
- * One `Set-Cookie` per cookie name (RFC 6265 4.1.1), the last one the request produced: signing in over a
- * stale cookie clears it and then sets the new session, and only the new session must go out.
- */
-function lastPerCookie(setCookies: readonly string[]): string[] {
-  const byName = new Map<string, string>();
-  for (const value of setCookies) {
-    const name = value.slice(0, value.indexOf('='));
-    byName.delete(name);
-    byName.set(name, value);
-  }
-  return [...byName.values()];
 }
