@@ -1,0 +1,233 @@
+import type { Pool, QueryResultRow } from 'pg';
+import type {
+  SessionIndex,
+  SessionRecord,
+  SessionStore,
+  SessionTouch,
+  SessionUser,
+  StoredSession,
+} from '../types.js';
+import { runMigrations } from './migrate.js';
+import { guardPool, isConnectionLost } from './pool.js';
+import { sessionMigrations, statements, type SqlNames } from './sql.js';
+
+export { postgresPoolOptions, guardPool } from './pool.js';
+export { runMigrations, type MigrateOptions, type Migration } from './migrate.js';
+
+/** Where the PostgreSQL store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
+export interface PostgresUserSource<U> {
+  /** The users table, e.g. `users`. */
+  table: string;
+  /** Its schema; default: the store's `schema`. */
+  schema?: string;
+  /** Its primary key column, compared with the session's `user_id` (so it must be `text`). Default `id`. */
+  idColumn?: string;
+  /** The columns to read; the user is built from them. */
+  columns: readonly string[];
+  /** Builds the user from the selected columns (keyed by column name). Default: that record as it is. */
+  toUser?: (row: Record<string, unknown>) => U;
+}
+
+export interface PostgresStoreOptions<U> {
+  /** The schema of the sessions table and of `cloakroom_migrations`. Default: the connection's search path. */
+  schema?: string;
+  /** The sessions table. Default `cloakroom_sessions`; created by `migrate()`. */
+  table?: string;
+  /** Join users from this table; without it the user is `{ id: userId }`. */
+  users?: PostgresUserSource<U>;
+  /** Rows removed per statement when sweeping, so a sweep never holds many row locks at once. Default 1,000. */
+  sweepBatchSize?: number;
+  /** Called with the error when an idle pooled connection is lost (the pool has already dropped it). */
+  onPoolError?: (error: Error) => void;
+}
+
+type Statements = ReturnType<typeof statements>;
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  secret_hash: Buffer;
+  // bigint arrives as a string (pg keeps 64-bit integers exact); milliseconds fit a double exactly.
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  absolute_expires_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  version: number;
+  u_found?: boolean;
+  [column: string]: unknown;
+}
+
+/**
+ * The session store for several processes, on a `pg` pool you create and own (see `postgresPoolOptions`
+ * for settings that keep failures bounded in time). Every query is parameterized; each operation is one
+ * statement, so one round trip. `PostgresStore.create` migrates before it resolves.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { PostgresStore, postgresPoolOptions } from 'cloakroom/stores/postgres';
+ * const pool = new pg.Pool(postgresPoolOptions({ connectionString: process.env.DATABASE_URL }));
+ * const store = await PostgresStore.create(pool, { users: { table: 'users', columns: ['id', 'email'] } });
+ * ```
+ */
+export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+  readonly index: SessionIndex = this;
+  readonly #pool: Pool;
+  readonly #names: SqlNames;
+  readonly #sql: Statements;
+  readonly #toUser: (row: SessionRow) => U | null;
+  readonly #sweepBatchSize: number;
+
+  /** Builds the store without touching the database; call `migrate()` (or use `create`) before use. */
+  constructor(pool: Pool, options: PostgresStoreOptions<U> = {}) {
+    const users = options.users;
+    const schema = options.schema ?? null;
+    this.#names = {
+      schema,
+      sessions: options.table ?? 'cloakroom_sessions',
+      users: users
+        ? {
+            schema: users.schema ?? schema,
+            table: users.table,
+            id: users.idColumn ?? 'id',
+            columns: users.columns,
+          }
+        : null,
+    };
+    this.#sweepBatchSize = options.sweepBatchSize ?? 1000;
+    if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) {
+      throw new TypeError('sweepBatchSize must be a positive integer');
+    }
+    // Builds (and so checks) every identifier before anything reaches the database.
+    sessionMigrations(this.#names);
+    this.#sql = statements(this.#names);
+    this.#pool = pool;
+    this.#toUser = users === undefined ? (row) => ({ id: row.user_id }) as U : userReader(users);
+    guardPool(pool, options.onPoolError);
+  }
+
+  /** Makes the store and applies its migrations. */
+  static async create<U = SessionUser>(
+    pool: Pool,
+    options: PostgresStoreOptions<U> = {},
+  ): Promise<PostgresStore<U>> {
+    const store = new PostgresStore<U>(pool, options);
+    await store.migrate();
+    return store;
+  }
+
+  /**
+   * Creates or upgrades the sessions table. Safe to run from several processes at once and on every start;
+   * resolves to the versions it applied (none when the schema is current).
+   */
+  migrate(): Promise<number[]> {
+    return runMigrations(this.#pool, {
+      schema: this.#names.schema,
+      component: `sessions:${this.#names.sessions}`,
+      migrations: sessionMigrations(this.#names),
+    });
+  }
+
+  async get(id: string): Promise<StoredSession<U> | null> {
+    const { rows } = await this.#read<SessionRow>(this.#sql.get, [id]);
+    const row = rows[0];
+    return row === undefined ? null : { session: toRecord(row), user: this.#toUser(row) };
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    await this.#pool.query(this.#sql.insert, recordValues(session));
+  }
+
+  async touch(id: string, touch: SessionTouch): Promise<boolean> {
+    const { lastSeenAt, expiresAt, version } = touch;
+    const result = await this.#pool.query(this.#sql.touch, [id, lastSeenAt, expiresAt, version]);
+    return result.rowCount === 1;
+  }
+
+  async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
+    const result = await this.#pool.query(this.#sql.replace, [id, version, ...recordValues(next)]);
+    return result.rowCount === 1;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#pool.query(this.#sql.delete, [id]);
+  }
+
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const { rows } = await this.#read<SessionRow>(this.#sql.listByUser, [userId]);
+    return rows.map(toRecord);
+  }
+
+  async deleteByUser(userId: string, options: { except?: string } = {}): Promise<number> {
+    const result =
+      options.except === undefined
+        ? await this.#pool.query(this.#sql.deleteByUser, [userId])
+        : await this.#pool.query(this.#sql.deleteByUserExcept, [userId, options.except]);
+    return result.rowCount ?? 0;
+  }
+
+  async deleteExpired(now: number): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const result = await this.#pool.query(this.#sql.deleteExpiredBatch, [now, this.#sweepBatchSize]);
+      const changes = result.rowCount ?? 0;
+      removed += changes;
+      if (changes < this.#sweepBatchSize) return removed;
+    }
+  }
+
+  /**
+   * A read, retried once on a fresh connection when the connection died under it (a restarted server, a
+   * terminated backend). Reads only: a write whose connection died may have committed. Timeouts are not
+   * retried, so a slow server still fails within the configured bound.
+   */
+  async #read<R extends QueryResultRow>(text: string, values: unknown[]) {
+    try {
+      return await this.#pool.query<R>(text, values);
+    } catch (error) {
+      if (!isConnectionLost(error)) throw error;
+      return await this.#pool.query<R>(text, values);
+    }
+  }
+}
+
+function recordValues(record: SessionRecord): unknown[] {
+  return [
+    record.id,
+    record.userId,
+    Buffer.from(record.secretHash),
+    record.createdAt,
+    record.lastSeenAt,
+    record.expiresAt,
+    record.absoluteExpiresAt,
+    record.userAgent,
+    record.ip,
+    record.version,
+  ];
+}
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    secretHash: row.secret_hash,
+    createdAt: Number(row.created_at),
+    lastSeenAt: Number(row.last_seen_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+    version: row.version,
+  };
+}
+
+function userReader<U>(users: PostgresUserSource<U>): (row: SessionRow) => U | null {
+  const toUser = users.toUser ?? ((record: Record<string, unknown>) => record as U);
+  return (row) => {
+    if (row.u_found !== true) return null;
+    // fromEntries defines own properties, so even a column named `__proto__` cannot set a prototype.
+    return toUser(Object.fromEntries(users.columns.map((column, i) => [column, row[`u${i}`]])));
+  };
+}
