@@ -1,0 +1,94 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Script } from './scripts.js';
+
+/** The client the store runs on: your own ioredis `Redis` (single server) or `Cluster`. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * The ioredis options the store expects, so a store that is down, slow or refusing writes answers
+ * `store_unavailable` (503) within a bounded time and comes back by itself:
+ *
+ * - `enableOfflineQueue: false`: while disconnected, commands fail at once instead of queueing without limit;
+ * - `commandTimeout`: a command with no reply after this many ms fails (default 1,000);
+ * - `maxRetriesPerRequest: 1`: a command cut off by a dropped connection is retried at most once;
+ * - `retryStrategy`: reconnect for ever, with exponential backoff capped at `maxReconnectDelayMs`
+ *   (default 2,000 ms), so service returns on its own when the server does;
+ * - `connectTimeout`: a connection attempt that hangs is abandoned (default 2,000 ms);
+ * - `enableAutoPipelining: true`: concurrent requests share round trips.
+ *
+ * Spread your own options (host, password, TLS, …) over or under these as you need.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { RedisStore, redisClientOptions } from 'cloakroom/stores/redis';
+ * const client = new Redis({ host: 'redis.internal', ...redisClientOptions() });
+ * const store = new RedisStore(client);
+ * ```
+ * For a Cluster: `new Cluster(nodes, { ...redisClusterOptions(), redisOptions: { password } })`.
+ */
+export function redisClientOptions(
+  options: { commandTimeoutMs?: number; maxReconnectDelayMs?: number } = {},
+): RedisOptions {
+  const commandTimeout = positive(options.commandTimeoutMs ?? 1000, 'commandTimeoutMs');
+  const maxDelay = positive(options.maxReconnectDelayMs ?? 2000, 'maxReconnectDelayMs');
+  return {
+    enableOfflineQueue: false,
+    commandTimeout,
+    maxRetriesPerRequest: 1,
+    connectTimeout: Math.max(commandTimeout, 2000),
+    enableAutoPipelining: true,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 16), maxDelay),
+  };
+}
+
+/**
+ * The same for an ioredis `Cluster`: its own offline queue off, auto-pipelining on, capped backoff for the
+ * cluster, and the per-node options of `redisClientOptions` under `redisOptions`.
+ */
+export function redisClusterOptions(
+  options: { commandTimeoutMs?: number; maxReconnectDelayMs?: number } = {},
+) {
+  const node = redisClientOptions(options);
+  const maxDelay = positive(options.maxReconnectDelayMs ?? 2000, 'maxReconnectDelayMs');
+  return {
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 16), maxDelay),
+    redisOptions: node,
+  };
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
+  return value;
+}
+
+/**
+ * Runs a script by its SHA-1, loading it with EVAL when the server does not know it yet (a fresh server, a
+ * restart, another Cluster node). Replies come as Buffers (session hashes hold raw bytes).
+ */
+export async function runScript(
+  client: RedisClient,
+  script: Script,
+  keys: readonly string[],
+  args: readonly (string | Buffer)[],
+): Promise<unknown> {
+  const buffers = client as unknown as BufferScripting;
+  try {
+    return await buffers.evalshaBuffer(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return buffers.evalBuffer(script.lua, keys.length, ...keys, ...args);
+  }
+}
+
+/**
+ * ioredis has `evalshaBuffer` and `evalBuffer` (every command has a `…Buffer` twin) but does not declare
+ * them. They are used rather than `callBuffer('EVALSHA', …)`, which ioredis 6.0.0 breaks under
+ * auto-pipelining: it drops the command name (`autoPipelining.js` puts it back for `call` only).
+ */
+interface BufferScripting {
+  evalshaBuffer(sha: string, numkeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+  evalBuffer(lua: string, numkeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
+}

@@ -1,0 +1,58 @@
+import type { Cluster } from 'ioredis';
+import { runScript, type RedisClient } from './client.js';
+import type { KeyLayout } from './keys.js';
+import { text } from './record.js';
+import { sweep } from './scripts.js';
+
+export interface SweepOptions {
+  client: RedisClient;
+  keys: KeyLayout;
+  /** Sessions with `expiresAt` at or before this (ms, as a decimal string) are removed. */
+  now: string;
+  batchSize: number;
+  /** Bounds each Redis call in time. */
+  bound: <T>(call: () => Promise<T>) => Promise<T>;
+  dropPointers: (ids: readonly string[]) => void;
+}
+
+/**
+ * `deleteExpired`. Redis TTLs already remove expired sessions (by Redis's clock); what they leave behind are
+ * ids in the per-user indexes, which this prunes. It also removes sessions whose `expiresAt` has passed by
+ * the caller's `now` when their TTL has not run out yet (clock skew, or a `now` ahead of real time).
+ *
+ * Not a request path, so it may SCAN: it walks the keyspace of every master (each Cluster master in turn)
+ * with `SCAN … MATCH <prefix>{*}:x TYPE zset`, `batchSize` keys per step, and runs one short script per
+ * index it finds, each removing at most `batchSize` sessions. Every step is small, so Redis never blocks
+ * on it; the whole sweep costs O(keys in the database), so run it rarely (hourly is plenty: TTLs do the
+ * real work). Never KEYS.
+ */
+export async function sweepExpired(options: SweepOptions): Promise<number> {
+  const { client, keys, now, batchSize, bound } = options;
+  const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client];
+  const limit = String(batchSize);
+  let removed = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await bound(() =>
+        node.scan(cursor, 'MATCH', keys.indexPattern(), 'COUNT', limit, 'TYPE', 'zset'),
+      );
+      cursor = next;
+      for (const indexKey of found) {
+        if (!keys.isIndex(indexKey)) continue;
+        // `<prefix>{<user>}:x` -> `<prefix>{<user>}:s:`, the same tag.
+        const sessionPrefix = `${indexKey.slice(0, -1)}s:`;
+        for (;;) {
+          const out = (await bound(() =>
+            runScript(client, sweep, [indexKey], [sessionPrefix, now, limit]),
+          )) as unknown[];
+          const [examined, count, ...ids] = out;
+          removed += Number(count);
+          options.dropPointers(ids.map(text));
+          if (Number(examined) < batchSize) break;
+        }
+      }
+    } while (cursor !== '0');
+  }
+  return removed;
+}
