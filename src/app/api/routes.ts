@@ -1,12 +1,11 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { checkRequestOrigin } from '../../csrf/check.js';
 import { CsrfRejectedError, UnauthenticatedError } from '../../errors.js';
 import type { Session } from '../../session/session.js';
 import { ApiError, jsonError, logServerError, notFound } from '../http/errors.js';
 import type { AppEnv, AppUser } from '../http/env.js';
-import { MAX_BODY_BYTES, payloadTooLarge, readJson, refuseNonJsonBody } from '../http/json-body.js';
+import { limitBody, readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
 
@@ -51,14 +50,7 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
     return response;
   });
   api.notFound((c) => jsonError(c, notFound()));
-  api.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw payloadTooLarge();
-      },
-    }),
-  );
+  api.use(limitBody);
 
   // Each path lists its methods once; any other method on it is 405 with an Allow header.
   const route = (

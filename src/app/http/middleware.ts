@@ -15,7 +15,8 @@ export function requestContext(log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const requestId = randomUUID();
     const started = performance.now();
-    const child = log.child({ requestId });
+    // A child logger per request costs even when nothing is logged: only make one when logging is on.
+    const child = log.isLevelEnabled('error') ? log.child({ requestId }) : log;
     c.set('requestId', requestId);
     c.set('log', child);
     await next();

@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   CloakroomError,
@@ -10,17 +9,12 @@ import {
   WeakPasswordError,
 } from '../../errors.js';
 import type { AppEnv } from '../http/env.js';
-import { MAX_BODY_BYTES, payloadTooLarge } from '../http/json-body.js';
+import { limitBody } from '../http/json-body.js';
 import { formatWait } from './format.js';
 import { html, type Html } from './markup.js';
 
 /** Form posts are capped like the API's JSON bodies (64 KiB): 413 past that, checked while reading. */
-export const formLimit: MiddlewareHandler<AppEnv> = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw payloadTooLarge();
-  },
-});
+export const formLimit: MiddlewareHandler<AppEnv> = limitBody;
 
 /** A posted form's text fields; a missing field, or a file where text was expected, reads as `''`. */
 export type FormFields = (name: string) => string;
