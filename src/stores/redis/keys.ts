@@ -12,6 +12,13 @@
  *
  * A pointer never changes once written (ids are random and never reused), so each process caches them and a
  * validation is one round trip (one script on the user's slot) once the pointer is known.
+ *
+ * Why this layout: keys tagged by the session's own id would give one round trip even on a cold process, but
+ * then a session, its successor and its user's index sit in different slots, so rotation and revoke-all
+ * could not be atomic (a session rotated during "sign out everywhere" could survive it) and a user snapshot
+ * could not be read beside the session on a Cluster. The cost here is a pointer key per session (memory) and
+ * a pointer read on a process's first sight of an id. The best layout, an id that carries its user's tag,
+ * needs the session layer to let the store choose ids (not done: see the notes in docs/stores.md).
  */
 export class KeyLayout {
   readonly #prefix: string;
