@@ -1,0 +1,196 @@
+import type { Pool } from 'pg';
+import { EmailTakenError } from '../../errors.js';
+import { runMigrations } from '../../stores/postgres/migrate.js';
+import { guardPool } from '../../stores/postgres/pool.js';
+import { qualify, quoteIdentifier, type Migration } from '../../stores/postgres/sql.js';
+import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
+
+export interface PostgresAccountsOptions {
+  /** The schema of `users`, `cloakroom_attempts` and `cloakroom_migrations`. Default: the search path. */
+  schema?: string;
+}
+
+const EMAIL_CONSTRAINT = 'users_email_key';
+
+function accountMigrations(schema: string | null): Migration[] {
+  const users = qualify(schema, 'users', 'table');
+  const attempts = qualify(schema, 'cloakroom_attempts', 'table');
+  return [
+    {
+      version: 1,
+      description: 'users, and sign-in attempts by key',
+      sql: `
+        CREATE TABLE ${users} (
+          id text PRIMARY KEY,
+          email text NOT NULL CONSTRAINT ${quoteIdentifier(EMAIL_CONSTRAINT, 'constraint')} UNIQUE,
+          password_hash text,
+          created_at bigint NOT NULL
+        );
+        CREATE TABLE ${attempts} (
+          key text PRIMARY KEY,
+          failures integer NOT NULL,
+          window_started_at bigint NOT NULL,
+          last_failure_at bigint NOT NULL
+        );
+        CREATE INDEX cloakroom_attempts_window ON ${attempts} (window_started_at);
+      `,
+    },
+  ];
+}
+
+/**
+ * Creates or upgrades the account tables (`users`, `cloakroom_attempts`), through the same recorded,
+ * advisory-locked migrations as the session store; safe on every start, from several processes at once.
+ */
+export function migratePostgresAccounts(
+  pool: Pool,
+  options: PostgresAccountsOptions = {},
+): Promise<number[]> {
+  const schema = options.schema ?? null;
+  return runMigrations(pool, { schema, component: 'accounts', migrations: accountMigrations(schema) });
+}
+
+/**
+ * The session store's `users` option for these tables: validation brings `{ id, email }` in its one query
+ * (`PostgresStore.create(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN })`).
+ */
+export const POSTGRES_ACCOUNT_USERS_JOIN = { table: 'users', columns: ['id', 'email'] } as const;
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  created_at: string;
+}
+
+const toUser = (row: UserRow): UserRecord => ({
+  id: row.id,
+  email: row.email,
+  passwordHash: row.password_hash,
+  createdAt: Number(row.created_at),
+});
+
+/**
+ * Users in PostgreSQL, beside the sessions so the session store can join them.
+ *
+ * @example
+ * ```ts
+ * const users = await PostgresUserStore.create(pool);
+ * ```
+ */
+export class PostgresUserStore implements UserStore {
+  readonly #pool: Pool;
+  readonly #sql: { byEmail: string; byId: string; insert: string; setHash: string };
+
+  /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
+  constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
+    const t = qualify(options.schema ?? null, 'users', 'table');
+    const columns = 'id, email, password_hash, created_at';
+    this.#sql = {
+      byEmail: `SELECT ${columns} FROM ${t} WHERE email = $1`,
+      byId: `SELECT ${columns} FROM ${t} WHERE id = $1`,
+      insert: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4)`,
+      setHash: `UPDATE ${t} SET password_hash = $2 WHERE id = $1`,
+    };
+    this.#pool = pool;
+    guardPool(pool);
+  }
+
+  /** Makes the store and applies the account migrations. */
+  static async create(pool: Pool, options: PostgresAccountsOptions = {}): Promise<PostgresUserStore> {
+    await migratePostgresAccounts(pool, options);
+    return new PostgresUserStore(pool, options);
+  }
+
+  async findByEmail(email: string): Promise<UserRecord | null> {
+    const { rows } = await this.#pool.query<UserRow>(this.#sql.byEmail, [email]);
+    return rows[0] === undefined ? null : toUser(rows[0]);
+  }
+
+  async findById(id: string): Promise<UserRecord | null> {
+    const { rows } = await this.#pool.query<UserRow>(this.#sql.byId, [id]);
+    return rows[0] === undefined ? null : toUser(rows[0]);
+  }
+
+  async create(user: UserRecord): Promise<void> {
+    try {
+      await this.#pool.query(this.#sql.insert, [user.id, user.email, user.passwordHash, user.createdAt]);
+    } catch (error) {
+      // Only the email's unique constraint means "taken"; an id collision is a plain failure.
+      const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+      if (code === '23505' && constraint === EMAIL_CONSTRAINT) throw new EmailTakenError();
+      throw error;
+    }
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.#pool.query(this.#sql.setHash, [id, passwordHash]);
+  }
+}
+
+interface AttemptRow {
+  failures: number;
+  window_started_at: string;
+  last_failure_at: string;
+}
+
+/** Sign-in throttling counters in PostgreSQL, shared by every process. */
+export class PostgresAttemptStore implements AttemptStore {
+  readonly #pool: Pool;
+  readonly #sql: { get: string; record: string; clear: string; deleteExpired: string };
+
+  /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
+  constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
+    const t = qualify(options.schema ?? null, 'cloakroom_attempts', 'table');
+    this.#sql = {
+      get: `SELECT failures, window_started_at, last_failure_at FROM ${t} WHERE key = $1`,
+      // One statement: the insert, or the update under the row lock, so concurrent processes lose no count.
+      record:
+        `INSERT INTO ${t} AS a (key, failures, window_started_at, last_failure_at) ` +
+        `VALUES ($1, 1, $2::bigint, $2::bigint) ON CONFLICT (key) DO UPDATE SET ` +
+        `failures = CASE WHEN a.window_started_at <= $2::bigint - $3::bigint THEN 1 ELSE a.failures + 1 END, ` +
+        `window_started_at = CASE WHEN a.window_started_at <= $2::bigint - $3::bigint ` +
+        `THEN $2::bigint ELSE a.window_started_at END, ` +
+        `last_failure_at = $2::bigint ` +
+        `RETURNING failures, window_started_at, last_failure_at`,
+      clear: `DELETE FROM ${t} WHERE key = $1`,
+      deleteExpired: `DELETE FROM ${t} WHERE window_started_at <= $1`,
+    };
+    this.#pool = pool;
+    guardPool(pool);
+  }
+
+  /** Makes the store and applies the account migrations. */
+  static async create(pool: Pool, options: PostgresAccountsOptions = {}): Promise<PostgresAttemptStore> {
+    await migratePostgresAccounts(pool, options);
+    return new PostgresAttemptStore(pool, options);
+  }
+
+  async get(key: string): Promise<AttemptRecord | null> {
+    const { rows } = await this.#pool.query<AttemptRow>(this.#sql.get, [key]);
+    return rows[0] === undefined ? null : toAttempt(rows[0]);
+  }
+
+  async recordFailure(key: string, now: number, windowMs: number): Promise<AttemptRecord> {
+    const { rows } = await this.#pool.query<AttemptRow>(this.#sql.record, [key, now, windowMs]);
+    if (rows[0] === undefined) throw new Error('the attempt upsert returned no row');
+    return toAttempt(rows[0]);
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.#pool.query(this.#sql.clear, [key]);
+  }
+
+  async deleteExpired(before: number): Promise<number> {
+    const result = await this.#pool.query(this.#sql.deleteExpired, [before]);
+    return result.rowCount ?? 0;
+  }
+}
+
+function toAttempt(row: AttemptRow): AttemptRecord {
+  return {
+    failures: row.failures,
+    windowStartedAt: Number(row.window_started_at),
+    lastFailureAt: Number(row.last_failure_at),
+  };
+}
