@@ -48,7 +48,7 @@ export function describePostgres(name: string, body: () => void): void {
     return;
   }
   console.warn(`# SKIPPED ${name}: ${reason} (set CI=true to make this a failure)`);
-  describe(name, { skip: reason }, () => {});
+  test(name, { skip: reason }, () => {});
 }
 
 /** A new, empty schema with a random name; `drop` removes it and everything in it. */
