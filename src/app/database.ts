@@ -21,7 +21,9 @@ export function openDatabase(dataDir: string): Database.Database {
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS notes_user ON notes (user_id, updated_at);
+    -- Matches the list's ORDER BY exactly (newest first, id to break ties), so no sort step per request.
+    DROP INDEX IF EXISTS notes_user;
+    CREATE INDEX IF NOT EXISTS notes_user_recent ON notes (user_id, updated_at DESC, id);
   `);
   return db;
 }
