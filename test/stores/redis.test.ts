@@ -317,6 +317,39 @@ describe('RedisStore', { skip }, () => {
     }
   });
 
+  test('with user snapshots, a session that is gone reads as null (not an error) whatever the pointer says', async () => {
+    const clock = new ManualClock();
+    const { store: a, prefix, close } = redisStore<SessionUser>(clock, { users: true });
+    const b = new RedisStore<SessionUser>(shared!, { prefix, clock, users: true });
+    prefixes.set(b, prefix);
+    try {
+      await a.setUser('u-1', { id: 'u-1' });
+      // Deleted by another process while this one still caches the pointer.
+      const deleted = makeRecord(clock.now(), { userId: 'u-1' });
+      await a.create(deleted);
+      assert.ok((await a.get(deleted.id)) !== null);
+      await b.delete(deleted.id);
+      assert.equal(await a.get(deleted.id), null);
+
+      // Its TTL ran out (the session key is gone) while the pointer, which lives to absoluteExpiresAt, stays.
+      const lapsed = makeRecord(clock.now(), { userId: 'u-1' });
+      await a.create(lapsed);
+      await shared!.del(layoutOf(a).session('u-1', lapsed.id));
+      assert.equal(await shared!.exists(layoutOf(a).pointer(lapsed.id)), 1);
+      assert.equal(await a.get(lapsed.id), null);
+      assert.equal(await b.get(lapsed.id), null);
+
+      // Through the session manager: not_found, never store_unavailable.
+      const manager = createSessionManager({ store: a, origin: 'https://app.example', keys: KEYS, clock });
+      const issued = await manager.create('u-1');
+      assert.equal((await manager.validate(issued.token)).valid, true);
+      await shared!.del(layoutOf(a).session('u-1', issued.session.id));
+      assert.deepStrictEqual(await manager.validate(issued.token), { valid: false, reason: 'not_found' });
+    } finally {
+      await close();
+    }
+  });
+
   test('ids whose sessions Redis expired are pruned from the index by listByUser, deleteByUser and deleteExpired', async () => {
     const clock = new ManualClock();
     const { store, close } = redisStore(clock, { sweepBatchSize: 2 });

@@ -249,9 +249,10 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
       const session = decodeRecord(id, owner, fields);
       return session === null ? null : { session, user: await this.#fallbackUser(owner) };
     }
-    const [fields, snapshot] = asArray(
-      await this.#run(scripts.getWithUser, [sessionKey, this.#keys.user(owner)], []),
-    );
+    const reply = asArray(await this.#run(scripts.getWithUser, [sessionKey, this.#keys.user(owner)], []));
+    // `{}` when there is no such session (deleted, or its TTL ran out while its pointer lives on).
+    if (reply.length === 0) return null;
+    const [fields, snapshot] = reply;
     const session = decodeRecord(id, owner, fields);
     if (session === null) return null;
     const user =
