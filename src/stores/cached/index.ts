@@ -1,0 +1,6 @@
+export { CachedStore, InvalidationPublishError, type CachedStoreOptions } from './store.js';
+export type { InvalidationEvent, InvalidationHandler, Invalidator } from './invalidator.js';
+export type { InvalidationMessage } from './message.js';
+export { LocalInvalidator } from './local.js';
+export { RedisInvalidator, type RedisInvalidatorOptions } from './redis.js';
+export { PostgresInvalidator, type PostgresInvalidatorOptions } from './postgres.js';

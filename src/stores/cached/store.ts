@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type {
+  SessionIndex,
+  SessionRecord,
+  SessionStore,
+  SessionTouch,
+  SessionUser,
+  StoredSession,
+} from '../types.js';
+import { CacheEntries } from './entries.js';
+import type { InvalidationEvent, Invalidator } from './invalidator.js';
+import type { InvalidationMessage } from './message.js';
+
+export interface CachedStoreOptions {
+  /** How cached entries are evicted on every process: `RedisInvalidator`, `PostgresInvalidator`, … */
+  invalidator: Invalidator;
+  /** The most sessions held in this process. Default 10,000. */
+  max?: number;
+  /**
+   * The longest an entry is served from memory after it was read from the inner store, even with no
+   * invalidation: the bound on a revocation's delay if an invalidation is lost while the subscription
+   * looks healthy. Default 30,000 ms.
+   */
+  ttlMs?: number;
+  /**
+   * Told about failures that do not reject an operation: an invalidation that could not be published after
+   * a renewal or a rotation, a subscription that was lost. Default: ignore. Log them.
+   */
+  onError?: (error: Error) => void;
+  /** Time source for entry ages; default the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * The inner write succeeded (the revocation is recorded), but the other processes could not be told: until
+ * their entries age out (`ttlMs`), they may still accept the session. Retrying the operation is safe.
+ */
+export class InvalidationPublishError extends Error {
+  constructor(cause: unknown) {
+    super(
+      'the change was stored but its invalidation could not be published; other processes may serve ' +
+        'their cached copy until it ages out (ttlMs); retrying is safe',
+      { cause },
+    );
+    this.name = 'InvalidationPublishError';
+  }
+}
+
+/**
+ * A near-cache: a `SessionStore` that wraps another one (Redis, PostgreSQL, …) with an in-process LRU, so a
+ * validation of a session this process has seen recently never leaves the process. Every change is written
+ * to the inner store first, then evicted here and published through the `invalidator`, so every other
+ * process drops its copy within the transport's latency (milliseconds). While the subscription is down,
+ * nothing is served from memory. See docs/stores.md, "Near-cache", for the guarantee.
+ *
+ * @example
+ * ```ts
+ * const redis = new Redis({ host: 'redis.internal', ...redisClientOptions() });
+ * const store = await CachedStore.create(new RedisStore(redis), {
+ *   invalidator: new RedisInvalidator(redis),
+ *   ttlMs: 30_000,
+ * });
+ * ```
+ */
+export class CachedStore<U = SessionUser> implements SessionStore<U> {
+  readonly index?: SessionIndex;
+  readonly #inner: SessionStore<U>;
+  readonly #entries: CacheEntries<U>;
+  readonly #invalidator: Invalidator;
+  readonly #onError: (error: Error) => void;
+  readonly #origin = randomBytes(9).toString('base64url');
+  #live = false;
+  #epoch = 0;
+  #unsubscribe: (() => Promise<void>) | null = null;
+  #closed = true;
+
+  /** Builds the cache; it serves from memory only once `start()` has subscribed. */
+  constructor(inner: SessionStore<U>, options: CachedStoreOptions) {
+    const max = options.max ?? 10_000;
+    if (!Number.isInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
+    const ttlMs = options.ttlMs ?? 30_000;
+    if (!Number.isFinite(ttlMs) || ttlMs < 1) throw new TypeError('ttlMs must be a positive number');
+    this.#inner = inner;
+    this.#invalidator = options.invalidator;
+    this.#onError = options.onError ?? (() => {});
+    this.#entries = new CacheEntries<U>({ max, ttlMs, clock: options.clock ?? null });
+    const index = inner.index;
+    if (index !== undefined) {
+      this.index = {
+        listByUser: (userId) => index.listByUser(userId),
+        deleteByUser: (userId, opts) =>
+          this.#revoke({ users: [userId] }, () => index.deleteByUser(userId, opts)),
+        // Expired entries may stay cached: callers check times, as with any store.
+        deleteExpired: (now) => index.deleteExpired(now),
+      };
+    }
+  }
+
+  /** Makes the cache and subscribes it to its invalidator. */
+  static async create<U = SessionUser>(
+    inner: SessionStore<U>,
+    options: CachedStoreOptions,
+  ): Promise<CachedStore<U>> {
+    const store = new CachedStore<U>(inner, options);
+    await store.start();
+    return store;
+  }
+
+  /** Subscribes to invalidations; from the subscription's confirmation on, entries are served from memory. */
+  async start(): Promise<void> {
+    if (this.#unsubscribe !== null) return;
+    this.#closed = false;
+    try {
+      this.#unsubscribe = await this.#invalidator.subscribe((event) => {
+        this.#hear(event);
+      });
+    } catch (error) {
+      this.#closed = true;
+      this.#setLive(false);
+      throw error;
+    }
+  }
+
+  /** Unsubscribes and empties the cache; the store then reads through, as before `start()`. */
+  async close(): Promise<void> {
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = null;
+    this.#closed = true;
+    this.#setLive(false);
+    await unsubscribe?.();
+  }
+
+  /** Whether entries are being served from memory (subscribed, and no loss since the last confirmation). */
+  get serving(): boolean {
+    return this.#live;
+  }
+
+  /** How many sessions are held in memory. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(id: string): Promise<StoredSession<U> | null> {
+    if (this.#live) {
+      const hit = this.#entries.get(id);
+      if (hit !== undefined) return hit;
+    }
+    const epoch = this.#epoch;
+    const flight = this.#entries.startFlight(id, this.#live);
+    let found: StoredSession<U> | null;
+    try {
+      found = await this.#inner.get(id);
+    } catch (error) {
+      this.#entries.abandon(flight);
+      throw error;
+    }
+    // Cache only if the subscription held for the whole read: a message missed meanwhile could be about it.
+    this.#entries.settle(flight, found, this.#live && epoch === this.#epoch);
+    return found;
+  }
+
+  async create(session: SessionRecord): Promise<void> {
+    // Absence is never cached, so a new id needs no invalidation anywhere.
+    await this.#inner.create(session);
+  }
+
+  async touch(id: string, touch: SessionTouch): Promise<boolean> {
+    let touched: boolean;
+    try {
+      touched = await this.#inner.touch(id, touch);
+    } catch (error) {
+      this.#entries.evictSessions([id]); // it may or may not have been applied
+      throw error;
+    }
+    if (!touched) {
+      // Gone or changed elsewhere: what is held here is out of date (the caller usually reads again).
+      this.#entries.evictSessions([id]);
+      return false;
+    }
+    this.#entries.update(id, (current) =>
+      current.session.version === touch.version
+        ? {
+            session: {
+              ...current.session,
+              lastSeenAt: touch.lastSeenAt,
+              expiresAt: touch.expiresAt,
+              version: touch.version + 1,
+            },
+            user: current.user,
+          }
+        : null,
+    );
+    // Other processes hold the old expiry: drop it, so none refuses the session as idle-expired. A failure
+    // here costs no security (their copies are older, not longer-lived) and must not fail a validation.
+    await this.#publishQuietly({ sessions: [id] });
+    return true;
+  }
+
+  async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
+    let replaced: boolean;
+    try {
+      replaced = await this.#inner.replace(id, version, next);
+    } catch (error) {
+      this.#entries.evictSessions([id]);
+      await this.#publishQuietly({ sessions: [id] }); // a timed-out rotation may have committed
+      throw error;
+    }
+    this.#entries.evictSessions([id]);
+    // Not rejected on a publish failure: the caller must still hand out the successor, or the user, whose
+    // old session is gone from the inner store, would be signed out.
+    if (replaced) await this.#publishQuietly({ sessions: [id] });
+    return replaced;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#revoke({ sessions: [id] }, () => this.#inner.delete(id));
+  }
+
+  /**
+   * A revocation: written through, evicted here, then published. A failed publish rejects (with
+   * `InvalidationPublishError`) although the revocation is recorded, so the caller can retry: until then
+   * other processes may accept the session for up to `ttlMs`.
+   */
+  async #revoke<T>(change: Change, write: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      // A write that failed late (a timeout) may have committed: evict everywhere anyway, at no cost.
+      this.#evict(change);
+      await this.#publishQuietly(change);
+      throw error;
+    }
+    this.#evict(change);
+    try {
+      await this.#invalidator.publish(this.#message(change));
+    } catch (error) {
+      const failure = new InvalidationPublishError(error);
+      this.#onError(failure);
+      throw failure;
+    }
+    return result;
+  }
+
+  async #publishQuietly(change: Change): Promise<void> {
+    try {
+      await this.#invalidator.publish(this.#message(change));
+    } catch (error) {
+      this.#onError(new InvalidationPublishError(error));
+    }
+  }
+
+  #message(change: Change): InvalidationMessage {
+    return { origin: this.#origin, sessions: change.sessions ?? [], users: change.users ?? [], all: false };
+  }
+
+  #evict(change: Change): void {
+    this.#entries.evictSessions(change.sessions ?? []);
+    this.#entries.evictUsers(change.users ?? []);
+  }
+
+  #hear(event: InvalidationEvent): void {
+    if (this.#closed) return;
+    switch (event.type) {
+      case 'message': {
+        const { message } = event;
+        if (message.origin === this.#origin) return; // evicted here already, before publishing
+        if (message.all) this.#entries.clear();
+        else this.#evict(message);
+        return;
+      }
+      case 'ready':
+        // Messages sent while the subscription was down are lost: start from an empty cache.
+        this.#setLive(true);
+        return;
+      case 'lost':
+        this.#setLive(false);
+        this.#onError(
+          new Error('invalidation subscription lost; reading through until it is back', {
+            cause: event.error ?? undefined,
+          }),
+        );
+        return;
+    }
+  }
+
+  #setLive(live: boolean): void {
+    this.#entries.clear();
+    this.#epoch++;
+    this.#live = live;
+  }
+}
+
+interface Change {
+  sessions?: readonly string[];
+  users?: readonly string[];
+}
