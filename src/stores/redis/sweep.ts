@@ -1,4 +1,4 @@
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { runScript, type RedisClient } from './client.js';
 import type { KeyLayout } from './keys.js';
 import { text } from './record.js';
@@ -28,7 +28,7 @@ export interface SweepOptions {
  */
 export async function sweepExpired(options: SweepOptions): Promise<number> {
   const { client, keys, now, batchSize, bound } = options;
-  const nodes = client.isCluster ? (client as Cluster).nodes('master') : [client];
+  const nodes = client.isCluster ? clusterMasters(client as Cluster) : [client];
   const limit = String(batchSize);
   let removed = 0;
   for (const node of nodes) {
@@ -55,4 +55,15 @@ export async function sweepExpired(options: SweepOptions): Promise<number> {
     } while (cursor !== '0');
   }
   return removed;
+}
+
+/**
+ * The masters of a Cluster, from the client's slot map. A client that is not ready (still connecting, or no
+ * node reachable) knows no masters: that is a failure, never an empty sweep that reports 0 removed.
+ */
+function clusterMasters(cluster: Cluster): Redis[] {
+  if (cluster.status !== 'ready') throw new Error(`Redis Cluster client is not ready (${cluster.status})`);
+  const masters = cluster.nodes('master');
+  if (masters.length === 0) throw new Error('Redis Cluster client knows no master');
+  return masters;
 }
