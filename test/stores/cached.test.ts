@@ -200,6 +200,20 @@ describe('CachedStore', () => {
     assert.equal((await a.get(mine[0]!.id))?.session.id, mine[0]!.id, 'the kept session reads through');
   });
 
+  test('evictUser drops the user on every process (after a change to the user the store returns)', async () => {
+    const { a, b, innerA, clock } = await pairOverMemory();
+    const record = makeRecord(clock.now(), { userId: 'dee' });
+    const other = makeRecord(clock.now(), { userId: 'ed' });
+    for (const session of [record, other]) {
+      await a.create(session);
+      await a.get(session.id);
+    }
+    await b.evictUser('dee');
+    await a.get(record.id);
+    await a.get(other.id);
+    assert.equal(innerA.gets, 3, "only dee's entry was read again");
+  });
+
   test('a touch updates the local entry and evicts the other processes', async () => {
     const { a, b, innerA, innerB, clock } = await pairOverMemory();
     const record = makeRecord(clock.now());

@@ -218,6 +218,15 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
   }
 
   /**
+   * Drops the user's cached sessions on every process. Call it after changing anything of the user that
+   * the inner store returns beside the session (a Redis user snapshot, a joined users row: roles, a ban),
+   * or processes may serve the old user for up to `ttlMs`. Rejects if the eviction could not be published.
+   */
+  async evictUser(userId: string): Promise<void> {
+    await this.#revoke({ users: [userId] }, () => Promise.resolve());
+  }
+
+  /**
    * A revocation: written through, evicted here, then published. A failed publish rejects (with
    * `InvalidationPublishError`) although the revocation is recorded, so the caller can retry: until then
    * other processes may accept the session for up to `ttlMs`.
