@@ -180,6 +180,26 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
     assert.ok(serving.size >= 2);
   });
 
+  test("redisClusterOptions: each node's commands are bounded in time, also with the user's options spread in", () => {
+    const options = redisClusterOptions({ commandTimeoutMs: 700 });
+    const client = new Cluster(nodes, {
+      ...options,
+      lazyConnect: true,
+      redisOptions: { ...options.redisOptions, connectionName: 'cloakroom-test' },
+    });
+    try {
+      assert.equal(client.options.enableOfflineQueue, false);
+      assert.equal(client.options.scaleReads, 'master');
+      assert.equal(client.options.redisOptions?.commandTimeout, 700);
+      assert.equal(client.options.redisOptions?.connectionName, 'cloakroom-test');
+      for (const node of masters(shared!).values()) assert.equal(node.options.commandTimeout, 1000);
+      assert.throws(() => redisClusterOptions({ commandTimeoutMs: 0 }), TypeError);
+      assert.throws(() => redisClusterOptions({ maxReconnectDelayMs: -1 }), TypeError);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   test('all keys of one user land in one slot, on the master serving it (CLUSTER KEYSLOT)', async () => {
     interface AppUser {
       id: string;
@@ -450,6 +470,63 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
         await elsewhere.revoke(issued.session.id);
         assert.deepStrictEqual(await manager.validate(issued.token), { valid: false, reason: 'not_found' });
       }
+    } finally {
+      await close();
+    }
+  });
+
+  test('masters that do not know the scripts yet (SCRIPT FLUSH, a new or restarted node) load them on use', async () => {
+    const clock = new ManualClock();
+    const { store, close } = clusterStore(clock);
+    try {
+      const { byMaster } = await usersOnEveryMaster(shared!);
+      for (const node of masters(shared!).values()) await node.script('FLUSH');
+      for (const [master, [userId]] of byMaster as Map<string, [string]>) {
+        const record = makeRecord(clock.now(), { userId });
+        await store.create(record);
+        assertSameRecord((await store.get(record.id))?.session, record);
+        assert.equal((await store.listByUser(userId)).length, 1, master);
+        assert.equal(await store.deleteByUser(userId), 1, master);
+      }
+      const loaded = await Promise.all(
+        [...masters(shared!).values()].map((node) => node.script('EXISTS', scripts.create.sha)),
+      );
+      assert.deepStrictEqual(loaded, [[1], [1], [1]]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('concurrent requests for users on every master share round trips without mixing slots', async () => {
+    const clock = new ManualClock();
+    const { store, prefix, close } = clusterStore(clock);
+    const cold = new RedisStore(shared!, { prefix, clock });
+    try {
+      const records = Array.from({ length: 120 }, (_, i) =>
+        makeRecord(clock.now(), { userId: `c-${i % 40}` }),
+      );
+      await Promise.all(records.map((record) => store.create(record)));
+      const found = await Promise.all(records.map((record) => cold.get(record.id)));
+      records.forEach((record, i) => {
+        assertSameRecord(found[i]?.session, record);
+      });
+      const now = clock.advance(MINUTE);
+      const touched = await Promise.all(
+        records.map((record) =>
+          store.touch(record.id, { lastSeenAt: now, expiresAt: now + HOUR, version: 1 }),
+        ),
+      );
+      assert.ok(touched.every(Boolean));
+      const lists = await Promise.all(Array.from({ length: 40 }, (_, i) => cold.listByUser(`c-${i}`)));
+      assert.deepStrictEqual(
+        lists.map((list) => list.length),
+        Array.from({ length: 40 }, () => 3),
+      );
+      const removed = await Promise.all(Array.from({ length: 40 }, (_, i) => store.deleteByUser(`c-${i}`)));
+      assert.equal(
+        removed.reduce((a, b) => a + b, 0),
+        120,
+      );
     } finally {
       await close();
     }

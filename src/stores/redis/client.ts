@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { Script } from './scripts.js';
 
 /** The client the store runs on: your own ioredis `Redis` (single server) or `Cluster`. */
@@ -25,7 +25,7 @@ export type RedisClient = Redis | Cluster;
  * const client = new Redis({ host: 'redis.internal', ...redisClientOptions() });
  * const store = new RedisStore(client);
  * ```
- * For a Cluster: `new Cluster(nodes, { ...redisClusterOptions(), redisOptions: { password } })`.
+ * For a Cluster, see `redisClusterOptions`.
  */
 export function redisClientOptions(
   options: { commandTimeoutMs?: number; maxReconnectDelayMs?: number } = {},
@@ -43,17 +43,46 @@ export function redisClientOptions(
 }
 
 /**
- * The same for an ioredis `Cluster`: its own offline queue off, auto-pipelining on, capped backoff for the
- * cluster, and the per-node options of `redisClientOptions` under `redisOptions`.
+ * The same for an ioredis `Cluster`:
+ *
+ * - the cluster client's offline queue off: while it is not ready (no slot map yet, or every node lost),
+ *   commands fail instead of queueing (auto-pipelined ones wait for the first slot map, within the store's
+ *   `timeoutMs`);
+ * - auto-pipelining on (ioredis groups commands by the master serving their first key, scripts included);
+ * - reads from masters only (`scaleReads: 'master'`: scripts write, and a replica may lag);
+ * - reconnection of the cluster for ever, with exponential backoff capped at `maxReconnectDelayMs`;
+ * - per node (`redisOptions`): `commandTimeout`, `connectTimeout` and `maxRetriesPerRequest` as in
+ *   `redisClientOptions`. ioredis keeps each node's own offline queue on and gives nodes no reconnection of
+ *   their own (a lost node is found again through the slot map), whatever `redisOptions` says, so those two
+ *   are not set here; `commandTimeout` still bounds every command.
+ *
+ * Keep the per-node options when you add yours: spread them, do not replace `redisOptions`.
+ *
+ * @example
+ * ```ts
+ * import { Cluster } from 'ioredis';
+ * const options = redisClusterOptions();
+ * const client = new Cluster([{ host: 'redis-1.internal', port: 6379 }], {
+ *   ...options,
+ *   redisOptions: { ...options.redisOptions, password: process.env.REDIS_PASSWORD },
+ * });
+ * const store = new RedisStore(client);
+ * ```
  */
 export function redisClusterOptions(
   options: { commandTimeoutMs?: number; maxReconnectDelayMs?: number } = {},
-) {
-  const node = redisClientOptions(options);
+): ClusterOptions & { redisOptions: RedisOptions } {
+  const client = redisClientOptions(options);
+  const node: RedisOptions = {
+    commandTimeout: client.commandTimeout,
+    connectTimeout: client.connectTimeout,
+    maxRetriesPerRequest: client.maxRetriesPerRequest,
+  };
   const maxDelay = positive(options.maxReconnectDelayMs ?? 2000, 'maxReconnectDelayMs');
   return {
     enableOfflineQueue: false,
     enableAutoPipelining: true,
+    scaleReads: 'master',
     clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 16), maxDelay),
     redisOptions: node,
   };
