@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Starts a 3-master Redis Cluster (no replicas) on 127.0.0.1:7100-7102 for test/stores/redis-cluster.test.ts.
-# Idempotent: if 127.0.0.1:7100 already reports cluster_state:ok, it does nothing. Otherwise it starts any
+# Idempotent: if every node already reports cluster_state:ok, it does nothing. Otherwise it starts any
 # node that is not answering (daemonized, no persistence, state in /tmp/cloakroom-redis-cluster/<port>),
 # creates the cluster if no slot is assigned yet, and waits (bounded) until every node reports
-# cluster_state:ok. Needs redis-server and redis-cli (7.x) on PATH. Stop it with:
-#   for p in 7100 7101 7102; do redis-cli -p $p shutdown nosave; done
+# cluster_state:ok. Needs redis-server and redis-cli (7.x) on PATH. Stop it (and forget it) with:
+#   for p in 7100 7101 7102; do redis-cli -p $p shutdown nosave; done; rm -rf /tmp/cloakroom-redis-cluster
 set -euo pipefail
 
 HOST=127.0.0.1
 PORTS=(7100 7101 7102)
 BASE_DIR=${CLOAKROOM_REDIS_CLUSTER_DIR:-/tmp/cloakroom-redis-cluster}
 WAIT_SECONDS=${CLOAKROOM_REDIS_CLUSTER_WAIT:-30}
+
+RESET="to start over: for p in ${PORTS[*]}; do redis-cli -p \$p shutdown nosave; done; rm -rf $BASE_DIR"
 
 fail() {
   echo "start-redis-cluster: $*" >&2
@@ -38,8 +40,9 @@ all_ok() {
   done
 }
 
-if [[ "$(state_of "${PORTS[0]}")" == ok ]]; then
-  echo "start-redis-cluster: cluster on $HOST:${PORTS[0]} is already up (cluster_state:ok)"
+# Already up: nothing to do. (Every node is checked, not only the first: a node that stopped is restarted.)
+if all_ok; then
+  echo "start-redis-cluster: cluster on $HOST:${PORTS[0]}-${PORTS[-1]} is already up (cluster_state:ok)"
   exit 0
 fi
 
@@ -52,9 +55,8 @@ for port in "${PORTS[@]}"; do
   fi
   dir="$BASE_DIR/$port"
   mkdir -p "$dir"
-  # A config file left by an earlier cluster whose nodes are gone would make this node rejoin a cluster
-  # that no longer exists: start from nothing (there is no persisted data to lose).
-  rm -f "$dir/nodes.conf"
+  # A nodes.conf left by an earlier run is kept: the node comes back with its identity and slots and
+  # rejoins the others (its keys are gone, as nothing is persisted).
   redis-server \
     --port "$port" \
     --bind "$HOST" \
@@ -87,7 +89,7 @@ if [[ "${assigned:-0}" == 0 ]]; then
     slots=$(cli "$port" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
     keys=$(cli "$port" dbsize)
     if [[ "${known:-1}" != 1 || "${slots:-0}" != 0 || "${keys:-0}" != 0 ]]; then
-      fail "node $HOST:$port is not empty (known nodes ${known:-?}, slots ${slots:-?}, keys ${keys:-?}) but $HOST:${PORTS[0]} has no slots; stop the nodes on ports ${PORTS[*]} and run this again"
+      fail "node $HOST:$port is not empty (known nodes ${known:-?}, slots ${slots:-?}, keys ${keys:-?}) but $HOST:${PORTS[0]} has no slots; $RESET"
     fi
   done
   nodes=()
@@ -101,7 +103,7 @@ deadline=$((SECONDS + WAIT_SECONDS))
 until all_ok; do
   if ((SECONDS >= deadline)); then
     for port in "${PORTS[@]}"; do echo "  $HOST:$port cluster_state:$(state_of "$port")" >&2; done
-    fail "cluster not ok on every node after ${WAIT_SECONDS}s"
+    fail "cluster not ok on every node after ${WAIT_SECONDS}s; $RESET"
   fi
   sleep 0.2
 done
