@@ -199,6 +199,15 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
       for (const node of masters(shared!).values()) assert.equal(node.options.commandTimeout, 1000);
       assert.throws(() => redisClusterOptions({ commandTimeoutMs: 0 }), TypeError);
       assert.throws(() => redisClusterOptions({ maxReconnectDelayMs: -1 }), TypeError);
+      // ioredis's keyPrefix (on the cluster or its nodes) would break the keys scripts build: refused.
+      for (const extra of [
+        { keyPrefix: 'app:' },
+        { redisOptions: { ...options.redisOptions, keyPrefix: 'app:' } },
+      ]) {
+        const prefixed = new Cluster(nodes, { ...options, lazyConnect: true, ...extra });
+        assert.throws(() => new RedisStore(prefixed), /keyPrefix/);
+        prefixed.disconnect();
+      }
     } finally {
       client.disconnect();
     }

@@ -167,6 +167,10 @@ describe('RedisStore', { skip }, () => {
       assert.throws(() => new RedisStore(shared!, { sweepBatchSize }), TypeError);
     assert.throws(() => new RedisStore(shared!, { prefix: 'x{' }), TypeError);
     assert.throws(() => redisClientOptions({ commandTimeoutMs: 0 }), TypeError);
+    // ioredis's keyPrefix would reach KEYS but not the keys scripts build: revoke-all would revoke nothing.
+    const prefixed = new Redis({ ...target, lazyConnect: true, keyPrefix: 'app:' });
+    assert.throws(() => new RedisStore(prefixed), /keyPrefix/);
+    prefixed.disconnect();
   });
 
   test('TTLs: the session and its index expire at expiresAt, the pointer at absoluteExpiresAt', async () => {

@@ -70,6 +70,12 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
   readonly #sweepBatchSize: number;
 
   constructor(client: RedisClient, options: RedisStoreOptions<U> = {}) {
+    // ioredis's `keyPrefix` prefixes KEYS but not the session-key prefix scripts get in ARGV, nor what SCAN
+    // returns: listing would see no session and revoke-all would remove none. The store's `prefix` does it.
+    const clientOptions = client.options as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
+    if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
+      throw new TypeError("the client's keyPrefix is not supported: use the store's `prefix` option");
+    }
     this.#client = client;
     this.#keys = new KeyLayout(options.prefix ?? 'cr:');
     this.#clock = options.clock ?? systemClock;
