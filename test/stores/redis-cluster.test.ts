@@ -208,6 +208,12 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
         assert.throws(() => new RedisStore(prefixed), /keyPrefix/);
         prefixed.disconnect();
       }
+      // Reads from replicas could see a session a revocation has just removed: refused.
+      for (const scaleReads of ['slave', 'all'] as const) {
+        const replicas = new Cluster(nodes, { ...options, lazyConnect: true, scaleReads });
+        assert.throws(() => new RedisStore(replicas), /scaleReads/);
+        replicas.disconnect();
+      }
     } finally {
       client.disconnect();
     }

@@ -72,9 +72,19 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
   constructor(client: RedisClient, options: RedisStoreOptions<U> = {}) {
     // ioredis's `keyPrefix` prefixes KEYS but not the session-key prefix scripts get in ARGV, nor what SCAN
     // returns: listing would see no session and revoke-all would remove none. The store's `prefix` does it.
-    const clientOptions = client.options as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
+    const clientOptions = client.options as {
+      keyPrefix?: unknown;
+      redisOptions?: { keyPrefix?: unknown };
+      scaleReads?: unknown;
+    };
     if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
       throw new TypeError("the client's keyPrefix is not supported: use the store's `prefix` option");
+    }
+    // A Cluster reading from replicas could return a session or pointer a revocation has just removed.
+    if (client.isCluster && (clientOptions.scaleReads ?? 'master') !== 'master') {
+      throw new TypeError(
+        "a Cluster client must read from masters (scaleReads: 'master'): a replica may lag",
+      );
     }
     this.#client = client;
     this.#keys = new KeyLayout(options.prefix ?? 'cr:');
