@@ -3,9 +3,10 @@
 // prefix and removes its own keys from every master afterwards (never FLUSHALL). Without a reachable cluster
 // the file is skipped with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createSessionManager } from '../../src/session/manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { runScript } from '../../src/stores/redis/client.js';
@@ -586,6 +587,63 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
       down.disconnect();
     }
   });
+
+  // Last, as it stops a master. Only for the cluster scripts/start-redis-cluster.sh manages (it restarts it).
+  test(
+    'one master down: its users get store_unavailable in bounded time, the others keep working, and service returns',
+    { skip: process.env.REDIS_CLUSTER_NODES === undefined ? false : 'REDIS_CLUSTER_NODES is set' },
+    async () => {
+      const clock = new ManualClock();
+      const { store, close } = clusterStore(clock);
+      const manager = createSessionManager({ store, origin: 'https://app.example', keys: KEYS, clock });
+      try {
+        const { byMaster } = await usersOnEveryMaster(shared!, 1, MANAGER_USERS);
+        const issued = new Map<string, { userId: string; token: string }>();
+        for (const [master, [userId]] of byMaster as Map<string, [string]>) {
+          issued.set(master, { userId, token: (await manager.create(userId)).token });
+        }
+        const victim = [...byMaster.keys()].sort().at(-1)!;
+        const [host, port] = victim.split(':') as [string, string];
+        const admin = new Redis({ host, port: Number(port), lazyConnect: true, retryStrategy: () => null });
+        admin.on('error', () => undefined);
+        await admin.connect();
+        await admin.call('SHUTDOWN', 'NOSAVE').catch(() => undefined); // the reply is the connection closing
+        admin.disconnect();
+
+        for (const [master, { token }] of issued) {
+          const started = performance.now();
+          if (master === victim) {
+            await assert.rejects(manager.validate(token), { code: 'store_unavailable' });
+          } else {
+            assert.equal((await manager.validate(token)).valid, true, `a user on ${master} is still served`);
+          }
+          assert.ok(performance.now() - started < 2500, `bounded time on ${master}`);
+        }
+
+        const restart = spawnSync('bash', ['scripts/start-redis-cluster.sh'], { encoding: 'utf8' });
+        assert.equal(restart.status, 0, restart.stderr);
+        // The same client finds the node again by itself (a few failed calls while it does are fine).
+        const victimUser = issued.get(victim)!;
+        let back: Awaited<ReturnType<typeof manager.validate>> | undefined;
+        for (let attempt = 0; back === undefined; attempt++) {
+          try {
+            back = await manager.validate(victimUser.token);
+          } catch (error) {
+            if (attempt >= 50) throw error;
+          }
+        }
+        // Nothing persists on these test nodes: the restarted master lost its sessions, the others kept theirs.
+        assert.deepStrictEqual(back, { valid: false, reason: 'not_found' });
+        for (const [master, { token }] of issued) {
+          if (master !== victim) assert.equal((await manager.validate(token)).valid, true, master);
+        }
+        const again = await manager.create(victimUser.userId);
+        assert.equal((await manager.validate(again.token)).valid, true);
+      } finally {
+        await close();
+      }
+    },
+  );
 });
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
