@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -34,7 +35,7 @@ import type {
   SessionUser,
   StoredSession,
 } from '../../src/stores/types.js';
-import { describePostgres, freshSchema, testPool } from './postgres-support.js';
+import { DATABASE_URL, describePostgres, freshSchema, testPool } from './postgres-support.js';
 import { HOUR, makeRecord, ManualClock, runStoreConformance, SECOND } from './conformance.js';
 
 const KEYS = [randomBytes(32)];
@@ -451,6 +452,39 @@ async function until(condition: () => boolean | Promise<boolean>, ms: number, wh
   }
 }
 
+/**
+ * A TCP proxy that can go silent: `freeze()` stops forwarding on the connections open now without closing
+ * them (a half-open connection: no close ever arrives); connections opened afterwards work.
+ */
+async function freezableProxy(host: string, port: number) {
+  const pairs: [Socket, Socket][] = [];
+  const all: Socket[] = [];
+  const server = createServer((inbound) => {
+    const outbound = createConnection({ host, port });
+    for (const socket of [inbound, outbound]) socket.on('error', () => {});
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    pairs.push([inbound, outbound]);
+    all.push(inbound, outbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    freeze: () => {
+      for (const [inbound, outbound] of pairs.splice(0)) {
+        inbound.unpipe(outbound);
+        outbound.unpipe(inbound);
+        inbound.pause();
+        outbound.pause();
+      }
+    },
+    close: async () => {
+      for (const socket of all) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Redis
 
@@ -629,6 +663,33 @@ describe('CachedStore over Redis pub/sub', { skip: redisSkip }, () => {
   });
 });
 
+describe('RedisInvalidator heartbeat', { skip: redisSkip }, () => {
+  test('a subscriber connection that goes silent is reported lost, then replaced', async () => {
+    const proxy = await freezableProxy(redisTarget.host, redisTarget.port);
+    const client = await readyRedis();
+    const events: string[] = [];
+    const invalidator = new RedisInvalidator(client, {
+      channel: `cr-test:${unique()}`,
+      heartbeatMs: 50,
+      timeoutMs: 200,
+      subscriber: () =>
+        connectRedis({ ...redisTarget, port: proxy.port, enableOfflineQueue: true, autoResubscribe: false }),
+    });
+    const unsubscribe = await invalidator.subscribe((event) => events.push(event.type));
+    try {
+      assert.deepStrictEqual(events, ['ready']);
+      proxy.freeze();
+      await until(() => events.includes('lost'), 3000, 'the heartbeat to report the loss');
+      await until(() => events.at(-1) === 'ready', 3000, 'a new subscription');
+      await invalidator.publish({ origin: 'x', sessions: ['s'], users: [], all: false });
+      await until(() => events.at(-1) === 'message', 1000, 'a message on the new subscription');
+    } finally {
+      await unsubscribe();
+      await proxy.close();
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // PostgreSQL
 
@@ -674,6 +735,34 @@ describePostgres('CachedStore over PostgreSQL LISTEN/NOTIFY', () => {
       assert.ok(worst < 100, `worst delay ${worst.toFixed(2)} ms`);
     } finally {
       await close();
+    }
+  });
+
+  test('a listening connection that goes silent is reported lost by the heartbeat, then replaced', async () => {
+    const url = new URL(DATABASE_URL);
+    const proxy = await freezableProxy(url.hostname, Number(url.port || 5432));
+    const pool = testPool({ max: 2 });
+    const events: string[] = [];
+    const proxied = new URL(DATABASE_URL);
+    proxied.port = String(proxy.port);
+    const invalidator = new PostgresInvalidator(pool, {
+      channel: `cr_test_${unique()}`,
+      heartbeatMs: 50,
+      timeoutMs: 200,
+      connect: () => new pg.Client({ connectionString: proxied.href }),
+    });
+    const unsubscribe = await invalidator.subscribe((event) => events.push(event.type));
+    try {
+      assert.deepStrictEqual(events, ['ready']);
+      proxy.freeze();
+      await until(() => events.includes('lost'), 3000, 'the heartbeat to report the loss');
+      await until(() => events.at(-1) === 'ready', 3000, 'a new LISTEN');
+      await invalidator.publish({ origin: 'x', sessions: ['s'], users: [], all: false });
+      await until(() => events.at(-1) === 'message', 1000, 'a notification on the new connection');
+    } finally {
+      await unsubscribe();
+      await proxy.close();
+      await pool.end();
     }
   });
 

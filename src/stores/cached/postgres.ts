@@ -12,8 +12,13 @@ export interface PostgresInvalidatorOptions {
    * pool's own settings.
    */
   connect?: () => Client | Promise<Client>;
-  /** The longest the first subscription may take. Default 5,000 ms. */
+  /** The longest the first subscription, or a heartbeat, may take. Default 5,000 ms. */
   timeoutMs?: number;
+  /**
+   * How often the listening connection runs `SELECT 1` (bounded by `timeoutMs`). A connection that dies
+   * silently is then reported lost within `heartbeatMs + timeoutMs`. Default 5,000 ms.
+   */
+  heartbeatMs?: number;
   /** Backoff between reconnection attempts, doubling from 50 ms up to this. Default 2,000 ms. */
   maxReconnectDelayMs?: number;
 }
@@ -35,6 +40,7 @@ export class PostgresInvalidator implements Invalidator {
   readonly #connect: () => Client | Promise<Client>;
   readonly #timeoutMs: number;
   readonly #maxDelayMs: number;
+  readonly #heartbeatMs: number;
 
   constructor(pool: Pool, options: PostgresInvalidatorOptions = {}) {
     this.#pool = pool;
@@ -42,6 +48,7 @@ export class PostgresInvalidator implements Invalidator {
     // Quoted, so the name is exact (unquoted LISTEN would fold it to lower case and miss pg_notify's).
     this.#listen = `LISTEN ${quoteIdentifier(this.#channel, 'channel')}`;
     this.#timeoutMs = positive(options.timeoutMs ?? 5000, 'timeoutMs');
+    this.#heartbeatMs = positive(options.heartbeatMs ?? 5000, 'heartbeatMs');
     this.#maxDelayMs = positive(options.maxReconnectDelayMs ?? 2000, 'maxReconnectDelayMs');
     this.#connect =
       options.connect ??
@@ -57,7 +64,11 @@ export class PostgresInvalidator implements Invalidator {
   }
 
   async subscribe(handler: InvalidationHandler): Promise<() => Promise<void>> {
-    const listener = new Listener(this.#connect, this.#listen, this.#channel, handler, this.#maxDelayMs);
+    const listener = new Listener(this.#connect, this.#listen, this.#channel, handler, {
+      maxDelayMs: this.#maxDelayMs,
+      heartbeatMs: this.#heartbeatMs,
+      timeoutMs: this.#timeoutMs,
+    });
     try {
       await withTimeout(listener.open(), this.#timeoutMs, 'LISTEN');
     } catch (error) {
@@ -74,13 +85,14 @@ class Listener {
   #closed = false;
   #attempts = 0;
   #timer: NodeJS.Timeout | null = null;
+  #heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly connect: () => Client | Promise<Client>,
     private readonly listen: string,
     private readonly channel: string,
     private readonly handler: InvalidationHandler,
-    private readonly maxDelayMs: number,
+    private readonly timing: { maxDelayMs: number; heartbeatMs: number; timeoutMs: number },
   ) {}
 
   /** Connects and LISTENs once; rejects on failure (the first time) without retrying. */
@@ -90,6 +102,7 @@ class Listener {
     const onLost = (error: Error | null): void => {
       if (lost) return;
       lost = true;
+      if (this.#client === client) this.#stopHeartbeat();
       void client.end().catch(() => {});
       if (this.#client !== client || this.#closed) return;
       this.#client = null;
@@ -121,11 +134,35 @@ class Listener {
     this.#client = client;
     this.#attempts = 0;
     this.handler({ type: 'ready' });
+    this.#startHeartbeat(client, onLost);
+  }
+
+  /** Runs `SELECT 1` every `heartbeatMs`; no answer within `timeoutMs` counts as a lost connection. */
+  #startHeartbeat(client: Client, onLost: (error: Error | null) => void): void {
+    this.#stopHeartbeat();
+    let beating = false;
+    this.#heartbeat = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      withTimeout(client.query('SELECT 1'), this.timing.timeoutMs, 'heartbeat')
+        .catch((error: unknown) => {
+          onLost(error instanceof Error ? error : new Error(String(error)));
+        })
+        .finally(() => {
+          beating = false;
+        });
+    }, this.timing.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  #stopHeartbeat(): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
   }
 
   #retry(): void {
     if (this.#closed) return;
-    const delay = Math.min(50 * 2 ** Math.min(this.#attempts++, 16), this.maxDelayMs);
+    const delay = Math.min(50 * 2 ** Math.min(this.#attempts++, 16), this.timing.maxDelayMs);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.open().catch(() => {
@@ -136,6 +173,7 @@ class Listener {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopHeartbeat();
     if (this.#timer !== null) clearTimeout(this.#timer);
     const client = this.#client;
     this.#client = null;

@@ -13,8 +13,14 @@ export interface RedisInvalidatorOptions {
    * PUBLISH reaches subscribers on every node.
    */
   subscriber?: () => Redis;
-  /** The longest a publish or the first subscription may take. Default 2,000 ms. */
+  /** The longest a publish, a subscription or a heartbeat may take. Default 2,000 ms. */
   timeoutMs?: number;
+  /**
+   * How often the subscriber connection is PINGed. A connection that dies silently (a half-open TCP
+   * connection: no close ever arrives) is then reported lost within `heartbeatMs + timeoutMs` instead of
+   * going unnoticed. Default 5,000 ms.
+   */
+  heartbeatMs?: number;
 }
 
 /**
@@ -32,6 +38,7 @@ export class RedisInvalidator implements Invalidator {
   readonly #channel: string;
   readonly #subscriber: () => Redis;
   readonly #timeoutMs: number;
+  readonly #heartbeatMs: number;
 
   constructor(client: RedisClient, options: RedisInvalidatorOptions = {}) {
     this.#client = client;
@@ -42,6 +49,10 @@ export class RedisInvalidator implements Invalidator {
     this.#timeoutMs = options.timeoutMs ?? 2000;
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
       throw new TypeError('timeoutMs must be a positive number');
+    }
+    this.#heartbeatMs = options.heartbeatMs ?? 5000;
+    if (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0) {
+      throw new TypeError('heartbeatMs must be a positive number');
     }
     this.#subscriber =
       options.subscriber ??
@@ -102,20 +113,41 @@ export class RedisInvalidator implements Invalidator {
     connection.on('error', (error: Error) => {
       lastError = error; // reported with the loss; ioredis reconnects by itself
     });
-    connection.on('close', () => {
+    const reportLost = (): void => {
       if (closed || !subscribed) return;
       subscribed = false;
       handler({ type: 'lost', error: lastError });
-    });
+    };
+    connection.on('close', reportLost);
     if (connection.status === 'ready') void confirm();
 
-    const unsubscribe = async (): Promise<void> => {
-      if (closed) return;
+    let beating = false;
+    const heartbeat = setInterval(() => {
+      if (closed || !subscribed || beating) return;
+      beating = true;
+      withTimeout(connection.ping(), this.#timeoutMs, 'heartbeat')
+        .catch((error: unknown) => {
+          // No answer: the connection is dead or hopelessly slow. Report the loss now (a half-open socket
+          // may never close by itself), then drop the socket so ioredis reconnects.
+          lastError = asError(error);
+          if (closed) return;
+          reportLost();
+          connection.stream.destroy();
+        })
+        .finally(() => {
+          beating = false;
+        });
+    }, this.#heartbeatMs);
+    heartbeat.unref();
+
+    const unsubscribe = (): Promise<void> => {
+      if (closed) return Promise.resolve();
       closed = true;
+      clearInterval(heartbeat);
       connection.removeAllListeners('message');
-      await connection.quit().catch(() => {
-        connection.disconnect();
-      });
+      // Not QUIT: on a connection that has gone silent it would wait for ever.
+      connection.disconnect();
+      return Promise.resolve();
     };
     try {
       await withTimeout(firstReady, this.#timeoutMs, 'subscribe');
