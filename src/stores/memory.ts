@@ -52,10 +52,21 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     });
   }
 
-  async get(id: string): Promise<StoredSession<U> | null> {
-    const session = this.#sessions.get(id);
-    if (session === undefined) return null;
-    return { session, user: await this.#loadUser(session.userId) };
+  get(id: string): Promise<StoredSession<U> | null> {
+    // Not an async function: validation calls this on every request, and when the user is at hand (the
+    // default loader) an already-resolved promise saves a suspended frame. A promised user is awaited.
+    try {
+      const session = this.#sessions.get(id);
+      if (session === undefined) return Promise.resolve(null);
+      const user = this.#loadUser(session.userId);
+      return isPromiseLike(user)
+        ? Promise.resolve(user).then((loaded) => ({ session, user: loaded }))
+        : Promise.resolve({ session, user });
+    } catch (error) {
+      // Rejects with exactly what was thrown, as the async method this replaces did.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   create(session: SessionRecord): Promise<void> {
@@ -139,6 +150,10 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     ids.delete(id);
     if (ids.size === 0) this.#byUser.delete(userId);
   }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 // A copy, secret hash bytes included, so a caller that reuses what it passed in cannot change what is stored.
