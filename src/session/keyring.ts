@@ -38,17 +38,30 @@ export class Keyring {
 
   /** Whether `mac` was made over `payload` by any key, compared in constant time. */
   verify(payload: string, mac: string): boolean {
-    // UTF-8, not latin1: latin1 keeps only the low byte of each character, so 'ū' (U+016B) would pass
-    // for 'k'. In UTF-8 any non-ASCII character becomes bytes >= 0x80, which never match a MAC's text.
-    const presented = Buffer.from(mac, 'utf8');
+    const presented = decodeMac(mac);
+    if (presented === null) return false;
     for (const key of this.#keys) {
-      // Compare the base64url text, not decoded bytes: decoding is lenient about the last character's
-      // spare bits, which would let several spellings of one MAC pass.
-      const expected = Buffer.from(macOf(key, payload), 'utf8');
-      if (expected.length === presented.length && timingSafeEqual(expected, presented)) return true;
+      const expected = createHmac('sha256', key).update(payload).digest().subarray(0, MAC_BYTES);
+      if (timingSafeEqual(expected, presented)) return true;
     }
     return false;
   }
+}
+
+// The only last characters whose spare low bits are zero: 16 bytes take 22 base64url characters, the last
+// carrying 2 bits of data and 4 spare ones.
+const CANONICAL_LAST = /[AQgw]$/;
+const MAC_TEXT = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The MAC's bytes, or `null` unless `mac` is the one canonical base64url spelling of 16 bytes. Decoding alone is
+ * lenient (it ignores spare bits and skips foreign characters), which would let several spellings of one MAC
+ * pass; the pattern checks leave exactly one. Decoding once is cheaper than encoding every key's MAC.
+ */
+function decodeMac(mac: string): Buffer | null {
+  if (!MAC_TEXT.test(mac) || !CANONICAL_LAST.test(mac)) return null;
+  const bytes = Buffer.from(mac, 'base64url');
+  return bytes.length === MAC_BYTES ? bytes : null;
 }
 
 function macOf(key: KeyObject, payload: string): string {

@@ -8,7 +8,11 @@ export async function storeCall<T>(operation: string, call: () => Promise<T>): P
   try {
     return await call();
   } catch (error) {
-    if (error instanceof CloakroomError) throw error;
-    throw new StoreUnavailableError(operation, error);
+    throw storeFailure(operation, error);
   }
+}
+
+/** The error to throw for a failed store operation; for hot paths that catch inline instead of {@link storeCall}. */
+export function storeFailure(operation: string, error: unknown): CloakroomError {
+  return error instanceof CloakroomError ? error : new StoreUnavailableError(operation, error);
 }

@@ -41,7 +41,8 @@ export function parseToken(value: string): TokenParts | null {
   if (match === null) return null;
   const id = match[1] as string;
   const secret = match[2] as string;
-  return { id, secret, payload: `${id}.${secret}`, mac: match[3] ?? null };
+  // The payload is the token's first 39 characters as they are: a slice, not a new concatenation.
+  return { id, secret, payload: value.slice(0, ID_LENGTH + 1 + SECRET_LENGTH), mac: match[3] ?? null };
 }
 
 /**

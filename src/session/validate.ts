@@ -1,6 +1,7 @@
 import type { SessionConfig } from './config.js';
 import { toSession, type Session } from './session.js';
-import { storeCall } from './store-call.js';
+import type { StoredSession } from '../stores/types.js';
+import { storeCall, storeFailure } from './store-call.js';
 import { parseToken, secretMatches } from './token.js';
 
 /** Why a token did not give a session; for logs and metrics, never for the client (it only sees "no session"). */
@@ -35,7 +36,14 @@ export async function validateSession<U>(
     return invalid('bad_signature');
   }
 
-  const found = await storeCall('get', () => config.store.get(parts.id));
+  // The read every request makes: caught inline rather than through storeCall, which costs an extra async
+  // frame per validation (measured ~5% of a signed validation).
+  let found: StoredSession<U> | null;
+  try {
+    found = await config.store.get(parts.id);
+  } catch (error) {
+    throw storeFailure('get', error);
+  }
   if (found === null) return invalid('not_found');
   let record = found.session;
   if (!secretMatches(parts.secret, record.secretHash)) return invalid('secret_mismatch');
