@@ -1,6 +1,11 @@
 export { Accounts, type AccountsOptions, type Credentials } from './accounts.js';
 export { normalizeEmail } from './email.js';
-export { PasswordHasher, OWASP_ARGON2ID, type Argon2Parameters, type PasswordCheck } from './password-hash.js';
+export {
+  PasswordHasher,
+  OWASP_ARGON2ID,
+  type Argon2Parameters,
+  type PasswordCheck,
+} from './password-hash.js';
 export {
   checkNewPassword,
   normalizePassword,

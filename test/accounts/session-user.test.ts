@@ -32,7 +32,10 @@ function setup(sessionUser?: (user: { id: string; email: string }) => { id: stri
 test('with sessionUser, the request that registers or signs in knows its user at once', async () => {
   const { sessions, accounts } = setup((user) => ({ id: user.id, email: user.email }));
   const registering = await loadRequestSession(sessions, info, () => undefined);
-  const user = await accounts.register(registering, { email: 'ada@example.com', password: 'a fine passphrase' });
+  const user = await accounts.register(registering, {
+    email: 'ada@example.com',
+    password: 'a fine passphrase',
+  });
   assert.deepEqual(registering.user, user);
   const signingIn = await loadRequestSession(sessions, info, () => undefined);
   await accounts.signIn(signingIn, { email: 'ada@example.com', password: 'a fine passphrase' });

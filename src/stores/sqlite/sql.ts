@@ -10,7 +10,8 @@ export interface SqlNames {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 export function quoteIdentifier(name: string, what: string): string {
-  if (!IDENTIFIER.test(name)) throw new TypeError(`${what} must be a plain SQL identifier (letters, digits, _)`);
+  if (!IDENTIFIER.test(name))
+    throw new TypeError(`${what} must be a plain SQL identifier (letters, digits, _)`);
   return `"${name}"`;
 }
 
@@ -47,7 +48,10 @@ export function selectSessionAndUser(names: SqlNames): string {
   const u = quoteIdentifier(names.users.table, 'users.table');
   const id = quoteIdentifier(names.users.id, 'users.idColumn');
   const columns = names.users.columns
-    .map((column) => `u.${quoteIdentifier(column, 'users.columns')} AS ${quoteIdentifier(`u_${column}`, 'users.columns')}`)
+    .map(
+      (column) =>
+        `u.${quoteIdentifier(column, 'users.columns')} AS ${quoteIdentifier(`u_${column}`, 'users.columns')}`,
+    )
     .join(', ');
   return (
     `SELECT ${SESSION_COLUMNS}, u.${id} AS u__found${columns ? `, ${columns}` : ''} ` +
