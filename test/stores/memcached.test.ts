@@ -4,7 +4,7 @@
 // memcached the file is skipped with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, Socket, type AddressInfo, type Server } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Client, type ClientOptions, type ServerOptions } from 'memjs';
 import { createSessionManager } from '../../src/session/manager.js';
@@ -26,6 +26,7 @@ import {
   randomId,
   runStoreConformance,
 } from './conformance.js';
+import { listen, TcpProxy } from '../helpers/tcp-proxy.js';
 
 const server = process.env.MEMCACHED_SERVER ?? '127.0.0.1:11311';
 const [host = '127.0.0.1', portText = '11311'] = server.split(':');
@@ -536,48 +537,4 @@ async function closedPort(): Promise<number> {
   const port = await listen(server, 0);
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-/** A TCP proxy to memcached that can be stopped (every connection cut) and started again on the same port. */
-class TcpProxy {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(readonly upstream: { host: string; port: number }) {}
-
-  async start(port: number): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      upstream.connect(this.upstream.port, this.upstream.host);
-      client.pipe(upstream).pipe(client);
-    });
-    this.#server = server;
-    return listen(server, port);
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server !== null) await new Promise((resolve) => server.close(resolve));
-  }
 }

@@ -3,7 +3,7 @@
 // reachable Redis the file is skipped with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 import { CloakroomError } from '../../src/errors.js';
@@ -21,6 +21,7 @@ import {
   MINUTE,
   runStoreConformance,
 } from './conformance.js';
+import { listen, TcpProxy } from '../helpers/tcp-proxy.js';
 
 const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const target = { host: url.hostname, port: Number(url.port || 6379) };
@@ -524,16 +525,6 @@ async function tokenFor(clock: ManualClock): Promise<string> {
   return (await manager.create('u-1')).token;
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 function waitFor(client: Redis, event: 'ready'): Promise<void> {
   if (client.status === event) return Promise.resolve();
   return new Promise((resolve, reject) => {
@@ -545,38 +536,4 @@ function waitFor(client: Redis, event: 'ready'): Promise<void> {
       resolve();
     });
   });
-}
-
-/** A TCP proxy to Redis that can be stopped (every connection cut) and started again on the same port. */
-class TcpProxy {
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-
-  constructor(readonly upstream: { host: string; port: number }) {}
-
-  async start(port: number): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          this.#sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      upstream.connect(this.upstream.port, this.upstream.host);
-      client.pipe(upstream).pipe(client);
-    });
-    this.#server = server;
-    return listen(server, port);
-  }
-
-  async stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const socket of this.#sockets) socket.destroy();
-    if (server !== null) await new Promise((resolve) => server.close(resolve));
-  }
 }
