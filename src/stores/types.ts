@@ -75,3 +75,14 @@ export interface SessionIndex {
   /** Removes sessions whose `expiresAt` is at or before `now`; resolves to the number removed. */
   deleteExpired(now: number): Promise<number>;
 }
+
+/**
+ * How a remote store keeps user snapshots beside sessions (written by the store's `setUser`, removed by its
+ * `deleteUser`), so a validation brings the user without asking the user database.
+ */
+export interface UserSnapshotOptions<U> {
+  /** Default `JSON.stringify`. */
+  serialize?: (user: U) => string;
+  /** Default `JSON.parse`. */
+  parse?: (text: string) => U;
+}

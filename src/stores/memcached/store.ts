@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../../clock.js';
-import type { SessionRecord, SessionStore, SessionTouch, SessionUser, StoredSession } from '../types.js';
+import type {
+  SessionRecord,
+  SessionStore,
+  SessionTouch,
+  SessionUser,
+  StoredSession,
+  UserSnapshotOptions,
+} from '../types.js';
 import type { MemcachedClient } from './client.js';
 import { BinaryProtocol, MAX_RELATIVE_EXPIRATION } from './protocol.js';
 import { decodeRecord, encodeRecord } from './record.js';
 
 /** User snapshots kept in memcached beside the sessions (a cache too: an evicted one falls back). */
-export interface MemcachedUserSnapshots<U> {
-  /** Default `JSON.stringify`. */
-  serialize?: (user: U) => string;
-  /** Default `JSON.parse`. */
-  parse?: (text: string) => U;
-}
+/** Snapshot options; the same for every remote store. */
+export type MemcachedUserSnapshots<U> = UserSnapshotOptions<U>;
 
 export interface MemcachedStoreOptions<U> {
   /** Prefix of every key: up to 64 printable ASCII characters, no spaces. Default `cr:`. */

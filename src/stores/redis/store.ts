@@ -7,6 +7,7 @@ import type {
   SessionTouch,
   SessionUser,
   StoredSession,
+  UserSnapshotOptions,
 } from '../types.js';
 import { runScript, type RedisClient } from './client.js';
 import { KeyLayout } from './keys.js';
@@ -15,12 +16,8 @@ import * as scripts from './scripts.js';
 import { sweepExpired } from './sweep.js';
 
 /** User snapshots kept in Redis beside the sessions, so a validation reads session and user together. */
-export interface RedisUserSnapshots<U> {
-  /** Default `JSON.stringify`. */
-  serialize?: (user: U) => string;
-  /** Default `JSON.parse`. */
-  parse?: (text: string) => U;
-}
+/** Snapshot options; the same for every remote store. */
+export type RedisUserSnapshots<U> = UserSnapshotOptions<U>;
 
 export interface RedisStoreOptions<U> {
   /** Prefix of every key. Default `cr:`. Must not contain `{` or `}`. */
