@@ -16,18 +16,14 @@ export function createApp(services: AppServices): Hono<AppEnv> {
   app.use(requestContext(services.log));
   app.use(securityHeaders());
 
-  app.get('/healthz', (c) => {
-    try {
-      services.db.prepare('SELECT 1').get();
-      return c.json({ ok: true });
-    } catch (error) {
-      c.get('log').error({ err: error instanceof Error ? error.message : 'unknown' }, 'health check failed');
-      return c.json(
-        { ok: false, error: { code: 'store_unavailable', message: 'The store does not answer.' } },
-        503,
-      );
-    }
-  });
+  app.get('/healthz', async (c) =>
+    (await services.healthy())
+      ? c.json({ ok: true })
+      : c.json(
+          { ok: false, error: { code: 'store_unavailable', message: 'The store does not answer.' } },
+          503,
+        ),
+  );
 
   // The stylesheet and icon are public and cached for a year: served before the session is read, so such a
   // response never carries a Set-Cookie.

@@ -12,6 +12,16 @@ export interface AppConfig {
   idleTimeoutSeconds: number | undefined;
   absoluteTimeoutSeconds: number | undefined;
   logLevel: string;
+  /**
+   * Where sessions (and sign-in throttling) live when not in SQLite: `redis://host:port[/db]`,
+   * `rediss://…`, or `redis+cluster://host:port,host:port,…`. From `CLOAKROOM_STORE`.
+   */
+  store: string | undefined;
+  /**
+   * PostgreSQL for users, notes (and sessions, unless `store` says Redis): `postgres://…`. From
+   * `CLOAKROOM_DATABASE_URL`. Without it everything stays in SQLite under the data folder.
+   */
+  databaseUrl: string | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -53,6 +63,8 @@ export function configFromEnv(
       overrides.absoluteTimeoutSeconds ??
       optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
     logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
+    store: storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE)),
+    databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
   };
 }
 
@@ -73,4 +85,23 @@ function integer(
 function optionalInteger(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   return integer(value, name, 0, 1, 10 * 365 * 24 * 3600);
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+function storeUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^(redis|rediss|redis\+cluster):\/\/[^\s]+$/.test(value)) {
+    // The message never repeats the value: it may hold a password.
+    throw new ConfigError('CLOAKROOM_STORE must be a redis://, rediss:// or redis+cluster:// URL');
+  }
+  return value;
+}
+
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError('CLOAKROOM_DATABASE_URL must be a postgres:// URL');
+  }
+  return value;
 }

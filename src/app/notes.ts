@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { storeCall } from '../session/store-call.js';
 
 /** A note as the API returns it; times are ISO 8601 strings. */
 export interface Note {
@@ -26,24 +27,40 @@ export const noteChangesSchema = z
   })
   .refine((changes) => changes.title !== undefined || changes.body !== undefined, 'nothing to change');
 
-interface NoteRow {
+/**
+ * Each user's notes. Every query is scoped by user id: another user's note is simply not found. A failing
+ * database rejects with `StoreUnavailableError` (503), never a 500.
+ */
+export interface NotesRepository {
+  list(userId: string): Promise<Note[]>;
+  get(userId: string, id: string): Promise<Note | null>;
+  create(userId: string, input: { title: string; body: string }): Promise<Note>;
+  update(
+    userId: string,
+    id: string,
+    changes: { title?: string | undefined; body?: string | undefined },
+  ): Promise<Note | null>;
+  delete(userId: string, id: string): Promise<boolean>;
+}
+
+export interface NoteRow {
   id: string;
   title: string;
   body: string;
-  created_at: number;
-  updated_at: number;
+  created_at: number | string;
+  updated_at: number | string;
 }
 
-const toNote = (row: NoteRow): Note => ({
+export const toNote = (row: NoteRow): Note => ({
   id: row.id,
   title: row.title,
   body: row.body,
-  createdAt: new Date(row.created_at).toISOString(),
-  updatedAt: new Date(row.updated_at).toISOString(),
+  createdAt: new Date(Number(row.created_at)).toISOString(),
+  updatedAt: new Date(Number(row.updated_at)).toISOString(),
 });
 
-/** Each user's notes. Every query is scoped by user id: another user's note is simply not found. */
-export class Notes {
+/** Notes in the site's SQLite database (the embedded default). */
+export class SqliteNotes implements NotesRepository {
   readonly #list: Statement;
   readonly #get: Statement;
   readonly #insert: Statement;
@@ -66,33 +83,41 @@ export class Notes {
     this.#delete = db.prepare('DELETE FROM notes WHERE user_id = ? AND id = ?');
   }
 
-  list(userId: string): Note[] {
-    return (this.#list.all(userId) as NoteRow[]).map(toNote);
+  list(userId: string): Promise<Note[]> {
+    return storeCall('notes.list', () => Promise.resolve((this.#list.all(userId) as NoteRow[]).map(toNote)));
   }
 
-  get(userId: string, id: string): Note | null {
-    const row = this.#get.get(userId, id) as NoteRow | undefined;
-    return row === undefined ? null : toNote(row);
+  get(userId: string, id: string): Promise<Note | null> {
+    return storeCall('notes.get', () => {
+      const row = this.#get.get(userId, id) as NoteRow | undefined;
+      return Promise.resolve(row === undefined ? null : toNote(row));
+    });
   }
 
-  create(userId: string, input: { title: string; body: string }): Note {
-    const now = Date.now();
-    const id = randomUUID();
-    this.#insert.run(id, userId, input.title, input.body, now, now);
-    return toNote({ id, title: input.title, body: input.body, created_at: now, updated_at: now });
+  create(userId: string, input: { title: string; body: string }): Promise<Note> {
+    return storeCall('notes.create', () => {
+      const now = Date.now();
+      const id = randomUUID();
+      this.#insert.run(id, userId, input.title, input.body, now, now);
+      return Promise.resolve(
+        toNote({ id, title: input.title, body: input.body, created_at: now, updated_at: now }),
+      );
+    });
   }
 
   update(
     userId: string,
     id: string,
     changes: { title?: string | undefined; body?: string | undefined },
-  ): Note | null {
-    const row = this.#update.get(changes.title ?? null, changes.body ?? null, Date.now(), userId, id) as
-      NoteRow | undefined;
-    return row === undefined ? null : toNote(row);
+  ): Promise<Note | null> {
+    return storeCall('notes.update', () => {
+      const row = this.#update.get(changes.title ?? null, changes.body ?? null, Date.now(), userId, id) as
+        NoteRow | undefined;
+      return Promise.resolve(row === undefined ? null : toNote(row));
+    });
   }
 
-  delete(userId: string, id: string): boolean {
-    return this.#delete.run(userId, id).changes === 1;
+  delete(userId: string, id: string): Promise<boolean> {
+    return storeCall('notes.delete', () => Promise.resolve(this.#delete.run(userId, id).changes === 1));
   }
 }

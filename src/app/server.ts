@@ -7,7 +7,7 @@ import type { ThrottleRule } from '../accounts/throttle.js';
 import type { Clock } from '../clock.js';
 import { createApp } from './app.js';
 import type { AppConfig } from './config.js';
-import { openDatabase } from './database.js';
+import { mkdirSync } from 'node:fs';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type AppServices } from './services.js';
 
@@ -37,9 +37,9 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       // Defence in depth: nothing logs these, and if something ever tried, they would be hidden.
       redact: ['*.cookie', '*.authorization', '*.password', '*.currentPassword', '*.newPassword', '*.token'],
     });
-  const db = openDatabase(config.dataDir);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = loadOrCreateSecrets(config.dataDir);
-  const services = createServices({ config, db, sessionKeys: secrets.sessionKeys, log, ...options });
+  const services = await createServices({ config, sessionKeys: secrets.sessionKeys, log, ...options });
   await services.accounts.warmUp();
 
   const app = createApp(services);
@@ -87,7 +87,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
         });
         server.closeAllConnections();
       });
-      db.close();
+      await services.close();
     },
   };
 }

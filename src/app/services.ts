@@ -1,29 +1,49 @@
 import type { Database } from 'better-sqlite3';
+import { Cluster, Redis } from 'ioredis';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { Accounts } from '../accounts/accounts.js';
 import type { PasswordHasher } from '../accounts/password-hash.js';
+import {
+  migratePostgresAccounts,
+  POSTGRES_ACCOUNT_USERS_JOIN,
+  PostgresAttemptStore,
+  PostgresUserStore,
+} from '../accounts/stores/postgres.js';
+import { RedisAttemptStore } from '../accounts/stores/redis.js';
 import { ACCOUNT_USERS_JOIN, SqliteAttemptStore, SqliteUserStore } from '../accounts/stores/sqlite.js';
 import type { ThrottleRule } from '../accounts/throttle.js';
+import type { AttemptStore, UserStore } from '../accounts/types.js';
 import type { Clock } from '../clock.js';
 import { SessionManager } from '../session/manager.js';
+import { guardPool, PostgresStore, postgresPoolOptions } from '../stores/postgres/index.js';
+import { redisClientOptions, redisClusterOptions, type RedisClient } from '../stores/redis/client.js';
+import { RedisStore } from '../stores/redis/index.js';
 import { SqliteStore } from '../stores/sqlite/index.js';
+import type { SessionStore } from '../stores/types.js';
 import type { AppConfig } from './config.js';
+import { openDatabase } from './database.js';
 import type { AppUser } from './http/env.js';
-import { Notes } from './notes.js';
+import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
+import { SqliteNotes, type NotesRepository } from './notes.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
   config: AppConfig;
-  db: Database;
+  /** The SQLite database under the data folder, or `null` when PostgreSQL holds the site's data. */
+  db: Database | null;
   sessions: SessionManager<AppUser>;
   accounts: Accounts<AppUser>;
-  notes: Notes;
+  notes: NotesRepository;
   log: Logger;
+  /** Whether every store the site uses answers (for `/healthz`). */
+  healthy(): Promise<boolean>;
+  /** Closes every connection. */
+  close(): Promise<void>;
 }
 
 export interface ServiceOptions {
   config: AppConfig;
-  db: Database;
   sessionKeys: string[];
   log: Logger;
   clock?: Clock;
@@ -32,11 +52,29 @@ export interface ServiceOptions {
   throttle?: { account?: ThrottleRule; address?: ThrottleRule };
 }
 
-export function createServices(options: ServiceOptions): AppServices {
-  const { config, db } = options;
-  const users = new SqliteUserStore(db);
+interface Backends {
+  db: Database | null;
+  users: UserStore;
+  attempts: AttemptStore;
+  notes: NotesRepository;
+  store: SessionStore<AppUser>;
+  checks: (() => Promise<unknown>)[];
+  closers: (() => Promise<void> | void)[];
+}
+
+/**
+ * Builds the site on its stores: SQLite under the data folder by default; PostgreSQL for users, notes,
+ * throttling and sessions with `CLOAKROOM_DATABASE_URL`; Redis (or a Redis Cluster) for sessions and
+ * throttling with `CLOAKROOM_STORE`, so several processes share them.
+ */
+export async function createServices(options: ServiceOptions): Promise<AppServices> {
+  const { config, log } = options;
+  const backends =
+    config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
+  if (config.store !== undefined) await useRedis(backends, config.store, log);
+
   const sessions = new SessionManager<AppUser>({
-    store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
+    store: backends.store,
     origin: config.origin,
     keys: options.sessionKeys,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
@@ -44,13 +82,111 @@ export function createServices(options: ServiceOptions): AppServices {
     clock: options.clock,
   });
   const accounts = new Accounts<AppUser>({
-    users,
-    attempts: new SqliteAttemptStore(db),
+    users: backends.users,
+    attempts: backends.attempts,
     sessionUser: (user) => ({ id: user.id, email: user.email }),
     sessions,
     hasher: options.hasher,
     throttle: options.throttle,
     clock: options.clock,
   });
-  return { config, db, sessions, accounts, notes: new Notes(db), log: options.log };
+  return {
+    config,
+    db: backends.db,
+    sessions,
+    accounts,
+    notes: backends.notes,
+    log,
+    healthy: async () => {
+      try {
+        await Promise.all(backends.checks.map((check) => check()));
+        return true;
+      } catch (error) {
+        log.error({ err: error instanceof Error ? error.message : 'unknown' }, 'health check failed');
+        return false;
+      }
+    },
+    close: async () => {
+      for (const close of backends.closers.reverse()) await close();
+    },
+  };
+}
+
+function sqliteBackends(config: AppConfig): Backends {
+  const db = openDatabase(config.dataDir);
+  return {
+    db,
+    users: new SqliteUserStore(db),
+    attempts: new SqliteAttemptStore(db),
+    notes: new SqliteNotes(db),
+    store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
+    checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
+    closers: [
+      () => {
+        db.close();
+      },
+    ],
+  };
+}
+
+async function postgresBackends(config: AppConfig, log: Logger): Promise<Backends> {
+  const pool = new pg.Pool(postgresPoolOptions({ connectionString: config.databaseUrl }));
+  guardPool(pool, (error) => {
+    log.warn({ err: error.message }, 'PostgreSQL connection lost');
+  });
+  await migratePostgresAccounts(pool);
+  await migratePostgresNotes(pool);
+  return {
+    db: null,
+    users: new PostgresUserStore(pool),
+    attempts: new PostgresAttemptStore(pool),
+    notes: new PostgresNotes(pool),
+    store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
+    checks: [() => pool.query('SELECT 1')],
+    closers: [() => pool.end()],
+  };
+}
+
+/** Sessions and throttling move to Redis; the user comes from the user store (SQLite or PostgreSQL). */
+async function useRedis(backends: Backends, url: string, log: Logger): Promise<void> {
+  const client = connectRedis(url);
+  client.on('error', (error: Error) => {
+    log.warn({ err: error.message }, 'Redis connection error');
+  });
+  // The offline queue is off: wait until the client is ready, so the first requests do not fail.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error('Redis did not become ready within 10 s'));
+    }, 10_000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const { users } = backends;
+  backends.store = new RedisStore<AppUser>(client, {
+    loadUser: async (id) => {
+      const user = await users.findById(id);
+      return user === null ? null : { id: user.id, email: user.email };
+    },
+  });
+  backends.attempts = new RedisAttemptStore(client);
+  backends.checks.push(() => client.ping());
+  backends.closers.push(() => {
+    client.disconnect();
+  });
+}
+
+function connectRedis(url: string): RedisClient {
+  if (url.startsWith('redis+cluster://')) {
+    const nodes = url
+      .slice('redis+cluster://'.length)
+      .split(',')
+      .map((node) => {
+        const parsed = new URL(`redis://${node}`);
+        return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+      });
+    return new Cluster(nodes, redisClusterOptions());
+  }
+  return new Redis(url, redisClientOptions());
 }

@@ -155,35 +155,35 @@ export function apiRoutes(services: AppServices): Hono<AppEnv> {
   });
 
   route('/notes', {
-    GET: (c) => {
+    GET: async (c) => {
       const { user } = signedIn(c);
-      return c.json({ notes: notes.list(user.id) });
+      return c.json({ notes: await notes.list(user.id) });
     },
     POST: async (c) => {
       const { user } = signedIn(c);
       const input = await readJson(c, newNoteSchema);
-      return c.json({ note: notes.create(user.id, input) }, 201);
+      return c.json({ note: await notes.create(user.id, input) }, 201);
     },
   });
 
   route('/notes/:id', {
-    GET: (c) => {
+    GET: async (c) => {
       const { user } = signedIn(c);
-      const note = notes.get(user.id, idParam(c));
+      const note = await notes.get(user.id, idParam(c));
       if (note === null) throw notFound();
       return c.json({ note });
     },
     PATCH: async (c) => {
       const { user } = signedIn(c);
       const changes = await readJson(c, noteChangesSchema);
-      const note = notes.update(user.id, idParam(c), changes);
+      const note = await notes.update(user.id, idParam(c), changes);
       if (note === null) throw notFound();
       return c.json({ note });
     },
-    DELETE: (c) => {
+    DELETE: async (c) => {
       refuseNonJsonBody(c);
       const { user } = signedIn(c);
-      if (!notes.delete(user.id, idParam(c))) throw notFound();
+      if (!(await notes.delete(user.id, idParam(c)))) throw notFound();
       return c.body(null, 204);
     },
   });

@@ -8,7 +8,7 @@ import {
   newNoteSchema,
   noteChangesSchema,
   type Note,
-  type Notes,
+  type NotesRepository,
 } from '../notes.js';
 import type { AppServices } from '../services.js';
 import { formatDateTime, isoDateTime } from './format.js';
@@ -96,13 +96,13 @@ function noteItem(note: Note): Html {
 }
 
 /** The notes page: the new-note form, then the user's notes, most recently changed first. */
-function renderNotesPage(
+async function renderNotesPage(
   c: Context<AppEnv>,
-  notes: Notes,
+  notes: NotesRepository,
   state: { draft?: Draft; problem?: DraftProblem | null; status?: 200 | 400 } = {},
-): Response {
+): Promise<Response> {
   const { user } = signedIn(c);
-  const list = notes.list(user.id);
+  const list = await notes.list(user.id);
   const problem = state.problem ?? null;
   const content = html`<h1>Your notes</h1>
     <p class="page-intro">Private to your account. Only you can see them.</p>
@@ -190,20 +190,20 @@ export function notePages(services: AppServices): Hono<AppEnv> {
     if (!parsed.success) {
       return renderNotesPage(c, notes, { draft, problem: draftProblemOf(parsed.error), status: 400 });
     }
-    notes.create(user.id, parsed.data);
+    await notes.create(user.id, parsed.data);
     return seeOther(c, withNotice('/notes', 'note-created'));
   });
 
-  pages.get('/notes/:id', (c) => {
+  pages.get('/notes/:id', async (c) => {
     const { user } = signedIn(c);
-    const note = notes.get(user.id, noteId(c));
+    const note = await notes.get(user.id, noteId(c));
     if (note === null) throw notFound();
     return renderEditPage(c, note);
   });
 
   pages.post('/notes/:id', formLimit, async (c) => {
     const { user } = signedIn(c);
-    const note = notes.get(user.id, noteId(c));
+    const note = await notes.get(user.id, noteId(c));
     if (note === null) throw notFound();
     const field = await readForm(c);
     const draft = { title: field('title'), body: field('body') };
@@ -211,13 +211,13 @@ export function notePages(services: AppServices): Hono<AppEnv> {
     if (!parsed.success) {
       return renderEditPage(c, note, { draft, problem: draftProblemOf(parsed.error), status: 400 });
     }
-    if (notes.update(user.id, note.id, parsed.data) === null) throw notFound();
+    if ((await notes.update(user.id, note.id, parsed.data)) === null) throw notFound();
     return seeOther(c, withNotice('/notes', 'note-saved'));
   });
 
-  pages.post('/notes/:id/delete', (c) => {
+  pages.post('/notes/:id/delete', async (c) => {
     const { user } = signedIn(c);
-    if (!notes.delete(user.id, noteId(c))) throw notFound();
+    if (!(await notes.delete(user.id, noteId(c)))) throw notFound();
     return seeOther(c, withNotice('/notes', 'note-deleted'));
   });
 

@@ -285,7 +285,7 @@ describe('auth API', () => {
 
       // Deleted server-side: replaying the old cookie does not work, and the row is gone.
       assertError(await client.get('/api/me', { cookie: token }), 401, 'unauthenticated');
-      const row = app.services.db.prepare('SELECT id FROM cloakroom_sessions WHERE id = ?').get(sessionId);
+      const row = app.services.db!.prepare('SELECT id FROM cloakroom_sessions WHERE id = ?').get(sessionId);
       assert.equal(row, undefined);
     });
 

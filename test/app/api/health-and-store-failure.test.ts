@@ -30,7 +30,7 @@ describe('health check and store failure', () => {
     await client.register(email);
     const cookie = client.cookie!;
 
-    app.services.db.close();
+    app.services.db!.close();
 
     for (let round = 0; round < 2; round++) {
       const health = await fetch(`${app.url}/healthz`);
@@ -101,7 +101,7 @@ describe('health check and store failure', () => {
     const app = (running = await startTestApp({ log: logged.log }));
     const email = uniqueEmail();
     await new ApiClient(app).register(email);
-    app.services.db.close();
+    app.services.db!.close();
 
     const login = await new ApiClient(app).post('/api/auth/login', { email, password: PASSWORD });
     assertError(login, 503, 'store_unavailable');
@@ -125,7 +125,7 @@ describe('health check and store failure', () => {
     await client.register(email);
     const note = (await client.post('/api/notes', { title: 'before' })).body as { note: { id: string } };
 
-    app.services.db.pragma('query_only = ON');
+    app.services.db!.pragma('query_only = ON');
 
     assert.equal((await fetch(`${app.url}/healthz`)).status, 200, 'the store still answers');
     assert.equal((await client.get('/api/me')).status, 200);
@@ -146,7 +146,7 @@ describe('health check and store failure', () => {
       assertNoStackTrace(response.text);
     }
 
-    app.services.db.pragma('query_only = OFF');
+    app.services.db!.pragma('query_only = OFF');
     const notes = (await client.get('/api/notes')).body as { notes: { title: string }[] };
     assert.deepEqual(
       notes.notes.map((n) => n.title),
