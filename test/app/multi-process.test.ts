@@ -1,0 +1,149 @@
+// Two processes of the reference site (`cloakroom serve`, as `npm start` runs it) on one Redis and one
+// PostgreSQL, as several processes behind a load balancer would run. PostgreSQL gets a fresh schema (through
+// the connection's search_path) and is dropped afterwards. Without Redis or PostgreSQL the file is skipped
+// with a message, except on CI, where it fails.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ORIGIN = 'http://localhost:3000';
+
+async function reachable(): Promise<string | null> {
+  const pool = new pg.Pool({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 2000 });
+  try {
+    await pool.query('SELECT 1');
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    redis.disconnect();
+    await pool.end();
+  }
+}
+
+const unreachable = await reachable();
+if (unreachable !== null && process.env.CI === 'true') {
+  throw new Error(`PostgreSQL or Redis not reachable on CI: ${unreachable}`);
+}
+const skip = unreachable === null ? false : `PostgreSQL or Redis not reachable (${unreachable})`;
+if (skip !== false) console.warn(`# SKIPPED test/app/multi-process.test.ts: ${skip}`);
+
+interface Site {
+  url: string;
+  child: ChildProcess;
+}
+
+function serve(env: Record<string, string>): Promise<Site> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 30 s: ${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^\s,)]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ url: match[1]!, child });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+async function stop(site: Site | undefined): Promise<void> {
+  if (site === undefined || site.child.exitCode !== null || site.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => site.child.once('exit', resolve));
+  site.child.kill('SIGTERM');
+  await exited;
+}
+
+describe('two processes of the site on one Redis and one PostgreSQL', { skip }, () => {
+  const schema = `cr_mp_${randomBytes(5).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cloakroom-mp-'));
+  let a: Site | undefined;
+  let b: Site | undefined;
+  const admin = new pg.Pool({ connectionString: PG_URL });
+
+  before(async () => {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const env = {
+      CLOAKROOM_DATA_DIR: dataDir,
+      CLOAKROOM_ORIGIN: ORIGIN,
+      CLOAKROOM_STORE: REDIS_URL,
+      CLOAKROOM_DATABASE_URL: `${PG_URL}?options=-c%20search_path%3D${schema}`,
+      CLOAKROOM_LOG_LEVEL: 'warn',
+    };
+    a = await serve(env); // first: creates the shared secrets and migrates
+    b = await serve(env);
+  });
+
+  after(async () => {
+    await Promise.all([stop(a), stop(b)]);
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    await admin.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const call = (site: Site, path: string, init: { method?: string; cookie?: string; json?: unknown } = {}) =>
+    fetch(site.url + path, {
+      method: init.method ?? 'GET',
+      headers: {
+        origin: ORIGIN,
+        ...(init.cookie ? { cookie: init.cookie } : {}),
+        ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: init.json === undefined ? undefined : JSON.stringify(init.json),
+    });
+
+  test('a session made on A works on B, data written on one is read on the other, revoked on B it is refused on A', async () => {
+    const email = `mp-${randomBytes(4).toString('hex')}@example.com`;
+    const registered = await call(a!, '/api/auth/register', {
+      method: 'POST',
+      json: { email, password: 'two processes, one site' },
+    });
+    assert.equal(registered.status, 201);
+    const cookie = registered.headers.getSetCookie()[0]!.split(';')[0]!;
+
+    const me = await call(b!, '/api/me', { cookie });
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { user: { email: string } }).user.email, email);
+
+    const created = await call(b!, '/api/notes', {
+      method: 'POST',
+      cookie,
+      json: { title: 'from B', body: '' },
+    });
+    assert.equal(created.status, 201);
+    const listed = (await (await call(a!, '/api/notes', { cookie })).json()) as {
+      notes: { title: string }[];
+    };
+    assert.deepEqual(
+      listed.notes.map((n) => n.title),
+      ['from B'],
+    );
+
+    assert.equal((await call(b!, '/api/auth/logout', { method: 'POST', cookie })).status, 204);
+    assert.equal((await call(a!, '/api/me', { cookie })).status, 401);
+  });
+
+  test('both processes report healthy stores', async () => {
+    for (const site of [a!, b!])
+      assert.deepEqual(await (await fetch(`${site.url}/healthz`)).json(), { ok: true });
+  });
+});
