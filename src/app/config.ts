@@ -22,6 +22,12 @@ export interface AppConfig {
    * `CLOAKROOM_DATABASE_URL`. Without it everything stays in SQLite under the data folder.
    */
   databaseUrl: string | undefined;
+  /**
+   * Keep validated sessions in an in-process near-cache in front of Redis, evicted on every process through
+   * Redis pub/sub when a session is revoked. From `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default off). Needs
+   * `store`.
+   */
+  nearCache: boolean;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -51,6 +57,11 @@ export function configFromEnv(
       'CLOAKROOM_ORIGIN must be https unless it is a loopback origin (localhost, 127.0.0.1, [::1])',
     );
   }
+  const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
+  const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
+  if (nearCache && store === undefined) {
+    throw new ConfigError('CLOAKROOM_NEAR_CACHE needs CLOAKROOM_STORE (the near-cache sits in front of Redis)');
+  }
   return {
     host: overrides.host ?? env.HOST ?? '127.0.0.1',
     port,
@@ -63,8 +74,9 @@ export function configFromEnv(
       overrides.absoluteTimeoutSeconds ??
       optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
     logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
-    store: storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE)),
+    store,
     databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
+    nearCache,
   };
 }
 
@@ -104,4 +116,11 @@ function databaseUrl(value: string | undefined): string | undefined {
     throw new ConfigError('CLOAKROOM_DATABASE_URL must be a postgres:// URL');
   }
   return value;
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (/^(on|1|true|yes)$/i.test(value)) return true;
+  if (/^(off|0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be on or off`);
 }

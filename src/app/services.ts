@@ -16,6 +16,7 @@ import type { ThrottleRule } from '../accounts/throttle.js';
 import type { AttemptStore, UserStore } from '../accounts/types.js';
 import type { Clock } from '../clock.js';
 import { SessionManager } from '../session/manager.js';
+import { CachedStore, RedisInvalidator } from '../stores/cached/index.js';
 import { guardPool, PostgresStore, postgresPoolOptions } from '../stores/postgres/index.js';
 import { redisClientOptions, redisClusterOptions, type RedisClient } from '../stores/redis/client.js';
 import { RedisStore } from '../stores/redis/index.js';
@@ -71,7 +72,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   const { config, log } = options;
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
-  if (config.store !== undefined) await useRedis(backends, config.store, log);
+  if (config.store !== undefined) await useRedis(backends, config, config.store, log);
 
   const sessions = new SessionManager<AppUser>({
     store: backends.store,
@@ -148,7 +149,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
 }
 
 /** Sessions and throttling move to Redis; the user comes from the user store (SQLite or PostgreSQL). */
-async function useRedis(backends: Backends, url: string, log: Logger): Promise<void> {
+async function useRedis(backends: Backends, config: AppConfig, url: string, log: Logger): Promise<void> {
   const client = connectRedis(url);
   client.on('error', (error: Error) => {
     log.warn({ err: error.message }, 'Redis connection error');
@@ -164,12 +165,24 @@ async function useRedis(backends: Backends, url: string, log: Logger): Promise<v
     });
   });
   const { users } = backends;
-  backends.store = new RedisStore<AppUser>(client, {
+  const redisStore = new RedisStore<AppUser>(client, {
     loadUser: async (id) => {
       const user = await users.findById(id);
       return user === null ? null : { id: user.id, email: user.email };
     },
   });
+  if (config.nearCache) {
+    const cached = await CachedStore.create(redisStore, {
+      invalidator: new RedisInvalidator(client),
+      onError: (error) => {
+        log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
+      },
+    });
+    backends.store = cached;
+    backends.closers.push(() => cached.close());
+  } else {
+    backends.store = redisStore;
+  }
   backends.attempts = new RedisAttemptStore(client);
   backends.checks.push(() => client.ping());
   backends.closers.push(() => {

@@ -73,13 +73,12 @@ async function stop(site: Site | undefined): Promise<void> {
   await exited;
 }
 
-describe('two processes of the site on one Redis and one PostgreSQL', { skip }, () => {
+/** Two site processes sharing a fresh PostgreSQL schema, one Redis and one data folder (for the secrets). */
+function pairOfSites(extra: Record<string, string> = {}) {
   const schema = `cr_mp_${randomBytes(5).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cloakroom-mp-'));
-  let a: Site | undefined;
-  let b: Site | undefined;
   const admin = new pg.Pool({ connectionString: PG_URL });
-
+  const sites: { a?: Site; b?: Site } = {};
   before(async () => {
     await admin.query(`CREATE SCHEMA ${schema}`);
     const env = {
@@ -88,62 +87,105 @@ describe('two processes of the site on one Redis and one PostgreSQL', { skip }, 
       CLOAKROOM_STORE: REDIS_URL,
       CLOAKROOM_DATABASE_URL: `${PG_URL}?options=-c%20search_path%3D${schema}`,
       CLOAKROOM_LOG_LEVEL: 'warn',
+      ...extra,
     };
-    a = await serve(env); // first: creates the shared secrets and migrates
-    b = await serve(env);
+    sites.a = await serve(env); // first: creates the shared secrets and migrates
+    sites.b = await serve(env);
   });
-
   after(async () => {
-    await Promise.all([stop(a), stop(b)]);
+    await Promise.all([stop(sites.a), stop(sites.b)]);
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });
   });
+  return sites;
+}
 
-  const call = (site: Site, path: string, init: { method?: string; cookie?: string; json?: unknown } = {}) =>
-    fetch(site.url + path, {
-      method: init.method ?? 'GET',
-      headers: {
-        origin: ORIGIN,
-        ...(init.cookie ? { cookie: init.cookie } : {}),
-        ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: init.json === undefined ? undefined : JSON.stringify(init.json),
-    });
+const call = (site: Site, path: string, init: { method?: string; cookie?: string; json?: unknown } = {}) =>
+  fetch(site.url + path, {
+    method: init.method ?? 'GET',
+    headers: {
+      origin: ORIGIN,
+      ...(init.cookie ? { cookie: init.cookie } : {}),
+      ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+
+const PASSWORD = 'two processes, one site';
+
+async function register(site: Site): Promise<{ email: string; cookie: string }> {
+  const email = `mp-${randomBytes(4).toString('hex')}@example.com`;
+  const registered = await call(site, '/api/auth/register', {
+    method: 'POST',
+    json: { email, password: PASSWORD },
+  });
+  assert.equal(registered.status, 201);
+  return { email, cookie: registered.headers.getSetCookie()[0]!.split(';')[0]! };
+}
+
+describe('two processes of the site on one Redis and one PostgreSQL', { skip }, () => {
+  const sites = pairOfSites();
 
   test('a session made on A works on B, data written on one is read on the other, revoked on B it is refused on A', async () => {
-    const email = `mp-${randomBytes(4).toString('hex')}@example.com`;
-    const registered = await call(a!, '/api/auth/register', {
-      method: 'POST',
-      json: { email, password: 'two processes, one site' },
-    });
-    assert.equal(registered.status, 201);
-    const cookie = registered.headers.getSetCookie()[0]!.split(';')[0]!;
+    const { a, b } = sites as Required<typeof sites>;
+    const { email, cookie } = await register(a);
 
-    const me = await call(b!, '/api/me', { cookie });
+    const me = await call(b, '/api/me', { cookie });
     assert.equal(me.status, 200);
     assert.equal(((await me.json()) as { user: { email: string } }).user.email, email);
 
-    const created = await call(b!, '/api/notes', {
+    const created = await call(b, '/api/notes', {
       method: 'POST',
       cookie,
       json: { title: 'from B', body: '' },
     });
     assert.equal(created.status, 201);
-    const listed = (await (await call(a!, '/api/notes', { cookie })).json()) as {
-      notes: { title: string }[];
-    };
+    const listed = (await (await call(a, '/api/notes', { cookie })).json()) as { notes: { title: string }[] };
     assert.deepEqual(
       listed.notes.map((n) => n.title),
       ['from B'],
     );
 
-    assert.equal((await call(b!, '/api/auth/logout', { method: 'POST', cookie })).status, 204);
-    assert.equal((await call(a!, '/api/me', { cookie })).status, 401);
+    assert.equal((await call(b, '/api/auth/logout', { method: 'POST', cookie })).status, 204);
+    assert.equal((await call(a, '/api/me', { cookie })).status, 401);
   });
 
   test('both processes report healthy stores', async () => {
-    for (const site of [a!, b!])
+    for (const site of [sites.a!, sites.b!]) {
       assert.deepEqual(await (await fetch(`${site.url}/healthz`)).json(), { ok: true });
+    }
+  });
+});
+
+describe('the same, with the near-cache on (CLOAKROOM_NEAR_CACHE=on)', { skip }, () => {
+  const sites = pairOfSites({ CLOAKROOM_NEAR_CACHE: 'on' });
+
+  test('a revocation on B reaches A within 100 ms: measured over 20 sign-outs', async () => {
+    const { a, b } = sites as Required<typeof sites>;
+    const { email } = await register(a);
+    const delays: number[] = [];
+    for (let trial = 0; trial < 20; trial++) {
+      const login = await call(a, '/api/auth/login', { method: 'POST', json: { email, password: PASSWORD } });
+      assert.equal(login.status, 200);
+      const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+      // Both processes have validated (and so cached) the session.
+      for (const site of [a, b, a, b]) assert.equal((await call(site, '/api/me', { cookie })).status, 200);
+      assert.equal((await call(b, '/api/auth/logout', { method: 'POST', cookie })).status, 204);
+      const revokedAt = performance.now();
+      let refused = false;
+      while (!refused && performance.now() - revokedAt < 1000) {
+        refused = (await call(a, '/api/me', { cookie })).status === 401;
+      }
+      assert.ok(refused, `trial ${trial}: A still accepted the session 1 s after its revocation`);
+      delays.push(performance.now() - revokedAt);
+    }
+    delays.sort((x, y) => x - y);
+    const median = delays[Math.floor(delays.length / 2)]!;
+    const worst = delays[delays.length - 1]!;
+    console.log(
+      `# near-cache revocation delay across two processes: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (20 trials; time from B's 204 to A's first 401, polling A)`,
+    );
+    assert.ok(worst < 100, `worst delay ${worst.toFixed(1)} ms`);
   });
 });
