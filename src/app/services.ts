@@ -199,7 +199,8 @@ function connectRedis(url: string): RedisClient {
         const parsed = new URL(`redis://${node}`);
         return { host: parsed.hostname, port: Number(parsed.port || 6379) };
       });
-    return new Cluster(nodes, redisClusterOptions());
+    return new Cluster(nodes, redisClusterOptions({ maxReconnectDelayMs: 1000 }));
   }
-  return new Redis(url, redisClientOptions());
+  // Reconnect backoff capped at 1 s, so service is back within about a second of the store.
+  return new Redis(url, redisClientOptions({ maxReconnectDelayMs: 1000 }));
 }
