@@ -60,7 +60,9 @@ export function configFromEnv(
   const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
   const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
   if (nearCache && store === undefined) {
-    throw new ConfigError('CLOAKROOM_NEAR_CACHE needs CLOAKROOM_STORE (the near-cache sits in front of Redis)');
+    throw new ConfigError(
+      'CLOAKROOM_NEAR_CACHE needs CLOAKROOM_STORE (the near-cache sits in front of Redis)',
+    );
   }
   return {
     host: overrides.host ?? env.HOST ?? '127.0.0.1',

@@ -175,7 +175,10 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
     const cached = await CachedStore.create(redisStore, {
       invalidator: new RedisInvalidator(client),
       onError: (error) => {
-        log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
+        log.warn(
+          { err: error instanceof Error ? error.message : 'unknown' },
+          'near-cache invalidation failed',
+        );
       },
     });
     backends.store = cached;
