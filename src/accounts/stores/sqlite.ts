@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { EmailTakenError } from '../../errors.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
+import { settle } from '../../stores/sqlite/settle.js';
 
 /**
  * The account tables, in the same SQLite database as the sessions, so the session store can join the user
@@ -43,15 +44,6 @@ const toUser = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   createdAt: row.created_at,
 });
-
-// better-sqlite3 is synchronous: a thrown error becomes a rejection, never an exception.
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
-}
 
 export class SqliteUserStore implements UserStore {
   readonly #byEmail: Statement;

@@ -8,6 +8,7 @@ import type {
   StoredSession,
 } from '../types.js';
 import { schema, statements, type SqlNames } from './sql.js';
+import { settle } from './settle.js';
 
 /** Where the SQLite store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
 export interface SqliteUserSource<U> {
@@ -148,16 +149,6 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
         if (changes < this.#sweepBatchSize) return removed;
       }
     });
-  }
-}
-
-// better-sqlite3 is synchronous; a thrown error must become a rejection, never an exception out of a
-// promise-returning method.
-function settle<T>(work: () => T): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
 
