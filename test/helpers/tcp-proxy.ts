@@ -47,3 +47,20 @@ export class TcpProxy {
     if (server !== null) await new Promise((resolve) => server.close(resolve));
   }
 }
+
+/** A loopback server that accepts connections and never answers: a hung store. `close` cuts them all. */
+export async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  const port = await listen(server, 0);
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

@@ -4,7 +4,7 @@
 // memcached the file is skipped with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Client, type ClientOptions, type ServerOptions } from 'memjs';
 import { createSessionManager } from '../../src/session/manager.js';
@@ -26,7 +26,7 @@ import {
   randomId,
   runStoreConformance,
 } from './conformance.js';
-import { listen, TcpProxy } from '../helpers/tcp-proxy.js';
+import { listen, silentServer, TcpProxy } from '../helpers/tcp-proxy.js';
 
 const server = process.env.MEMCACHED_SERVER ?? '127.0.0.1:11311';
 const [host = '127.0.0.1', portText = '11311'] = server.split(':');
@@ -435,12 +435,8 @@ describe('MemcachedStore', { skip }, () => {
   });
 
   test('a server that never answers: the store gives up after timeoutMs even on a client without limits', async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    const port = await listen(silent, 0);
+    const silent = await silentServer();
+    const { port } = silent;
     // memjs with a 60 s request timeout: only the store's own bound applies.
     const client = Client.create(`127.0.0.1:${port}`, { timeout: 60, retries: 1, logger: quiet });
     try {
@@ -453,18 +449,13 @@ describe('MemcachedStore', { skip }, () => {
       assert.ok(elapsed >= 250 && elapsed < 1500, `gave up after ${Math.round(elapsed)} ms`);
     } finally {
       client.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 
   test('a silent server with the recommended options: memjs itself fails the request within its timeout', async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    const port = await listen(silent, 0);
+    const silent = await silentServer();
+    const { port } = silent;
     const client = connect(`127.0.0.1:${port}`, memcachedClientOptions({ timeoutMs: 200 }));
     try {
       const store = new MemcachedStore(client, { prefix: newPrefix(), timeoutMs: 5000 });
@@ -474,8 +465,7 @@ describe('MemcachedStore', { skip }, () => {
       assert.ok(elapsed < 1500, `gave up after ${Math.round(elapsed)} ms`);
     } finally {
       client.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 

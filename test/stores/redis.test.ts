@@ -3,7 +3,6 @@
 // reachable Redis the file is skipped with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Redis, type RedisOptions } from 'ioredis';
 import { CloakroomError } from '../../src/errors.js';
@@ -21,7 +20,7 @@ import {
   MINUTE,
   runStoreConformance,
 } from './conformance.js';
-import { listen, TcpProxy } from '../helpers/tcp-proxy.js';
+import { silentServer, TcpProxy } from '../helpers/tcp-proxy.js';
 
 const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const target = { host: url.hostname, port: Number(url.port || 6379) };
@@ -449,12 +448,8 @@ describe('RedisStore', { skip }, () => {
   });
 
   test('a server that never answers: the store gives up after timeoutMs even on a client without limits', async () => {
-    const sockets = new Set<Socket>();
-    const silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    const port = await listen(silent, 0);
+    const silent = await silentServer();
+    const { port } = silent;
     // ioredis defaults: offline queue on, no command timeout. Only the store's own bound applies.
     const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: null });
     client.on('error', () => undefined);
@@ -468,8 +463,7 @@ describe('RedisStore', { skip }, () => {
       assert.ok(elapsed >= 250 && elapsed < 1500, `gave up after ${Math.round(elapsed)} ms`);
     } finally {
       client.disconnect();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => silent.close(resolve));
+      await silent.close();
     }
   });
 
