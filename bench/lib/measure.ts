@@ -88,14 +88,54 @@ export function watchOtherLoad(): () => number | null {
   };
 }
 
+/**
+ * The bookkeeping shared by the sync and async measurements: warm-up rounds, per-round wall and CPU rates,
+ * and the other-load watch. The timed loops stay separate so a synchronous operation is never awaited.
+ */
+class Rounds {
+  readonly #options: RoundOptions;
+  readonly #rates: number[] = [];
+  readonly #cpuRates: number[] = [];
+  #operations = 0;
+  #otherLoad: (() => number | null) | null = null;
+  readonly limit: bigint;
+
+  constructor(options: RoundOptions) {
+    this.#options = options;
+    this.limit = BigInt(Math.round(options.roundMs * 1e6));
+  }
+
+  get total(): number {
+    return this.#options.warmupRounds + this.#options.rounds;
+  }
+
+  begin(round: number): void {
+    if (round === this.#options.warmupRounds) this.#otherLoad = watchOtherLoad();
+  }
+
+  end(round: number, done: number, elapsed: bigint, cpu: NodeJS.CpuUsage): void {
+    if (round < this.#options.warmupRounds) return;
+    this.#rates.push((done * 1e9) / Number(elapsed));
+    this.#cpuRates.push((done * 1e6) / Math.max(1, cpu.user + cpu.system));
+    this.#operations += done;
+  }
+
+  result(): Measurement {
+    return {
+      rounds: this.#rates,
+      median: median(this.#rates),
+      cpuRounds: this.#cpuRates,
+      cpuMedian: median(this.#cpuRates),
+      operations: this.#operations,
+      otherCores: this.#otherLoad === null ? null : this.#otherLoad(),
+    };
+  }
+}
+
 export function measureSync(batch: SyncBatch, batchSize: number, options: RoundOptions): Measurement {
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
-  let operations = 0;
-  let otherLoad: (() => number | null) | null = null;
-  const limit = BigInt(Math.round(options.roundMs * 1e6));
-  for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
-    if (round === options.warmupRounds) otherLoad = watchOtherLoad();
+  const rounds = new Rounds(options);
+  for (let round = 0; round < rounds.total; round++) {
+    rounds.begin(round);
     let done = 0;
     const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
@@ -104,22 +144,10 @@ export function measureSync(batch: SyncBatch, batchSize: number, options: RoundO
       batch(batchSize);
       done += batchSize;
       elapsed = process.hrtime.bigint() - start;
-    } while (elapsed < limit);
-    const cpu = process.cpuUsage(cpuStart);
-    if (round >= options.warmupRounds) {
-      rates.push((done * 1e9) / Number(elapsed));
-      cpuRates.push((done * 1e6) / Math.max(1, cpu.user + cpu.system));
-      operations += done;
-    }
+    } while (elapsed < rounds.limit);
+    rounds.end(round, done, elapsed, process.cpuUsage(cpuStart));
   }
-  return {
-    rounds: rates,
-    median: median(rates),
-    cpuRounds: cpuRates,
-    cpuMedian: median(cpuRates),
-    operations,
-    otherCores: otherLoad === null ? null : otherLoad(),
-  };
+  return rounds.result();
 }
 
 export async function measureAsync(
@@ -127,13 +155,9 @@ export async function measureAsync(
   batchSize: number,
   options: RoundOptions,
 ): Promise<Measurement> {
-  const rates: number[] = [];
-  const cpuRates: number[] = [];
-  let operations = 0;
-  let otherLoad: (() => number | null) | null = null;
-  const limit = BigInt(Math.round(options.roundMs * 1e6));
-  for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
-    if (round === options.warmupRounds) otherLoad = watchOtherLoad();
+  const rounds = new Rounds(options);
+  for (let round = 0; round < rounds.total; round++) {
+    rounds.begin(round);
     let done = 0;
     const cpuStart = process.cpuUsage();
     const start = process.hrtime.bigint();
@@ -142,22 +166,10 @@ export async function measureAsync(
       await batch(batchSize);
       done += batchSize;
       elapsed = process.hrtime.bigint() - start;
-    } while (elapsed < limit);
-    const cpu = process.cpuUsage(cpuStart);
-    if (round >= options.warmupRounds) {
-      rates.push((done * 1e9) / Number(elapsed));
-      cpuRates.push((done * 1e6) / Math.max(1, cpu.user + cpu.system));
-      operations += done;
-    }
+    } while (elapsed < rounds.limit);
+    rounds.end(round, done, elapsed, process.cpuUsage(cpuStart));
   }
-  return {
-    rounds: rates,
-    median: median(rates),
-    cpuRounds: cpuRates,
-    cpuMedian: median(cpuRates),
-    operations,
-    otherCores: otherLoad === null ? null : otherLoad(),
-  };
+  return rounds.result();
 }
 
 /**
