@@ -59,7 +59,7 @@ export function newRecord<U>(
   config: SessionConfig<U>,
   fields: RecordFields,
 ): { record: SessionRecord; token: string } {
-  const { id, secret } = generateTokenParts();
+  const { id, secret } = generateTokenParts(config.store.sessionIdTag?.(fields.userId));
   const payload = `${id}.${secret}`;
   const token = config.keyring === null ? payload : `${payload}.${config.keyring.sign(payload)}`;
   const record: SessionRecord = {

@@ -64,6 +64,12 @@ export interface SessionStore<U = SessionUser> {
   delete(id: string): Promise<void>;
   /** Per-user listing, bulk revocation and sweeping, when the store can do them. */
   readonly index?: SessionIndex;
+  /**
+   * Optional: 2 base64url characters the store wants in front of every new session id of `userId` (the
+   * session layer adds them to the id's 96 random bits). The Redis store puts the user's Cluster hash tag
+   * there, so it finds a session's slot from its id alone. A store that wraps another forwards it.
+   */
+  sessionIdTag?(userId: string): string;
 }
 
 /** The optional abilities: a user's sessions, and expiry sweeps. */
