@@ -11,7 +11,10 @@ export type CloakroomErrorCode =
   | 'email_taken'
   | 'invalid_credentials'
   | 'unauthenticated'
-  | 'too_many_attempts';
+  | 'too_many_attempts'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'jwks_unavailable';
 
 export class CloakroomError extends Error {
   readonly code: CloakroomErrorCode;
@@ -123,12 +126,17 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   email_taken: 409,
   too_many_attempts: 429,
   store_unavailable: 503,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  jwks_unavailable: 503,
 };
 
 // Public messages: fixed per code where the internal message could say more than a client should know.
 const PUBLIC_MESSAGE: Partial<Record<CloakroomErrorCode, string>> = {
   csrf_rejected: 'The request was refused by the cross-site request checks.',
   store_unavailable: 'The session store is unavailable. Try again shortly.',
+  invalid_token: 'The access token is invalid or expired.',
+  jwks_unavailable: 'The token keys are unavailable. Try again shortly.',
 };
 
 /** The HTTP status, public body and headers for an error Cloakroom knows; `null` for anything else. */
