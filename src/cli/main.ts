@@ -3,6 +3,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, configFromEnv, type AppConfig } from '../app/config.js';
 import { startServer } from '../app/server.js';
+import { clientsCommand } from './clients.js';
+import { keysCommand } from './keys.js';
+import { inspectCommand } from './inspect.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -51,6 +54,10 @@ export function program(): Command {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+  cli.addCommand(inspectCommand());
+  const fail = (message: string): never => cli.error(`cloakroom: ${message}`, { exitCode: 2 });
+  cli.addCommand(keysCommand(fail));
+  cli.addCommand(clientsCommand(fail));
   return cli;
 }
 

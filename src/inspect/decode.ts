@@ -1,0 +1,58 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { InspectError } from './errors.js';
+import type { ExtractedToken } from './extract.js';
+import type { JsonObject } from './types.js';
+
+/** The encoded size, in bytes, of each dot-separated part of a token as it travels. */
+export interface PartSize {
+  name: string;
+  bytes: number;
+}
+
+/** A token decoded without any trust: what its header and claims say, not what is true. */
+export interface DecodedToken {
+  header: JsonObject | null;
+  /** The claims of a JWS; `null` for a JWE (encrypted) and a Cloakroom session (opaque). */
+  claims: JsonObject | null;
+  parts: PartSize[];
+  /** The whole token's bytes, dots included. */
+  bytes: number;
+}
+
+const JWS_PARTS = ['header', 'payload', 'signature'];
+const JWE_PARTS = ['header', 'encrypted key', 'iv', 'ciphertext', 'tag'];
+const SESSION_PARTS = ['id', 'secret', 'mac'];
+
+/**
+ * Decodes a found token with jose's `decodeProtectedHeader` and `decodeJwt`, which check the shape and
+ * never the signature. Throws {@link InspectError} `malformed_token` when the parts do not decode; the
+ * message names the part, never its content.
+ */
+export function decodeToken(found: ExtractedToken): DecodedToken {
+  const segments = found.token.split('.');
+  const names = found.kind === 'jws' ? JWS_PARTS : found.kind === 'jwe' ? JWE_PARTS : SESSION_PARTS;
+  const parts = segments.map((segment, index) => ({
+    name: names[index] ?? `part ${index + 1}`,
+    bytes: Buffer.byteLength(segment),
+  }));
+  const bytes = Buffer.byteLength(found.token);
+  if (found.kind === 'cloakroom-session') return { header: null, claims: null, parts, bytes };
+  let header: JsonObject;
+  try {
+    header = decodeProtectedHeader(found.token);
+  } catch (cause) {
+    throw new InspectError('malformed_token', 'the header is not base64url-encoded JSON', { cause });
+  }
+  if (found.kind === 'jwe') return { header, claims: null, parts, bytes };
+  let claims: JsonObject;
+  try {
+    claims = decodeJwt(found.token);
+  } catch (cause) {
+    throw new InspectError(
+      'malformed_token',
+      'the payload is not a JSON object (a JWS that is not a JWT, or a damaged token)',
+      { cause },
+    );
+  }
+  return { header, claims, parts, bytes };
+}
