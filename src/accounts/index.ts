@@ -15,3 +15,5 @@ export {
 export { SignInThrottle, ACCOUNT_RULE, ADDRESS_RULE, retryAfterMs, type ThrottleRule } from './throttle.js';
 export { MemoryUserStore, MemoryAttemptStore } from './stores/memory.js';
 export type { AccountUser, AttemptRecord, AttemptStore, UserRecord, UserStore } from './types.js';
+export { MemoryIdentityStore } from './stores/identities/memory.js';
+export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';

@@ -194,3 +194,9 @@ function toAttempt(row: AttemptRow): AttemptRecord {
     lastFailureAt: Number(row.last_failure_at),
   };
 }
+
+export {
+  PostgresIdentityStore,
+  migratePostgresIdentities,
+  type PostgresIdentityOptions,
+} from './identities/postgres.js';

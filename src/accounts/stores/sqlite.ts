@@ -152,3 +152,5 @@ function toAttempt(row: AttemptRow): AttemptRecord {
     lastFailureAt: row.last_failure_at,
   };
 }
+
+export { SqliteIdentityStore, migrateSqliteIdentities } from './identities/sqlite.js';

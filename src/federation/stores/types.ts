@@ -1,0 +1,23 @@
+/**
+ * Short-lived, single-use server-side records for federation: the pre-login record of a sign-in in
+ * progress (its `state`, `nonce` and PKCE verifier), the `jti` of each back-channel logout token seen (replay
+ * protection), and the local session a provider session (`sid`) signed in. Keys are opaque strings (the
+ * callers hash anything secret); values are opaque strings; times are milliseconds since the epoch.
+ */
+export interface FederationStateStore {
+  /**
+   * Stores `value` under `key` until `expiresAt`, unless a live (unexpired at `now`) entry already holds the
+   * key: resolves `true` when stored, `false` when the key was taken. Atomic: of two concurrent adds of one
+   * key, one wins.
+   */
+  add(key: string, value: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Stores `value` under `key` until `expiresAt`, replacing any entry. */
+  put(key: string, value: string, expiresAt: number, now: number): Promise<void>;
+  /**
+   * Removes the key's entry and resolves to its value if it was live at `now`, else `null`. Atomic (a
+   * single DELETE … RETURNING, GETDEL): of two concurrent takes of one key, only one gets the value.
+   */
+  take(key: string, now: number): Promise<string | null>;
+  /** Drops entries that expired at or before `now`; resolves to how many. */
+  deleteExpired(now: number): Promise<number>;
+}
