@@ -1,4 +1,3 @@
-import { getRequestListener } from '@hono/node-server';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -42,11 +41,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const services = await createServices({ config, sessionKeys: secrets.sessionKeys, log, ...options });
   await services.accounts.warmUp();
 
-  const app = createApp(services);
-  const listener = getRequestListener(app.fetch);
-  const server = createServer((req, res) => {
-    void listener(req, res);
-  });
+  const server = createServer(createApp(services));
   // Against slow clients: whole headers within 10 s, the whole request within 30 s, idle sockets closed.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

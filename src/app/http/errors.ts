@@ -1,7 +1,6 @@
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
 import { CloakroomError, httpErrorOf } from '../../errors.js';
-import type { AppEnv } from './env.js';
+import { json, type Reply } from './reply.js';
 
 /** Error codes of the JSON API, beyond the library's own (`CloakroomErrorCode`). */
 export type ApiErrorCode =
@@ -9,16 +8,11 @@ export type ApiErrorCode =
 
 /** An HTTP-level refusal raised by the site's own routes, answered like a `CloakroomError`. */
 export class ApiError extends Error {
-  readonly status: ContentfulStatusCode;
+  readonly status: number;
   readonly code: ApiErrorCode;
   readonly headers: Record<string, string>;
 
-  constructor(
-    status: ContentfulStatusCode,
-    code: ApiErrorCode,
-    message: string,
-    headers: Record<string, string> = {},
-  ) {
+  constructor(status: number, code: ApiErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.status = status;
     this.code = code;
@@ -30,7 +24,7 @@ export const notFound = () => new ApiError(404, 'not_found', 'Nothing here.');
 
 /** Status, code, public message and headers for any error; unknown errors become a generic 500 or 503. */
 export function describeError(error: unknown): {
-  status: ContentfulStatusCode;
+  status: number;
   code: string;
   message: string;
   headers: Record<string, string>;
@@ -41,7 +35,7 @@ export function describeError(error: unknown): {
   const known = httpErrorOf(error);
   if (known !== null && error instanceof CloakroomError) {
     return {
-      status: known.status as ContentfulStatusCode,
+      status: known.status,
       code: known.body.error.code,
       message: known.body.error.message,
       headers: known.headers,
@@ -59,19 +53,19 @@ export function describeError(error: unknown): {
   return { status: 500, code: 'internal_error', message: 'Something went wrong on our side.', headers: {} };
 }
 
-/** The JSON error response: `{"error":{"code","message"}}`, never a stack trace. */
-export function jsonError(c: Context<AppEnv>, error: unknown): Response {
+/** The JSON error answer: `{"error":{"code","message"}}`, never a stack trace, never cached. */
+export function jsonError(error: unknown): Reply {
   const { status, code, message, headers } = describeError(error);
-  return c.json({ error: { code, message } }, status, { ...headers, 'cache-control': 'no-store' });
+  return json({ error: { code, message } }, status, { ...headers, 'cache-control': 'no-store' });
 }
 
 /**
  * Logs a failure the server answered with a 5xx, with its cause, for the operator (the client only gets the
  * generic message). Names and messages only: never the request's headers or body.
  */
-export function logServerError(c: Context<AppEnv>, error: unknown, status: number): void {
+export function logServerError(log: Logger, error: unknown, status: number): void {
   if (status < 500) return;
-  c.get('log').error({ err: summarize(error) }, 'request failed');
+  log.error({ err: summarize(error) }, 'request failed');
 }
 
 function summarize(error: unknown): { name: string; message: string; cause?: unknown } | 'unknown' {

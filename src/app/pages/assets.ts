@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Hono } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import { content } from '../http/reply.js';
+import type { AppRouter } from '../http/router.js';
 import { notFound } from '../http/errors.js';
 import { STYLESHEET } from './styles.js';
 
@@ -27,17 +27,23 @@ export const STYLESHEET_PATH = STYLESHEET_ASSET.path;
 /** The icon's URL, for the pages' `<link rel="icon">`. */
 export const ICON_PATH = ICON_ASSET.path;
 
-/** Serves the stylesheet and the icon at their hashed URLs; any other `/assets/…` URL is 404. */
-export function assetRoutes(): Hono<AppEnv> {
-  const assets = new Hono<AppEnv>();
+/**
+ * Serves the stylesheet and the icon at their hashed URLs, without reading the session (so never with a
+ * `Set-Cookie`); any other `/assets/…` URL is 404.
+ */
+export function assetRoutes(router: AppRouter): void {
   const byPath = new Map([STYLESHEET_ASSET, ICON_ASSET].map((item) => [item.path, item]));
-  assets.get('/assets/:file', (c) => {
-    const found = byPath.get(c.req.path);
-    if (found === undefined) throw notFound();
-    return c.body(found.body, 200, {
-      'content-type': found.contentType,
-      'cache-control': 'public, max-age=31536000, immutable',
-    });
-  });
-  return assets;
+  router.route(
+    '/assets/:file',
+    { errors: 'page', session: false },
+    {
+      GET: (ctx) => {
+        const found = byPath.get(ctx.path);
+        if (found === undefined) throw notFound();
+        return content(found.body, found.contentType, 200, {
+          'cache-control': 'public, max-age=31536000, immutable',
+        });
+      },
+    },
+  );
 }

@@ -1,8 +1,9 @@
-import { Hono, type Context } from 'hono';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../accounts/password-policy.js';
-import type { AppEnv } from '../http/env.js';
+import type { RequestContext } from '../http/context.js';
+import { html as htmlReply, type Reply } from '../http/reply.js';
+import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { accountProblemOf, formAlert, formField, formLimit, readForm, type FormProblem } from './forms.js';
+import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { currentUser, noticeOf, requestSessionOf, seeOther, withNotice } from './page-context.js';
@@ -30,10 +31,9 @@ const FORMS = {
 
 /** The sign-in or registration form; the email is kept after a refusal, the password never is. */
 function renderAuthForm(
-  c: Context<AppEnv>,
   form: AuthForm,
   state: { email?: string; problem?: FormProblem; notice?: string | null } = {},
-): Response {
+): Reply {
   const text = FORMS[form];
   const problem = state.problem;
   const content = html`<h1>${text.title}</h1>
@@ -68,7 +68,7 @@ function renderAuthForm(
       </form>
     </div>
     <p class="switch">${text.switchText}</p>`;
-  return c.html(
+  return htmlReply(
     renderPage({
       title: text.title,
       user: null,
@@ -83,40 +83,55 @@ function renderAuthForm(
 }
 
 /** Registration, sign-in and sign-out. */
-export function authPages(services: AppServices): Hono<AppEnv> {
+export function authPages(router: AppRouter, services: AppServices): void {
   const { accounts } = services;
-  const pages = new Hono<AppEnv>();
 
-  pages.get('/', (c) => seeOther(c, currentUser(c) === null ? '/sign-in' : '/notes'));
+  router.route(
+    '/',
+    { errors: 'page' },
+    {
+      GET: (ctx) => seeOther(currentUser(ctx) === null ? '/sign-in' : '/notes'),
+    },
+  );
 
   for (const form of ['sign-in', 'register'] as const) {
-    pages.get(`/${form}`, (c) => {
-      if (currentUser(c) !== null) return seeOther(c, '/notes');
-      return renderAuthForm(c, form, { notice: noticeOf(c) });
-    });
-
-    pages.post(`/${form}`, formLimit, async (c) => {
-      const field = await readForm(c);
-      const input = { email: field('email'), password: field('password') };
-      try {
-        if (form === 'register') {
-          await accounts.register(c.get('session'), input);
-          return seeOther(c, withNotice('/notes', 'welcome'));
-        }
-        await accounts.signIn(c.get('session'), input);
-        return seeOther(c, '/notes');
-      } catch (error) {
-        const problem = accountProblemOf(error);
-        if (problem === null) throw error;
-        return renderAuthForm(c, form, { email: input.email.trim(), problem });
-      }
-    });
+    router.route(
+      `/${form}`,
+      { errors: 'page' },
+      {
+        GET: (ctx) => {
+          if (currentUser(ctx) !== null) return seeOther('/notes');
+          return renderAuthForm(form, { notice: noticeOf(ctx) });
+        },
+        POST: async (ctx) => {
+          const field = await readForm(ctx);
+          const input = { email: field('email'), password: field('password') };
+          try {
+            if (form === 'register') {
+              await accounts.register(ctx.session, input);
+              return seeOther(withNotice('/notes', 'welcome'));
+            }
+            await accounts.signIn(ctx.session, input);
+            return seeOther('/notes');
+          } catch (error) {
+            const problem = accountProblemOf(error);
+            if (problem === null) throw error;
+            return renderAuthForm(form, { email: input.email.trim(), problem });
+          }
+        },
+      },
+    );
   }
 
-  pages.post('/sign-out', async (c) => {
-    const request = requestSessionOf(c);
-    if (request?.session) await request.signOut();
-    return seeOther(c, withNotice('/sign-in', 'signed-out'));
-  });
-  return pages;
+  router.route(
+    '/sign-out',
+    { errors: 'page' },
+    {
+      POST: async (ctx: RequestContext) => {
+        const request = requestSessionOf(ctx);
+        if (request?.session) await request.signOut();
+        return seeOther(withNotice('/sign-in', 'signed-out'));
+      },
+    },
+  );
 }

@@ -1,6 +1,6 @@
-import type { Context } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import type { RequestContext } from '../http/context.js';
 import { describeError } from '../http/errors.js';
+import { html as htmlReply, redirect, type Reply } from '../http/reply.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { currentUser } from './page-context.js';
@@ -32,18 +32,18 @@ const MESSAGES: Record<string, string> = {
  * The HTML answer for any error on a page: a friendly message with the status the error calls for, never a
  * stack trace. A page that needs a signed-in user answers a signed-out request with a 303 to sign-in.
  */
-export function errorPage(c: Context<AppEnv>, error: unknown): Response {
+export function errorPage(ctx: RequestContext, error: unknown): Reply {
   const { status, code, message, headers } = describeError(error);
-  if (code === 'unauthenticated') return c.redirect('/sign-in', 303);
+  if (code === 'unauthenticated') return redirect('/sign-in', 303);
   const heading = HEADINGS[status] ?? (status >= 500 ? 'Something went wrong' : 'That request did not work');
   const content = html`<div class="error-page">
     <p class="status">Error ${status}</p>
     <h1>${heading}</h1>
     <p>${MESSAGES[code] ?? message}</p>
     <p><a class="button" href="/">Go to the home page</a></p>
-    <p class="reference">Reference: <code>${c.get('requestId')}</code></p>
+    <p class="reference">Reference: <code>${ctx.requestId}</code></p>
   </div>`;
-  return c.html(renderPage({ title: heading, user: currentUser(c), content }), status, {
+  return htmlReply(renderPage({ title: heading, user: currentUser(ctx), content }), status, {
     ...headers,
     'cache-control': 'no-store',
   });

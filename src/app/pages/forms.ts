@@ -1,5 +1,3 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   CloakroomError,
   EmailTakenError,
@@ -8,41 +6,53 @@ import {
   TooManyAttemptsError,
   WeakPasswordError,
 } from '../../errors.js';
-import type { AppEnv } from '../http/env.js';
-import { limitBody } from '../http/json-body.js';
+import { readBody } from '../http/body.js';
+import type { RequestContext } from '../http/context.js';
 import { formatWait } from './format.js';
 import { html, type Html } from './markup.js';
-
-/** Form posts are capped like the API's JSON bodies (64 KiB): 413 past that, checked while reading. */
-export const formLimit: MiddlewareHandler<AppEnv> = limitBody;
 
 /** A posted form's text fields; a missing field, or a file where text was expected, reads as `''`. */
 export type FormFields = (name: string) => string;
 
-/** Reads a urlencoded (or multipart) form body; a body that cannot be parsed is 400 `invalid_request`. */
-export async function readForm(c: Context<AppEnv>): Promise<FormFields> {
-  let body: Record<string, unknown>;
-  try {
-    body = await c.req.parseBody();
-  } catch {
-    throw new InvalidRequestError('The form could not be read.');
+const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form-data']);
+
+/**
+ * Reads a urlencoded (or multipart) form body, at most 64 KiB (413 past that); a body that cannot be parsed
+ * is 400 `invalid_request`. Any other content type reads as an empty form. A repeated field keeps its last
+ * value.
+ */
+export async function readForm(ctx: RequestContext): Promise<FormFields> {
+  const contentType = ctx.header('content-type') ?? '';
+  const type = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  const fields = new Map<string, unknown>();
+  if (FORM_TYPES.has(type)) {
+    const body = await readBody(ctx.req);
+    try {
+      const entries =
+        type === 'multipart/form-data'
+          ? await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData()
+          : new URLSearchParams(body.toString('utf8'));
+      entries.forEach((value, name) => fields.set(name, value));
+    } catch {
+      throw new InvalidRequestError('The form could not be read.');
+    }
   }
   return (name) => {
-    const value = body[name];
+    const value = fields.get(name);
     return typeof value === 'string' ? value : '';
   };
 }
 
 /** A refusal to show on a re-rendered form: the status to answer with, a message and the field at fault. */
 export interface FormProblem {
-  status: ContentfulStatusCode;
+  status: number;
   message: string;
   field: string | null;
   headers: Record<string, string>;
 }
 
 const problem = (
-  status: ContentfulStatusCode,
+  status: number,
   message: string,
   field: string | null = null,
   headers: Record<string, string> = {},

@@ -1,6 +1,7 @@
-import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
-import type { AppEnv } from '../http/env.js';
+import type { RequestContext } from '../http/context.js';
+import { html as htmlReply, type Reply } from '../http/reply.js';
+import type { AppRouter } from '../http/router.js';
 import { notFound } from '../http/errors.js';
 import {
   NOTE_BODY_MAX,
@@ -12,7 +13,7 @@ import {
 } from '../notes.js';
 import type { AppServices } from '../services.js';
 import { formatDateTime, isoDateTime } from './format.js';
-import { formAlert, formField, formLimit, readForm } from './forms.js';
+import { formAlert, formField, readForm } from './forms.js';
 import { renderPage } from './layout.js';
 import { html, type Html } from './markup.js';
 import { noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
@@ -97,11 +98,11 @@ function noteItem(note: Note): Html {
 
 /** The notes page: the new-note form, then the user's notes, most recently changed first. */
 async function renderNotesPage(
-  c: Context<AppEnv>,
+  ctx: RequestContext,
   notes: NotesRepository,
   state: { draft?: Draft; problem?: DraftProblem | null; status?: 200 | 400 } = {},
-): Promise<Response> {
-  const { user } = signedIn(c);
+): Promise<Reply> {
+  const { user } = signedIn(ctx);
   const list = await notes.list(user.id);
   const problem = state.problem ?? null;
   const content = html`<h1>Your notes</h1>
@@ -127,19 +128,19 @@ async function renderNotesPage(
             </ul>`
       }
     </section>`;
-  return c.html(
-    renderPage({ title: 'Notes', user, current: 'notes', notice: noticeOf(c), content }),
+  return htmlReply(
+    renderPage({ title: 'Notes', user, current: 'notes', notice: noticeOf(ctx), content }),
     state.status ?? 200,
   );
 }
 
 /** The edit page for one note. */
 function renderEditPage(
-  c: Context<AppEnv>,
+  ctx: RequestContext,
   note: Note,
   state: { draft?: Draft; problem?: DraftProblem; status?: 200 | 400 } = {},
-): Response {
-  const { user } = signedIn(c);
+): Reply {
+  const { user } = signedIn(ctx);
   const draft = state.draft ?? { title: note.title, body: note.body };
   const created = Date.parse(note.createdAt);
   const content = html`<p><a href="/notes">← All notes</a></p>
@@ -164,62 +165,76 @@ function renderEditPage(
         <button type="submit" class="button-danger">Delete note</button>
       </form>
     </section>`;
-  return c.html(
+  return htmlReply(
     renderPage({ title: `Edit “${note.title}”`, user, current: 'notes', content }),
     state.status ?? 200,
   );
 }
 
-function noteId(c: Context<AppEnv>): string {
-  const id = c.req.param('id');
+function noteId(ctx: RequestContext): string {
+  const id = ctx.params.id;
   if (id === undefined) throw notFound();
   return id;
 }
 
 /** Notes: list and create, edit, delete. Every query is scoped to the signed-in user. */
-export function notePages(services: AppServices): Hono<AppEnv> {
+export function notePages(router: AppRouter, services: AppServices): void {
   const { notes } = services;
-  const pages = new Hono<AppEnv>();
-  pages.get('/notes', (c) => renderNotesPage(c, notes));
 
-  pages.post('/notes', formLimit, async (c) => {
-    const { user } = signedIn(c);
-    const field = await readForm(c);
-    const draft = { title: field('title'), body: field('body') };
-    const parsed = newNoteSchema.safeParse(draft);
-    if (!parsed.success) {
-      return renderNotesPage(c, notes, { draft, problem: draftProblemOf(parsed.error), status: 400 });
-    }
-    await notes.create(user.id, parsed.data);
-    return seeOther(c, withNotice('/notes', 'note-created'));
-  });
+  router.route(
+    '/notes',
+    { errors: 'page' },
+    {
+      GET: (ctx) => renderNotesPage(ctx, notes),
+      POST: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const field = await readForm(ctx);
+        const draft = { title: field('title'), body: field('body') };
+        const parsed = newNoteSchema.safeParse(draft);
+        if (!parsed.success) {
+          return renderNotesPage(ctx, notes, { draft, problem: draftProblemOf(parsed.error), status: 400 });
+        }
+        await notes.create(user.id, parsed.data);
+        return seeOther(withNotice('/notes', 'note-created'));
+      },
+    },
+  );
 
-  pages.get('/notes/:id', async (c) => {
-    const { user } = signedIn(c);
-    const note = await notes.get(user.id, noteId(c));
-    if (note === null) throw notFound();
-    return renderEditPage(c, note);
-  });
+  router.route(
+    '/notes/:id',
+    { errors: 'page' },
+    {
+      GET: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const note = await notes.get(user.id, noteId(ctx));
+        if (note === null) throw notFound();
+        return renderEditPage(ctx, note);
+      },
+      POST: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const note = await notes.get(user.id, noteId(ctx));
+        if (note === null) throw notFound();
+        const field = await readForm(ctx);
+        const draft = { title: field('title'), body: field('body') };
+        const parsed = noteChangesSchema.safeParse(draft);
+        if (!parsed.success) {
+          return renderEditPage(ctx, note, { draft, problem: draftProblemOf(parsed.error), status: 400 });
+        }
+        if ((await notes.update(user.id, note.id, parsed.data)) === null) throw notFound();
+        return seeOther(withNotice('/notes', 'note-saved'));
+      },
+    },
+  );
 
-  pages.post('/notes/:id', formLimit, async (c) => {
-    const { user } = signedIn(c);
-    const note = await notes.get(user.id, noteId(c));
-    if (note === null) throw notFound();
-    const field = await readForm(c);
-    const draft = { title: field('title'), body: field('body') };
-    const parsed = noteChangesSchema.safeParse(draft);
-    if (!parsed.success) {
-      return renderEditPage(c, note, { draft, problem: draftProblemOf(parsed.error), status: 400 });
-    }
-    if ((await notes.update(user.id, note.id, parsed.data)) === null) throw notFound();
-    return seeOther(c, withNotice('/notes', 'note-saved'));
-  });
-
-  pages.post('/notes/:id/delete', async (c) => {
-    const { user } = signedIn(c);
-    if (!(await notes.delete(user.id, noteId(c)))) throw notFound();
-    return seeOther(c, withNotice('/notes', 'note-deleted'));
-  });
-
-  return pages;
+  router.route(
+    '/notes/:id/delete',
+    { errors: 'page' },
+    {
+      POST: async (ctx) => {
+        const { user } = signedIn(ctx);
+        if (!(await notes.delete(user.id, noteId(ctx)))) throw notFound();
+        return seeOther(withNotice('/notes', 'note-deleted'));
+      },
+    },
+  );
 }

@@ -1,30 +1,29 @@
-import type { Context } from 'hono';
 import { UnauthenticatedError } from '../../errors.js';
 import type { RequestSession } from '../../http/request-session.js';
 import type { Session } from '../../session/session.js';
-import type { AppEnv, AppUser } from '../http/env.js';
+import type { RequestContext } from '../http/context.js';
+import type { AppUser } from '../http/env.js';
+import { redirect, type Reply } from '../http/reply.js';
 
 /**
  * The request's session, or `undefined` when the request failed before the session was loaded (a CSRF
- * refusal, a store outage, an asset served ahead of the session middleware).
+ * refusal, a store outage, an asset served without the session).
  */
-export function requestSessionOf(c: Context<AppEnv>): RequestSession<AppUser> | undefined {
-  // AppEnv types the variable as always set; before the session middleware has run, it is not.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-  return c.get('session') as RequestSession<AppUser> | undefined;
+export function requestSessionOf(ctx: RequestContext): RequestSession<AppUser> | undefined {
+  return ctx.loadedSession;
 }
 
 /** The signed-in user, or `null`. */
-export function currentUser(c: Context<AppEnv>): AppUser | null {
-  return requestSessionOf(c)?.user ?? null;
+export function currentUser(ctx: RequestContext): AppUser | null {
+  return ctx.loadedSession?.user ?? null;
 }
 
 /**
  * The signed-in user and session. Throws `UnauthenticatedError` otherwise, which the error page answers
  * with a 303 redirect to the sign-in page.
  */
-export function signedIn(c: Context<AppEnv>): { user: AppUser; session: Session } {
-  const request = requestSessionOf(c);
+export function signedIn(ctx: RequestContext): { user: AppUser; session: Session } {
+  const request = ctx.loadedSession;
   const user = request?.user ?? null;
   const session = request?.session ?? null;
   if (user === null || session === null) throw new UnauthenticatedError();
@@ -32,8 +31,8 @@ export function signedIn(c: Context<AppEnv>): { user: AppUser; session: Session 
 }
 
 /** POST/redirect/GET: every successful form post answers 303, so a reload never posts twice. */
-export function seeOther(c: Context<AppEnv>, location: string): Response {
-  return c.redirect(location, 303);
+export function seeOther(location: string): Reply {
+  return redirect(location, 303);
 }
 
 // Confirmations are chosen by a fixed key in the query string, so a link can never inject a message.
@@ -56,7 +55,7 @@ export function withNotice(path: string, key: NoticeKey): string {
 }
 
 /** The confirmation the URL asks for, if it is one of the known ones. */
-export function noticeOf(c: Context<AppEnv>): string | null {
-  const key = c.req.query('notice');
+export function noticeOf(ctx: RequestContext): string | null {
+  const key = ctx.query('notice');
   return key !== undefined && Object.hasOwn(NOTICES, key) ? NOTICES[key as NoticeKey] : null;
 }

@@ -1,15 +1,16 @@
-import { Hono, type Context } from 'hono';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../accounts/password-policy.js';
 import { InvalidCredentialsError, UnauthenticatedError } from '../../errors.js';
-import type { AppEnv } from '../http/env.js';
+import type { RequestContext } from '../http/context.js';
+import { html as htmlReply, type Reply } from '../http/reply.js';
+import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { accountProblemOf, formAlert, formField, formLimit, readForm, type FormProblem } from './forms.js';
+import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { seeOther, signedIn, withNotice } from './page-context.js';
 
-function renderPasswordPage(c: Context<AppEnv>, problem?: FormProblem): Response {
-  const { user } = signedIn(c);
+function renderPasswordPage(ctx: RequestContext, problem?: FormProblem): Reply {
+  const { user } = signedIn(ctx);
   const content = html`<h1>Change password</h1>
     <p class="page-intro">Changing your password signs out every other device. This one stays signed in.</p>
     <div class="card">
@@ -40,7 +41,7 @@ function renderPasswordPage(c: Context<AppEnv>, problem?: FormProblem): Response
         <div class="actions"><button type="submit">Change password</button></div>
       </form>
     </div>`;
-  return c.html(
+  return htmlReply(
     renderPage({ title: 'Change password', user, current: 'password', width: 'narrow', content }),
     problem?.status ?? 200,
     problem?.headers,
@@ -48,36 +49,38 @@ function renderPasswordPage(c: Context<AppEnv>, problem?: FormProblem): Response
 }
 
 /** Changing the password: on success every other session ends and this one gets a new id. */
-export function passwordPages(services: AppServices): Hono<AppEnv> {
+export function passwordPages(router: AppRouter, services: AppServices): void {
   const { accounts } = services;
-  const pages = new Hono<AppEnv>();
 
-  pages.get('/password', (c) => renderPasswordPage(c));
-
-  pages.post('/password', formLimit, async (c) => {
-    signedIn(c);
-    const field = await readForm(c);
-    try {
-      await accounts.changePassword(c.get('session'), {
-        currentPassword: field('currentPassword'),
-        newPassword: field('newPassword'),
-      });
-    } catch (error) {
-      if (error instanceof UnauthenticatedError) throw error;
-      if (error instanceof InvalidCredentialsError) {
-        return renderPasswordPage(c, {
-          status: 401,
-          message: 'Your current password is not right.',
-          field: 'currentPassword',
-          headers: {},
-        });
-      }
-      const problem = accountProblemOf(error, 'newPassword');
-      if (problem === null) throw error;
-      return renderPasswordPage(c, problem);
-    }
-    return seeOther(c, withNotice('/sessions', 'password-changed'));
-  });
-
-  return pages;
+  router.route(
+    '/password',
+    { errors: 'page' },
+    {
+      GET: (ctx) => renderPasswordPage(ctx),
+      POST: async (ctx) => {
+        signedIn(ctx);
+        const field = await readForm(ctx);
+        try {
+          await accounts.changePassword(ctx.session, {
+            currentPassword: field('currentPassword'),
+            newPassword: field('newPassword'),
+          });
+        } catch (error) {
+          if (error instanceof UnauthenticatedError) throw error;
+          if (error instanceof InvalidCredentialsError) {
+            return renderPasswordPage(ctx, {
+              status: 401,
+              message: 'Your current password is not right.',
+              field: 'currentPassword',
+              headers: {},
+            });
+          }
+          const problem = accountProblemOf(error, 'newPassword');
+          if (problem === null) throw error;
+          return renderPasswordPage(ctx, problem);
+        }
+        return seeOther(withNotice('/sessions', 'password-changed'));
+      },
+    },
+  );
 }

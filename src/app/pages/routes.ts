@@ -1,5 +1,4 @@
-import { Hono } from 'hono';
-import type { AppEnv } from '../http/env.js';
+import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { authPages } from './auth.js';
 import { notePages } from './notes.js';
@@ -11,14 +10,12 @@ export { errorPage } from './error-page.js';
 
 /**
  * The server-rendered pages: plain HTML forms that work without JavaScript, protected from cross-site
- * requests by the session core's origin checks. Mounted at `/` behind the session middleware; errors reach
- * the app's error handler, which answers pages with {@link errorPage}.
+ * requests by the session core's origin checks (the router loads the session first). Errors are answered
+ * with {@link errorPage}.
  */
-export function pageRoutes(services: AppServices): Hono<AppEnv> {
-  const pages = new Hono<AppEnv>();
-  pages.route('/', authPages(services));
-  pages.route('/', notePages(services));
-  pages.route('/', sessionPages(services));
-  pages.route('/', passwordPages(services));
-  return pages;
+export function pageRoutes(router: AppRouter, services: AppServices): void {
+  authPages(router, services);
+  notePages(router, services);
+  sessionPages(router, services);
+  passwordPages(router, services);
 }

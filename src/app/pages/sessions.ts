@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
 import type { Session } from '../../session/session.js';
-import type { AppEnv } from '../http/env.js';
+import { html as htmlReply } from '../http/reply.js';
+import type { AppRouter } from '../http/router.js';
 import { notFound } from '../http/errors.js';
 import type { AppServices } from '../services.js';
 import { describeUserAgent } from './device.js';
@@ -38,61 +38,79 @@ function sessionItem(session: Session, current: boolean): Html {
 }
 
 /** "Your sessions": every device signed in to the account, with a way to end any of them, or all. */
-export function sessionPages(services: AppServices): Hono<AppEnv> {
+export function sessionPages(router: AppRouter, services: AppServices): void {
   const { sessions } = services;
-  const pages = new Hono<AppEnv>();
 
-  pages.get('/sessions', async (c) => {
-    const { user, session } = signedIn(c);
-    const list = await sessions.listUserSessions(user.id);
-    // This device first, then the others, most recently used first (the order the manager returns).
-    const ordered = [...list.filter((s) => s.id === session.id), ...list.filter((s) => s.id !== session.id)];
-    const others = ordered.length - 1;
-    const content = html`<h1>Your sessions</h1>
-      <p class="page-intro">
-        Every browser and device signed in to your account. Sign out any you do not recognise, then change
-        your password.
-      </p>
-      <ul class="session-list">
-        ${ordered.map((s) => sessionItem(s, s.id === session.id))}
-      </ul>
-      <section class="card card-danger" aria-labelledby="everywhere-heading">
-        <h2 id="everywhere-heading">Sign out everywhere</h2>
-        <p>
-          ${
-            others === 0
-              ? 'You are signed in on this device only. Signing out everywhere ends this session too.'
-              : `Ends all ${ordered.length} sessions: this one and ${others === 1 ? 'the other device' : `${others} other devices`}.`
-          }
-        </p>
-        <form method="post" action="/sessions/revoke-all">
-          <button type="submit" class="button-danger">Sign out everywhere</button>
-        </form>
-      </section>`;
-    return c.html(
-      renderPage({ title: 'Your sessions', user, current: 'sessions', notice: noticeOf(c), content }),
-    );
-  });
+  router.route(
+    '/sessions',
+    { errors: 'page' },
+    {
+      GET: async (ctx) => {
+        const { user, session } = signedIn(ctx);
+        const list = await sessions.listUserSessions(user.id);
+        // This device first, then the others, most recently used first (the order the manager returns).
+        const ordered = [
+          ...list.filter((s) => s.id === session.id),
+          ...list.filter((s) => s.id !== session.id),
+        ];
+        const others = ordered.length - 1;
+        const content = html`<h1>Your sessions</h1>
+          <p class="page-intro">
+            Every browser and device signed in to your account. Sign out any you do not recognise, then change
+            your password.
+          </p>
+          <ul class="session-list">
+            ${ordered.map((s) => sessionItem(s, s.id === session.id))}
+          </ul>
+          <section class="card card-danger" aria-labelledby="everywhere-heading">
+            <h2 id="everywhere-heading">Sign out everywhere</h2>
+            <p>
+              ${
+                others === 0
+                  ? 'You are signed in on this device only. Signing out everywhere ends this session too.'
+                  : `Ends all ${ordered.length} sessions: this one and ${others === 1 ? 'the other device' : `${others} other devices`}.`
+              }
+            </p>
+            <form method="post" action="/sessions/revoke-all">
+              <button type="submit" class="button-danger">Sign out everywhere</button>
+            </form>
+          </section>`;
+        return htmlReply(
+          renderPage({ title: 'Your sessions', user, current: 'sessions', notice: noticeOf(ctx), content }),
+        );
+      },
+    },
+  );
 
-  pages.post('/sessions/revoke-all', async (c) => {
-    signedIn(c);
-    await c.get('session').signOutEverywhere();
-    return seeOther(c, withNotice('/sign-in', 'signed-out-everywhere'));
-  });
+  router.route(
+    '/sessions/revoke-all',
+    { errors: 'page' },
+    {
+      POST: async (ctx) => {
+        signedIn(ctx);
+        await ctx.session.signOutEverywhere();
+        return seeOther(withNotice('/sign-in', 'signed-out-everywhere'));
+      },
+    },
+  );
 
-  pages.post('/sessions/:id/revoke', async (c) => {
-    const { user, session } = signedIn(c);
-    const id = c.req.param('id');
-    const own = await sessions.listUserSessions(user.id);
-    // Another user's session, or one already gone, is simply not found.
-    if (!own.some((s) => s.id === id)) throw notFound();
-    if (id === session.id) {
-      await c.get('session').signOut();
-      return seeOther(c, withNotice('/sign-in', 'signed-out'));
-    }
-    await sessions.revoke(id);
-    return seeOther(c, withNotice('/sessions', 'session-revoked'));
-  });
-
-  return pages;
+  router.route(
+    '/sessions/:id/revoke',
+    { errors: 'page' },
+    {
+      POST: async (ctx) => {
+        const { user, session } = signedIn(ctx);
+        const id = ctx.params.id;
+        const own = await sessions.listUserSessions(user.id);
+        // Another user's session, or one already gone, is simply not found.
+        if (id === undefined || !own.some((s) => s.id === id)) throw notFound();
+        if (id === session.id) {
+          await ctx.session.signOut();
+          return seeOther(withNotice('/sign-in', 'signed-out'));
+        }
+        await sessions.revoke(id);
+        return seeOther(withNotice('/sessions', 'session-revoked'));
+      },
+    },
+  );
 }
