@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,32 @@ describe('cloakroom inspect (the command, as a child process)', () => {
       await server.close();
     }
   });
+
+  // `script` (util-linux) gives the child a real terminal, which is what turns colours on.
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  test(
+    'colour on a terminal, none with NO_COLOR set',
+    { skip: !hasScript && process.env.CI !== 'true' ? 'no `script` command to make a terminal' : false },
+    async () => {
+      const token = await sign(goodClaims(true));
+      const command = [process.execPath, ...CLI, token].join(' ');
+      const onTty = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '', TERM: 'xterm' },
+      });
+      assert.equal(onTty.status, 0, onTty.stderr);
+      // eslint-disable-next-line no-control-regex
+      assert.match(onTty.stdout, /\u001b\[1mJWT \(signed, JWS\)\u001b\[22m/);
+      const noColor = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1', TERM: 'xterm' },
+      });
+      assert.equal(noColor.status, 0, noColor.stderr);
+      assert.match(noColor.stdout, /JWT \(signed, JWS\)/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(noColor.stdout, /\u001b\[/);
+    },
+  );
 
   test('--help documents the options and exit codes', async () => {
     const result = await run(['--help']);
