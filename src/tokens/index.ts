@@ -12,6 +12,19 @@
  * - {@link signAccessToken}`({ keyring, issuer, subject, audience, clientId, scope, lifetimeSeconds?, sessionId?,
  *   actor? })` → `{ token, jti, kid, issuedAt, expiresAt, expiresIn }`: an RFC 9068 token (`typ: at+jwt`).
  *
+ * Verifying (any service):
+ * - {@link createVerifier}`({ issuer, audience, algorithms, jwks | secret, remote?, clockToleranceSeconds?,
+ *   maxTokenAgeSeconds?, maxLifetimeSeconds?, cache?, clock? })` → `verify(token)` → `{ claims, header, scopes }`.
+ *   `jwks` is the issuer's JWKS URL (cached, refetched on an unknown kid after a cooldown, size-capped, with a
+ *   timeout), a fixed key set, or a live source such as the issuer's own `SigningKeyring`.
+ * - HTTP (RFC 6750): {@link readBearerToken}, {@link authenticateBearer}, {@link bearerErrorOf} (401
+ *   `invalid_token` with one identical body for every invalid token, 403 `insufficient_scope`), Web
+ *   {@link withAccessToken} / {@link accessTokenOf} / {@link bearerErrorResponse}, node:http
+ *   {@link accessTokenOfNode} / {@link sendBearerError}; Express in `cloakroom/tokens/express`.
+ *
+ * Confidential claims (JWE, nested: signed then encrypted): {@link encryptToken}, {@link createNestedVerifier},
+ * {@link generateEncryptionKey}.
+ *
  * Errors: {@link InvalidTokenError} (401 `invalid_token`, with a stable `reason`), {@link InsufficientScopeError}
  * (403 `insufficient_scope`), {@link KeySetUnavailableError} (503 `jwks_unavailable`).
  *
@@ -46,3 +59,24 @@ export {
   KeySetUnavailableError,
   type InvalidTokenReason,
 } from './errors.js';
+export {
+  createVerifier,
+  type AccessTokenClaims,
+  type TokenVerifier,
+  type VerificationAlgorithm,
+  type VerifiedAccessToken,
+  type VerifierOptions,
+} from './verify.js';
+export type { FetchLike, KeySetOption, PublicKeySetSource, RemoteKeySetOptions } from './key-source.js';
+export {
+  authenticateBearer,
+  bearerErrorOf,
+  INVALID_TOKEN_BODY,
+  MissingTokenError,
+  readBearerToken,
+  requireScopes,
+  type AuthenticateOptions,
+  type BearerErrorAnswer,
+} from './bearer.js';
+export { accessTokenOf, bearerErrorResponse, withAccessToken, type AccessTokenHandler } from './web.js';
+export { accessTokenOfNode, sendBearerError } from './node.js';
