@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '../clock.js';
 import type {
   SessionIndex,
@@ -11,7 +10,7 @@ import type {
 
 export interface MemoryStoreOptions<U> {
   /**
-   * The most sessions kept; past it the least recently used are evicted (those users are signed out).
+   * The most sessions kept; past it a session not used lately is evicted (its user is signed out).
    * Default 100,000.
    */
   max?: number;
@@ -21,43 +20,45 @@ export interface MemoryStoreOptions<U> {
   clock?: Clock;
 }
 
+/** One stored session: its current record and whether it was read since eviction last passed it. */
+interface Entry {
+  record: SessionRecord;
+  used: boolean;
+}
+
 /**
- * An in-process store: an LRU with per-session TTLs and a per-user index. For development, tests and
- * single-process sites that accept losing sessions on restart.
+ * An in-process store: one `Map` from id to session, with expiry read from the record and a per-user index.
+ * For development, tests and single-process sites that accept losing sessions on restart.
+ *
+ * Past `max` sessions it evicts by "second chance", the classic approximation of least recently used: the
+ * map's insertion order is the eviction queue, a read only sets the entry's `used` flag, and eviction takes
+ * the oldest entry that is unused (or expired), moving each used one it passes to the back with its flag
+ * cleared. A read thus costs one flag write instead of relinking a recency list.
  */
 export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
   readonly index: SessionIndex = this;
-  readonly #sessions: LRUCache<string, SessionRecord>;
+  readonly #sessions = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
+  readonly #max: number;
   readonly #loadUser: (userId: string) => U | null | Promise<U | null>;
   readonly #clock: Clock;
 
   constructor(options: MemoryStoreOptions<U> = {}) {
     const max = options.max ?? 100_000;
     if (!Number.isInteger(max) || max < 1) throw new TypeError('max must be a positive integer');
+    this.#max = max;
     this.#clock = options.clock ?? systemClock;
     this.#loadUser = options.loadUser ?? ((userId) => ({ id: userId }) as U);
-    this.#sessions = new LRUCache<string, SessionRecord>({
-      max,
-      ttlAutopurge: false,
-      perf: { now: () => this.#clock.now() },
-      // Read the clock on every check: by default lru-cache reuses one reading for 1 ms of real time, so an
-      // injected clock moved forward within that millisecond would be ignored (and TTLs computed from it).
-      ttlResolution: 0,
-      // Keep the user index in step with whatever leaves the cache (delete, eviction, expiry); an
-      // overwrite by touch keeps the same id and user, so the index stays as it is.
-      dispose: (session, id, reason) => {
-        if (reason !== 'set') this.#unindex(session.userId, id);
-      },
-    });
   }
 
   get(id: string): Promise<StoredSession<U> | null> {
     // Not an async function: validation calls this on every request, and when the user is at hand (the
     // default loader) an already-resolved promise saves a suspended frame. A promised user is awaited.
     try {
-      const session = this.#sessions.get(id);
-      if (session === undefined) return Promise.resolve(null);
+      const entry = this.#live(id);
+      if (entry === undefined) return Promise.resolve(null);
+      entry.used = true;
+      const session = entry.record;
       const user = this.#loadUser(session.userId);
       return isPromiseLike(user)
         ? Promise.resolve(user).then((loaded) => ({ session, user: loaded }))
@@ -70,11 +71,9 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 
   create(session: SessionRecord): Promise<void> {
-    if (this.#sessions.has(session.id)) return Promise.reject(new Error('session id already exists'));
-    // Drop an expired entry still held under this id through `delete`, so its user's index entry goes with it
-    // (an overwrite by `set` would leave it behind, pointing at this new session).
-    this.#sessions.delete(session.id);
-    this.#sessions.set(session.id, freeze(session), { ttl: this.#ttl(session.expiresAt) });
+    if (this.#live(session.id) !== undefined) return Promise.reject(new Error('session id already exists'));
+    if (this.#sessions.size >= this.#max) this.#evict();
+    this.#sessions.set(session.id, { record: freeze(session), used: false });
     let ids = this.#byUser.get(session.userId);
     if (ids === undefined) this.#byUser.set(session.userId, (ids = new Set()));
     ids.add(session.id);
@@ -82,38 +81,40 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 
   touch(id: string, touch: SessionTouch): Promise<boolean> {
-    const current = this.#sessions.get(id, { updateAgeOnGet: false });
-    if (current?.version !== touch.version) return Promise.resolve(false);
-    const next = freeze({
-      ...current,
+    const entry = this.#live(id);
+    if (entry?.record.version !== touch.version) return Promise.resolve(false);
+    // Same id and user: the entry keeps its place and its index entry, and takes the new record.
+    entry.record = freeze({
+      ...entry.record,
       lastSeenAt: touch.lastSeenAt,
       expiresAt: touch.expiresAt,
-      version: current.version + 1,
+      version: entry.record.version + 1,
     });
-    this.#sessions.set(id, next, { ttl: this.#ttl(next.expiresAt) });
+    entry.used = true;
     return Promise.resolve(true);
   }
 
   async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
-    const current = this.#sessions.get(id, { updateAgeOnGet: false });
-    if (current?.version !== version) return false;
-    if (this.#sessions.has(next.id)) throw new Error('session id already exists');
+    const entry = this.#live(id);
+    if (entry?.record.version !== version) return false;
+    if (this.#live(next.id) !== undefined) throw new Error('session id already exists');
     // Nothing awaits between the check and the swap, so no other operation can interleave.
-    this.#sessions.delete(id);
+    this.#remove(id, entry);
     await this.create(next);
     return true;
   }
 
   delete(id: string): Promise<void> {
-    this.#sessions.delete(id);
+    const entry = this.#sessions.get(id);
+    if (entry !== undefined) this.#remove(id, entry);
     return Promise.resolve();
   }
 
   listByUser(userId: string): Promise<SessionRecord[]> {
     const sessions: SessionRecord[] = [];
-    for (const id of this.#byUser.get(userId) ?? []) {
-      const session = this.#sessions.get(id, { updateAgeOnGet: false });
-      if (session !== undefined) sessions.push(session);
+    for (const id of [...(this.#byUser.get(userId) ?? [])]) {
+      const entry = this.#live(id);
+      if (entry !== undefined) sessions.push(entry.record);
     }
     return Promise.resolve(sessions);
   }
@@ -121,16 +122,23 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   deleteByUser(userId: string, options: { except?: string } = {}): Promise<number> {
     let removed = 0;
     for (const id of [...(this.#byUser.get(userId) ?? [])]) {
-      if (id !== options.except && this.#sessions.delete(id)) removed++;
+      const entry = this.#live(id);
+      if (entry !== undefined && id !== options.except) {
+        this.#remove(id, entry);
+        removed++;
+      }
     }
     return Promise.resolve(removed);
   }
 
   deleteExpired(now: number): Promise<number> {
     let removed = 0;
-    // `dump` is a snapshot that includes entries already stale by the store's clock.
-    for (const [id, { value }] of this.#sessions.dump()) {
-      if (value.expiresAt <= now && this.#sessions.delete(id)) removed++;
+    // Deleting the entry just visited is safe while iterating a Map.
+    for (const [id, entry] of this.#sessions) {
+      if (entry.record.expiresAt <= now) {
+        this.#remove(id, entry);
+        removed++;
+      }
     }
     return Promise.resolve(removed);
   }
@@ -140,15 +148,36 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     return this.#sessions.size;
   }
 
-  #ttl(expiresAt: number): number {
-    return Math.max(1, expiresAt - this.#clock.now());
+  /** The entry under `id` unless it is missing or past its expiry by the store's clock (then it is dropped). */
+  #live(id: string): Entry | undefined {
+    const entry = this.#sessions.get(id);
+    if (entry === undefined || entry.record.expiresAt >= this.#clock.now()) return entry;
+    this.#remove(id, entry);
+    return undefined;
   }
 
-  #unindex(userId: string, id: string): void {
-    const ids = this.#byUser.get(userId);
+  /** Makes room for one session: see the class comment. Amortized O(1): each pass clears a flag it moves. */
+  #evict(): void {
+    const now = this.#clock.now();
+    for (const [id, entry] of this.#sessions) {
+      if (entry.used && entry.record.expiresAt >= now) {
+        entry.used = false;
+        // To the back of the queue; this loop meets it again only after every other entry.
+        this.#sessions.delete(id);
+        this.#sessions.set(id, entry);
+      } else {
+        this.#remove(id, entry);
+        return;
+      }
+    }
+  }
+
+  #remove(id: string, entry: Entry): void {
+    this.#sessions.delete(id);
+    const ids = this.#byUser.get(entry.record.userId);
     if (ids === undefined) return;
     ids.delete(id);
-    if (ids.size === 0) this.#byUser.delete(userId);
+    if (ids.size === 0) this.#byUser.delete(entry.record.userId);
   }
 }
 
@@ -156,7 +185,11 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-// A copy, secret hash bytes included, so a caller that reuses what it passed in cannot change what is stored.
+/**
+ * A copy, secret hash bytes included, so a caller that reuses what it passed in cannot change what is stored.
+ * The hash goes into Buffer's shared pool: a view on a slab that already has its backing store, where a
+ * small `Uint8Array` of its own would get one allocated the first time it is handed to `timingSafeEqual`.
+ */
 function freeze(session: SessionRecord): SessionRecord {
-  return Object.freeze({ ...session, secretHash: new Uint8Array(session.secretHash) });
+  return Object.freeze({ ...session, secretHash: Buffer.from(session.secretHash) });
 }
