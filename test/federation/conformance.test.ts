@@ -2,6 +2,7 @@
 // provider whose answers each test bends. Every refusal has its reason code, and after a bad ID token the
 // relying party asks nothing more of the provider (no second token call, no userinfo call).
 import assert from 'node:assert/strict';
+import type { JWTPayload } from 'jose';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import {
   FederationError,
@@ -10,6 +11,9 @@ import {
   type FederationFailureReason,
 } from '../../src/federation/index.js';
 import { FakeOidcProvider, type IssuedToken } from '../helpers/fake-oidc-provider.js';
+
+const without = (claims: JWTPayload, name: string): JWTPayload =>
+  Object.fromEntries(Object.entries(claims).filter(([key]) => key !== name));
 
 const REDIRECT = 'http://127.0.0.1:9/auth/oidc/fake/callback';
 
@@ -167,34 +171,18 @@ describe('federation: relying-party conformance (negative cases)', () => {
 
   describe('the ID token', () => {
     test('wrong nonce', () => badIdToken((t) => ({ ...t, claims: { ...t.claims, nonce: 'another-nonce' } })));
-    test('missing nonce', () =>
-      badIdToken((t) => {
-        const { nonce: _nonce, ...claims } = t.claims;
-        return { ...t, claims };
-      }));
+    test('missing nonce', () => badIdToken((t) => ({ ...t, claims: without(t.claims, 'nonce') })));
     test('wrong iss', () =>
       badIdToken((t) => ({ ...t, claims: { ...t.claims, iss: 'https://attacker.example' } })));
     test('wrong aud', () => badIdToken((t) => ({ ...t, claims: { ...t.claims, aud: 'another-client' } })));
-    test('missing aud', () =>
-      badIdToken((t) => {
-        const { aud: _aud, ...claims } = t.claims;
-        return { ...t, claims };
-      }));
+    test('missing aud', () => badIdToken((t) => ({ ...t, claims: without(t.claims, 'aud') })));
     test('several audiences with an azp that is another client', () =>
       badIdToken((t) => ({
         ...t,
         claims: { ...t.claims, aud: [provider.clientId, 'another-client'], azp: 'another-client' },
       })));
-    test('missing sub', () =>
-      badIdToken((t) => {
-        const { sub: _sub, ...claims } = t.claims;
-        return { ...t, claims };
-      }));
-    test('missing iat', () =>
-      badIdToken((t) => {
-        const { iat: _iat, ...claims } = t.claims;
-        return { ...t, claims };
-      }));
+    test('missing sub', () => badIdToken((t) => ({ ...t, claims: without(t.claims, 'sub') })));
+    test('missing iat', () => badIdToken((t) => ({ ...t, claims: without(t.claims, 'iat') })));
     test('expired', () =>
       badIdToken((t) => ({ ...t, claims: { ...t.claims, exp: Math.floor(Date.now() / 1000) - 3600 } })));
     test('alg: none', () => badIdToken((t) => ({ ...t, signer: 'none' })));
