@@ -36,7 +36,7 @@ export function decodeToken(found: ExtractedToken): DecodedToken {
     bytes: Buffer.byteLength(segment),
   }));
   const bytes = Buffer.byteLength(found.token);
-  if (found.kind === 'cloakroom-session') return { header: null, claims: null, parts, bytes };
+  if (found.kind === 'session') return { header: null, claims: null, parts, bytes };
   let header: JsonObject;
   try {
     header = decodeProtectedHeader(found.token);

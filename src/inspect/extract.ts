@@ -65,7 +65,7 @@ function bareToken(token: string, source: TokenSource): ExtractedToken {
 }
 
 function kindOf(token: string): TokenKind | null {
-  if (parseToken(token) !== null) return 'cloakroom-session';
+  if (parseToken(token) !== null) return 'session';
   const segments = token.split('.').length;
   if (segments === 3) return 'jws';
   if (segments === 5) return 'jwe';
@@ -92,12 +92,12 @@ function fromCookies(header: string, wanted: string | undefined): ExtractedToken
     return found === null ? [] : [found];
   });
   // A JWT is what the user came to inspect; a Cloakroom session cookie beside it comes second.
-  const first = withTokens.find((found) => found.kind !== 'cloakroom-session') ?? withTokens[0] ?? null;
+  const first = withTokens.find((found) => found.kind !== 'session') ?? withTokens[0] ?? null;
   if (first === null) {
     throw new InspectError('no_token', 'no JWT, JWE or Cloakroom session cookie found in the cookies');
   }
   first.otherTokenCookies = withTokens
-    .filter((found) => found !== first && found.kind !== 'cloakroom-session')
+    .filter((found) => found !== first && found.kind !== 'session')
     .map((found) => found.cookieName ?? '');
   return first;
 }
@@ -119,7 +119,7 @@ function tokenIn(pair: CookiePair): ExtractedToken | null {
   const value = pair.value;
   const base = { source: 'cookie' as const, cookieName: pair.name, otherTokenCookies: [] };
   if (parseToken(value) !== null) {
-    return { ...base, kind: 'cloakroom-session', token: value, cookieValueBytes: Buffer.byteLength(value) };
+    return { ...base, kind: 'session', token: value, cookieValueBytes: Buffer.byteLength(value) };
   }
   const match = COMPACT.exec(value) ?? COMPACT.exec(safeDecode(value));
   if (match === null) return null;

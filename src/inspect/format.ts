@@ -29,7 +29,7 @@ const SEVERITY_STYLE: Record<Severity, Style> = {
 const KIND_TITLE = {
   jws: 'JWT (signed, JWS)',
   jwe: 'JWE (encrypted)',
-  'cloakroom-session': 'Cloakroom session cookie',
+  'session': 'Cloakroom session cookie',
 } as const;
 
 /**
@@ -120,7 +120,7 @@ function sizeLines(report: InspectionReport): string[] {
       `  ${'cookie value'.padEnd(width)}  ${String(sizes.onWireBytes).padStart(5)} B (the token and its wrapping)`,
     );
   }
-  if (report.kind !== 'cloakroom-session') {
+  if (report.kind !== 'session') {
     lines.push(
       `  ${sizes.ratio.toFixed(1)}x a Cloakroom signed session cookie (${sizes.cloakroomCookieBytes} B)`,
     );

@@ -80,7 +80,7 @@ export function buildReport(
   decoded: DecodedToken,
   options: BuildReportOptions,
 ): InspectionReport {
-  const isSession = found.kind === 'cloakroom-session';
+  const isSession = found.kind === 'session';
   const cookieBytes = options.cookie.signedBytes;
   const onWireBytes = found.cookieValueBytes ?? decoded.bytes;
   const findings: Finding[] = [];

@@ -45,7 +45,7 @@ export interface Finding {
 }
 
 /** What the input turned out to be. */
-export type TokenKind = 'jws' | 'jwe' | 'cloakroom-session';
+export type TokenKind = 'jws' | 'jwe' | 'session';
 
 /** Where the token was found in the input. */
 export type TokenSource = 'bare' | 'cookie' | 'authorization';

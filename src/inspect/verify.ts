@@ -77,7 +77,7 @@ export async function verifyToken(
   if (found.kind === 'jwe') {
     return unsupported(algorithms, 'a JWE is encrypted: it must be decrypted before anything can be checked');
   }
-  if (found.kind === 'cloakroom-session') {
+  if (found.kind === 'session') {
     return unsupported(
       algorithms,
       'an opaque session ticket is checked by the server that issued it, not with a key',
@@ -109,9 +109,16 @@ function unsupported(algorithms: string[], reason: string): VerificationResult {
   return { status: 'unsupported', code: 'unsupported', reason, algorithms };
 }
 
-/** The algorithms a key can verify: a JWK's own `alg`, or every algorithm of its key type. */
+/**
+ * The algorithms a key can verify: a JWK's own `alg`, or every algorithm of its key type; for a JWKS file, those
+ * of its keys; for a JWKS URL (not fetched yet), every asymmetric algorithm. Never `none`.
+ */
 export function defaultAlgorithms(source: KeySource): string[] {
-  if (source.type !== 'key') return [...RSA, ...EC, ...OKP];
+  if (source.type === 'remote-jwks') return [...RSA, ...EC, ...OKP];
+  if (source.type === 'jwks') {
+    const all = source.jwks.keys.flatMap((key) => defaultAlgorithms({ type: 'key', key }));
+    return [...new Set(all)];
+  }
   const key = source.key;
   if (isKeyObject(key)) {
     if (key.type === 'secret') return HMAC;

@@ -89,7 +89,7 @@ describe('inspect input: finding the token', () => {
       `Cookie: theme=dark; __Host-cloakroom=${token}`,
     ]) {
       const report = await inspect(input);
-      assert.equal(report.kind, 'cloakroom-session');
+      assert.equal(report.kind, 'session');
       assert.equal(report.header, null);
       assert.equal(report.claims, null);
       assert.equal(report.sizes.tokenBytes, 62);
