@@ -4,6 +4,7 @@ import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
+import { tokenRoutes } from './tokens/routes.js';
 
 /**
  * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions,
@@ -30,6 +31,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   // a response never carries a Set-Cookie.
   assetRoutes(router);
   apiRoutes(router, services);
+  tokenRoutes(router, services);
   pageRoutes(router, services);
   return router.listener();
 }

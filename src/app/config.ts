@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isLoopbackOrigin, normalizeOrigin } from '../session/origin.js';
+import { tokenConfigFromEnv, type TokenConfig } from './tokens/config.js';
 
 /** Everything the reference site needs to start; read from the environment by {@link configFromEnv}. */
 export interface AppConfig {
@@ -28,6 +29,8 @@ export interface AppConfig {
    * `store`.
    */
   nearCache: boolean;
+  /** Access and refresh tokens (lifetimes, signing algorithm, extra audiences): see docs/tokens.md. */
+  tokens: TokenConfig;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -79,6 +82,11 @@ export function configFromEnv(
     store,
     databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
     nearCache,
+    tokens:
+      overrides.tokens ??
+      tokenConfigFromEnv(env, (message) => {
+        throw new ConfigError(message);
+      }),
   };
 }
 

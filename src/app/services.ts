@@ -14,7 +14,7 @@ import { RedisAttemptStore } from '../accounts/stores/redis.js';
 import { ACCOUNT_USERS_JOIN, SqliteAttemptStore, SqliteUserStore } from '../accounts/stores/sqlite.js';
 import type { ThrottleRule } from '../accounts/throttle.js';
 import type { AttemptStore, UserStore } from '../accounts/types.js';
-import type { Clock } from '../clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { SessionManager } from '../session/manager.js';
 import { CachedStore, RedisInvalidator } from '../stores/cached/index.js';
 import { guardPool, PostgresStore, postgresPoolOptions } from '../stores/postgres/index.js';
@@ -27,6 +27,15 @@ import { openDatabase } from './database.js';
 import type { AppUser } from './http/env.js';
 import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
 import { SqliteNotes, type NotesRepository } from './notes.js';
+import { revokeRefreshTokensWithSessions } from './tokens/session-revocation.js';
+import { createTokenServices, type TokenServices } from './tokens/services.js';
+import {
+  migratePostgresTokens,
+  PostgresClientStore,
+  PostgresRefreshTokenStore,
+} from './tokens/store/postgres.js';
+import { SqliteClientStore, SqliteRefreshTokenStore } from './tokens/store/sqlite.js';
+import type { ClientStore, RefreshTokenStore } from './tokens/store/types.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -36,6 +45,8 @@ export interface AppServices {
   sessions: SessionManager<AppUser>;
   accounts: Accounts<AppUser>;
   notes: NotesRepository;
+  /** The token issuer (refresh tokens, clients, signing keys) and the API's bearer-token checks. */
+  tokens: TokenServices;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -59,6 +70,8 @@ interface Backends {
   attempts: AttemptStore;
   notes: NotesRepository;
   store: SessionStore<AppUser>;
+  /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
+  tokens: { refresh: RefreshTokenStore; clients: ClientStore };
   checks: (() => Promise<unknown>)[];
   closers: (() => Promise<void> | void)[];
 }
@@ -74,8 +87,21 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
   if (config.store !== undefined) await useRedis(backends, config, config.store, log);
 
+  const tokens = await createTokenServices({
+    origin: config.origin,
+    dataDir: config.dataDir,
+    config: config.tokens,
+    stores: backends.tokens,
+    sessionStore: backends.store,
+    clock: options.clock ?? systemClock,
+    log,
+  });
+  backends.closers.push(() => {
+    tokens.close();
+  });
   const sessions = new SessionManager<AppUser>({
-    store: backends.store,
+    // Ending a session also revokes the refresh tokens minted from it.
+    store: revokeRefreshTokensWithSessions(backends.store, tokens.refresh),
     origin: config.origin,
     keys: options.sessionKeys,
     idleTimeoutSeconds: config.idleTimeoutSeconds,
@@ -97,6 +123,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessions,
     accounts,
     notes: backends.notes,
+    tokens,
     log,
     healthy: async () => {
       try {
@@ -121,6 +148,7 @@ function sqliteBackends(config: AppConfig): Backends {
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
+    tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
     checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
     closers: [
       () => {
@@ -137,12 +165,14 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
   });
   await migratePostgresAccounts(pool);
   await migratePostgresNotes(pool);
+  await migratePostgresTokens(pool);
   return {
     db: null,
     users: new PostgresUserStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
+    tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
     checks: [() => pool.query('SELECT 1')],
     closers: [() => pool.end()],
   };

@@ -10,6 +10,7 @@ import { json, noContent } from '../http/reply.js';
 import type { AppRouter, MethodHandlers } from '../http/router.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
+import { withApiAccess } from '../tokens/api-access.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
@@ -43,8 +44,13 @@ const publicUser = (user: AppUser) => ({ id: user.id, email: user.email });
 /** The JSON API under `/api`; its contract is in docs/app.md. Errors are JSON, other methods 405. */
 export function apiRoutes(router: AppRouter, services: AppServices): void {
   const { accounts, notes, sessions } = services;
+  // Each route takes the cookie session or an access token (`Authorization: Bearer`); see tokens/api-access.ts.
   const route = (path: string, handlers: MethodHandlers) => {
-    router.route(`/api${path}`, { errors: 'json' }, handlers);
+    router.route(
+      `/api${path}`,
+      { errors: 'json', session: false },
+      withApiAccess(services, `/api${path}`, handlers),
+    );
   };
 
   route('/auth/register', {

@@ -4,7 +4,7 @@ import { storeCall } from '../../session/store-call.js';
 import type { ClientRecord, ClientStore } from './store/types.js';
 
 /** The client id of tokens minted from a session (`POST /api/tokens`): reserved, never registrable. */
-export const SESSION_CLIENT_ID = 'cloakroom-session';
+export const SESSION_CLIENT_ID = 'session';
 
 /** Client ids: unreserved URI characters only, so HTTP Basic's form-encoding never changes them. */
 export const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;

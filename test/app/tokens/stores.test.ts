@@ -46,7 +46,7 @@ function conformance(name: string, open: () => Promise<Backend>): void {
     let tokens: RefreshTokens;
     const grant = (sessionId: string | null = null) => ({
       userId: 'user-1',
-      clientId: 'cloakroom-session',
+      clientId: 'session',
       scope: 'notes:read notes:write',
       audience: 'https://site.example/api',
       sessionId,
@@ -92,7 +92,7 @@ function conformance(name: string, open: () => Promise<Backend>): void {
     test('each use rotates: the successor works, and so on', async () => {
       let token = await tokens.issue(grant());
       for (let i = 0; i < 3; i += 1) {
-        const used = await tokens.use(token, 'cloakroom-session');
+        const used = await tokens.use(token, 'session');
         assert.notEqual(used.refreshToken, token);
         assert.deepEqual(used.grant, grant());
         token = used.refreshToken;
@@ -101,11 +101,11 @@ function conformance(name: string, open: () => Promise<Backend>): void {
 
     test('a used token presented again revokes the whole family (successor included) and is recorded', async () => {
       const first = await tokens.issue(grant());
-      const { refreshToken: second } = await tokens.use(first, 'cloakroom-session');
+      const { refreshToken: second } = await tokens.use(first, 'session');
       reused.length = 0;
-      assert.equal(await refusal(tokens.use(first, 'cloakroom-session')), 'reused');
+      assert.equal(await refusal(tokens.use(first, 'session')), 'reused');
       assert.equal(reused.length, 1);
-      assert.equal(await refusal(tokens.use(second, 'cloakroom-session')), 'revoked');
+      assert.equal(await refusal(tokens.use(second, 'session')), 'revoked');
       const found = await backend.refresh.find(second.split('.')[0]!);
       assert.equal(found?.family.revokedReason, 'reuse_detected');
       assert.equal(found?.family.revokedAt, clock.now());
@@ -113,25 +113,22 @@ function conformance(name: string, open: () => Promise<Backend>): void {
 
     test('two concurrent uses of one token: one wins, the other is a reuse that revokes the family', async () => {
       const token = await tokens.issue(grant());
-      const results = await Promise.allSettled([
-        tokens.use(token, 'cloakroom-session'),
-        tokens.use(token, 'cloakroom-session'),
-      ]);
+      const results = await Promise.allSettled([tokens.use(token, 'session'), tokens.use(token, 'session')]);
       assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
       const winner = results.find((result) => result.status === 'fulfilled');
-      assert.equal(await refusal(tokens.use(winner!.value.refreshToken, 'cloakroom-session')), 'revoked');
+      assert.equal(await refusal(tokens.use(winner!.value.refreshToken, 'session')), 'revoked');
     });
 
     test('wrong secret, unknown id, malformed: refused without touching the family', async () => {
       const token = await tokens.issue(grant());
       const [id] = token.split('.') as [string];
-      assert.equal(await refusal(tokens.use(`${id}.${'A'.repeat(43)}`, 'cloakroom-session')), 'wrong_secret');
+      assert.equal(await refusal(tokens.use(`${id}.${'A'.repeat(43)}`, 'session')), 'wrong_secret');
       assert.equal(await refusal(tokens.use(`${'B'.repeat(22)}.${'A'.repeat(43)}`, 'x')), 'unknown');
       for (const bad of ['', 'abc', `${token}x`, `${token}.x`, token.replace('.', '')]) {
-        assert.equal(await refusal(tokens.use(bad, 'cloakroom-session')), 'malformed');
+        assert.equal(await refusal(tokens.use(bad, 'session')), 'malformed');
       }
       // Still usable: a wrong guess is not a reuse.
-      await tokens.use(token, 'cloakroom-session');
+      await tokens.use(token, 'session');
     });
 
     test('a token bound to another client is refused', async () => {
@@ -142,31 +139,31 @@ function conformance(name: string, open: () => Promise<Backend>): void {
     test('idle limit: unused for longer than the idle time, the token is dead', async () => {
       const token = await tokens.issue(grant());
       clock.advance(7 * DAY * 1000);
-      assert.equal(await refusal(tokens.use(token, 'cloakroom-session')), 'expired');
+      assert.equal(await refusal(tokens.use(token, 'session')), 'expired');
     });
 
     test('absolute limit: rotation never extends the family past its end', async () => {
       let token = await tokens.issue(grant());
       for (const days of [6, 6, 6, 6, 5]) {
         clock.advance(days * DAY * 1000);
-        ({ refreshToken: token } = await tokens.use(token, 'cloakroom-session'));
+        ({ refreshToken: token } = await tokens.use(token, 'session'));
       }
       clock.advance(DAY * 1000); // day 30: the family's end, though the token was used a day ago
-      assert.equal(await refusal(tokens.use(token, 'cloakroom-session')), 'expired');
+      assert.equal(await refusal(tokens.use(token, 'session')), 'expired');
     });
 
     test('notAfter caps the family (a session-bound family never outlives its session)', async () => {
       const token = await tokens.issue(grant(), { notAfter: clock.now() + 60_000 });
       clock.advance(60_000);
-      assert.equal(await refusal(tokens.use(token, 'cloakroom-session')), 'expired');
+      assert.equal(await refusal(tokens.use(token, 'session')), 'expired');
     });
 
     test('a family whose session has ended is refused and revoked', async () => {
       live.add('session-a');
       const token = await tokens.issue(grant('session-a'));
-      const { refreshToken } = await tokens.use(token, 'cloakroom-session');
+      const { refreshToken } = await tokens.use(token, 'session');
       live.delete('session-a');
-      assert.equal(await refusal(tokens.use(refreshToken, 'cloakroom-session')), 'session_ended');
+      assert.equal(await refusal(tokens.use(refreshToken, 'session')), 'session_ended');
       const found = await backend.refresh.find(refreshToken.split('.')[0]!);
       assert.equal(found?.family.revokedReason, 'session_ended');
     });
@@ -177,15 +174,15 @@ function conformance(name: string, open: () => Promise<Backend>): void {
       ['s1', 's2', 's3'].forEach((id) => live.add(id));
       const [a, b, c, d] = await Promise.all([issue('s1'), issue('s2'), issue('s3'), issue(null)]);
       assert.equal(await tokens.revokeFamilies({ sessionId: 's1' }, 'session_ended'), 1);
-      assert.equal(await refusal(tokens.use(a, 'cloakroom-session')), 'revoked');
+      assert.equal(await refusal(tokens.use(a, 'session')), 'revoked');
       assert.equal(
         await tokens.revokeFamilies({ userId: user, exceptSessionId: 's2' }, 'user_sessions_ended'),
         2,
         's3 and the session-less family',
       );
-      assert.equal(await refusal(tokens.use(c, 'cloakroom-session')), 'revoked');
-      assert.equal(await refusal(tokens.use(d, 'cloakroom-session')), 'revoked');
-      await tokens.use(b, 'cloakroom-session');
+      assert.equal(await refusal(tokens.use(c, 'session')), 'revoked');
+      assert.equal(await refusal(tokens.use(d, 'session')), 'revoked');
+      await tokens.use(b, 'session');
       assert.equal(await tokens.revokeFamilies({ userId: user }, 'user_sessions_ended'), 1);
     });
 
@@ -193,7 +190,7 @@ function conformance(name: string, open: () => Promise<Backend>): void {
       const token = await tokens.issue(grant());
       assert.equal(await tokens.revoke(token, 'another-client'), false);
       await tokens
-        .use(token, 'cloakroom-session')
+        .use(token, 'session')
         .then(({ refreshToken }) =>
           tokens.revoke(refreshToken, null).then((revoked) => assert.equal(revoked, true)),
         );
@@ -241,7 +238,7 @@ function conformance(name: string, open: () => Promise<Backend>): void {
       for (const client of [
         { id: 'has space', scopes: ['a'], audiences: ['b'] },
         { id: '', scopes: ['a'], audiences: ['b'] },
-        { id: 'cloakroom-session', scopes: ['a'], audiences: ['b'] },
+        { id: 'session', scopes: ['a'], audiences: ['b'] },
         { id: 'ok', scopes: [], audiences: ['b'] },
         { id: 'ok', scopes: ['a'], audiences: [] },
         { id: 'ok', scopes: ['a"b'], audiences: ['b'] },
