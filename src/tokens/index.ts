@@ -80,3 +80,14 @@ export {
 } from './bearer.js';
 export { accessTokenOf, bearerErrorResponse, withAccessToken, type AccessTokenHandler } from './web.js';
 export { accessTokenOfNode, sendBearerError } from './node.js';
+export {
+  createNestedVerifier,
+  encryptToken,
+  generateEncryptionKey,
+  type ContentEncryptionAlgorithm,
+  type EncryptionKey,
+  type EncryptOptions,
+  type KeyManagementAlgorithm,
+  type NestedTokenVerifier,
+  type NestedVerifierOptions,
+} from './jwe.js';
