@@ -127,3 +127,21 @@ export async function bearer(
   }
   return { status: response.status, headers: response.headers, body, text };
 }
+
+/**
+ * The stored state of a refresh token's family (SQLite site): whether and why it was revoked. Read straight
+ * from the table, so a test can tell a revocation hook from the refresh-time session check.
+ */
+export function familyState(
+  app: TestApp,
+  refreshToken: string,
+): { revoked_reason: string | null } | undefined {
+  const db = app.services.db;
+  assert.ok(db !== null, 'a SQLite site');
+  return db
+    .prepare(
+      `SELECT f.revoked_reason FROM cloakroom_refresh_tokens t
+       JOIN cloakroom_refresh_families f ON f.id = t.family_id WHERE t.id = ?`,
+    )
+    .get(refreshToken.split('.')[0]) as { revoked_reason: string | null } | undefined;
+}
