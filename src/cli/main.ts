@@ -6,6 +6,7 @@ import { startServer } from '../app/server.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { inspectCommand } from './inspect.js';
+import { benchCommand } from './bench.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -55,6 +56,7 @@ export function program(): Command {
       process.once('SIGTERM', stop);
     });
   cli.addCommand(inspectCommand());
+  cli.addCommand(benchCommand());
   const fail = (message: string): never => cli.error(`cloakroom: ${message}`, { exitCode: 2 });
   cli.addCommand(keysCommand(fail));
   cli.addCommand(clientsCommand(fail));

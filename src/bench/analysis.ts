@@ -1,0 +1,214 @@
+/**
+ * What the measurements say: scenario 4 (the seed's bandwidth projection recomputed from the measured
+ * sizes) and the issue's targets, each PASS or MISS with the measured figure, or NOT RUN with the reason.
+ */
+import type { BandwidthRow, BenchResults, HttpScenario, SizeItem, Target } from './results.js';
+
+/** The seed's own figures: a 6-byte id cookie, a 304-byte JWT, "~24 MB" a month at 100k page views. */
+export const SEED_FIGURES = { cookieBytes: 6, jwtBytes: 304, claimedMegabytes: 24 } as const;
+
+export function bandwidth(items: readonly SizeItem[], requestsPerMonth: number): BenchResults['bandwidth'] {
+  const cloakroom = items.find((item) => item.id === 'cloakroom-signed')?.cookieBytes ?? 0;
+  const rows: BandwidthRow[] = items
+    .filter((item) => item.status === 'ran' && item.cookieBytes !== undefined)
+    .map((item) => {
+      const bytes = item.cookieBytes ?? 0;
+      return {
+        id: item.id,
+        label: item.label,
+        cookieBytes: bytes,
+        extraBytesPerRequest: bytes - cloakroom,
+        bytesPerMonth: bytes * requestsPerMonth,
+        extraBytesPerMonth: (bytes - cloakroom) * requestsPerMonth,
+      };
+    });
+  const hs256 = items.find((item) => item.id === 'jwt-hs256')?.valueBytes ?? SEED_FIGURES.jwtBytes;
+  return {
+    requestsPerMonth,
+    seed: {
+      cookieBytes: SEED_FIGURES.cookieBytes,
+      jwtBytes: SEED_FIGURES.jwtBytes,
+      claimedMegabytes: SEED_FIGURES.claimedMegabytes,
+      recomputedMegabytes: ((hs256 - SEED_FIGURES.cookieBytes) * requestsPerMonth) / 1e6,
+    },
+    rows,
+  };
+}
+
+interface TargetInput {
+  sizes: readonly SizeItem[];
+  http: readonly HttpScenario[];
+}
+
+function ratioOf(http: readonly HttpScenario[], id: string): { value: number | null; why: string } {
+  const scenario = http.find((candidate) => candidate.id === id);
+  if (scenario === undefined) return { value: null, why: `${id} is not part of this run` };
+  if (scenario.ratio === undefined || !Number.isFinite(scenario.ratio)) {
+    return {
+      value: null,
+      why: `${scenario.label}: ${scenario.status}${scenario.reason ? ` (${scenario.reason})` : ''}`,
+    };
+  }
+  return { value: scenario.ratio, why: '' };
+}
+
+function target(
+  id: string,
+  description: string,
+  comparison: Target['comparison'],
+  threshold: number,
+  unit: Target['unit'],
+  measured: number | null,
+  detail: string,
+): Target {
+  const verdict =
+    measured === null
+      ? 'NOT RUN'
+      : (comparison === '>=' ? measured >= threshold : measured <= threshold)
+        ? 'PASS'
+        : 'MISS';
+  return { id, description, comparison, threshold, unit, measured, verdict, detail };
+}
+
+/** A ratio target on one HTTP scenario (its rate over the bare node:http rate of the same rounds). */
+function ratioTarget(
+  http: readonly HttpScenario[],
+  id: string,
+  scenario: string,
+  threshold: number,
+  text: string,
+): Target {
+  const { value, why } = ratioOf(http, scenario);
+  return target(
+    id,
+    text,
+    '>=',
+    threshold,
+    'ratio',
+    value,
+    value === null ? why : `${scenario} / bare node:http`,
+  );
+}
+
+/** `a` over `b`, both ratios to the same baseline (so the baseline cancels out). */
+function relative(
+  http: readonly HttpScenario[],
+  id: string,
+  a: string | readonly string[],
+  b: string,
+  threshold: number,
+  unit: Target['unit'],
+  text: string,
+): Target {
+  const candidates = (typeof a === 'string' ? [a] : a).map((name) => ({ name, ...ratioOf(http, name) }));
+  const available = candidates.filter((candidate) => candidate.value !== null);
+  const best = available.sort((x, y) => (y.value ?? 0) - (x.value ?? 0))[0];
+  const other = ratioOf(http, b);
+  if (best === undefined || other.value === null || other.value === 0) {
+    const why = best === undefined ? candidates.map((c) => c.why).join('; ') : other.why;
+    return target(id, text, '>=', threshold, unit, null, why);
+  }
+  return target(id, text, '>=', threshold, unit, (best.value ?? 0) / other.value, `${best.name} / ${b}`);
+}
+
+export const CLOAKROOM_HTTP = [
+  'cloakroom-sqlite',
+  'cloakroom-redis',
+  'cloakroom-near-cache',
+  'express-cloakroom-redis',
+] as const;
+
+export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
+  const signed = sizes.find((item) => item.id === 'cloakroom-signed');
+  const hs256 = sizes.find((item) => item.id === 'jwt-hs256');
+  const signedBytes = signed?.status === 'ran' ? (signed.valueBytes ?? null) : null;
+  const hs256Bytes = hs256?.status === 'ran' ? (hs256.valueBytes ?? null) : null;
+  return [
+    ratioTarget(
+      http,
+      'node-sqlite',
+      'cloakroom-sqlite',
+      0.6,
+      'node:http: Cloakroom with SQLite, user included, >= 0.60 of bare',
+    ),
+    ratioTarget(
+      http,
+      'node-near-cache',
+      'cloakroom-near-cache',
+      0.7,
+      'node:http: Cloakroom with Redis + near-cache >= 0.70 of bare',
+    ),
+    ratioTarget(
+      http,
+      'node-redis',
+      'cloakroom-redis',
+      0.45,
+      'node:http: Cloakroom with Redis alone >= 0.45 of bare',
+    ),
+    relative(
+      http,
+      'node-vs-jwt',
+      'cloakroom-sqlite',
+      'jwt-eddsa-user',
+      4,
+      'times',
+      'node:http: Cloakroom (SQLite) >= 4x a jose EdDSA JWT session loading the user from the same database',
+    ),
+    relative(
+      http,
+      'express-vs-bare',
+      'express-cloakroom-redis',
+      'express-bare',
+      0.85,
+      'ratio',
+      "Express 5: Cloakroom's Express adapter on Redis >= 0.85 of Express bare",
+    ),
+    relative(
+      http,
+      'express-vs-express-session',
+      'express-cloakroom-redis',
+      'express-session-redis',
+      1.4,
+      'times',
+      "Express 5: Cloakroom's Express adapter on Redis >= 1.4x express-session + connect-redis",
+    ),
+    relative(
+      http,
+      'best-vs-better-auth',
+      CLOAKROOM_HTTP,
+      'better-auth-redis',
+      8,
+      'times',
+      'Best against best: Cloakroom >= 8x better-auth with Redis secondary storage',
+    ),
+    relative(
+      http,
+      'best-vs-iron-session',
+      CLOAKROOM_HTTP,
+      'iron-session',
+      10,
+      'times',
+      'Best against best: Cloakroom >= 10x iron-session',
+    ),
+    target(
+      'cookie-size',
+      'The default signed session cookie <= 64 bytes',
+      '<=',
+      64,
+      'bytes',
+      signedBytes,
+      signedBytes === null ? 'the Cloakroom cookie was not measured' : 'Cloakroom signed cookie value',
+    ),
+    target(
+      'cookie-vs-jwt',
+      "The default signed session cookie >= 3.5x smaller than the seed's claims as an HS256 JWT",
+      '>=',
+      3.5,
+      'times',
+      signedBytes === null || hs256Bytes === null ? null : hs256Bytes / signedBytes,
+      signedBytes === null || hs256Bytes === null
+        ? 'a size was not measured'
+        : `HS256 JWT ${String(hs256Bytes)} B / cookie ${String(signedBytes)} B`,
+    ),
+  ];
+}

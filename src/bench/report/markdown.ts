@@ -1,0 +1,73 @@
+/** The report as Markdown (report.md): the machine, the targets first, then every table. */
+import type { BenchResults } from '../results.js';
+import {
+  bandwidthTable,
+  httpTable,
+  inProcessTable,
+  machineLines,
+  notRun,
+  sizesTable,
+  targetsTable,
+  type ReportTable,
+} from './tables.js';
+
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function markdownTable(report: ReportTable): string {
+  const align = report.header.map((_, column) => (column < report.leftColumns ? ':--' : '--:'));
+  return [
+    `| ${report.header.map(cell).join(' | ')} |`,
+    `| ${align.join(' | ')} |`,
+    ...report.rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+function section(report: ReportTable, intro: string): string {
+  return `## ${report.title}\n\n${intro}\n\n${markdownTable(report)}`;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const { seed } = results.bandwidth;
+  const missing = notRun(results);
+  const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
+  const parts = [
+    '# cloakroom bench report',
+    `Run ${results.startedAt} → ${results.finishedAt} (${results.mode}): \`${results.command}\``,
+    machineLines(results)
+      .map((line) => `- ${line}`)
+      .join('\n'),
+    section(
+      targetsTable(results),
+      `${String(passed)} of ${String(results.targets.length)} targets met. HTTP ratios divide a scenario's rate by the bare ` +
+        'node:http rate measured around it in the same round (median over rounds); "x" compares two such ratios.',
+    ),
+    section(sizesTable(results), 'Bytes of the credential each request carries, made by the real packages.'),
+    section(
+      inProcessTable(results),
+      "One request's credential check in one process, awaited one at a time. The baseline reads the user from an " +
+        'in-process Map; "ops per CPU s" divides by this process\'s CPU time, which other load disturbs less.',
+    ),
+    section(
+      httpTable(results),
+      `autocannon (${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ` +
+        `${String(results.options.http.rounds)} round(s)) against each server in its own process, on loopback. ` +
+        '"server µs/req" is the server process\'s CPU time per answered request.',
+    ),
+    section(
+      bandwidthTable(results),
+      `The seed said ~${String(seed.claimedMegabytes)} MB a month at 100k page views for a ${String(seed.jwtBytes)}-byte JWT against a ` +
+        `${String(seed.cookieBytes)}-byte cookie (its own inputs give ${(((seed.jwtBytes - seed.cookieBytes) * 100_000) / 1e6).toFixed(1)} MB). ` +
+        `Recomputed with the HS256 JWT measured here: ${seed.recomputedMegabytes.toFixed(1)} MB at ${results.bandwidth.requestsPerMonth.toLocaleString('en-US')} requests.`,
+    ),
+  ];
+  parts.push(
+    `## Not run\n\n${missing.length === 0 ? 'Every scenario ran.' : missing.map((line) => `- ${line}`).join('\n')}`,
+  );
+  if (results.notes.length > 0)
+    parts.push(`## Notes\n\n${results.notes.map((note) => `- ${note}`).join('\n')}`);
+  const versions = Object.entries(results.versions)
+    .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)
+    .join(', ');
+  parts.push(`## Versions\n\n${versions}`);
+  return `${parts.join('\n\n')}\n`;
+}

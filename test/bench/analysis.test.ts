@@ -1,0 +1,97 @@
+// Targets and the bandwidth projection, on hand-made figures: PASS, MISS and NOT RUN, never a hidden miss.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { bandwidth, evaluateTargets } from '../../src/bench/analysis.js';
+import type { HttpScenario, SizeItem } from '../../src/bench/results.js';
+
+function http(id: string, ratio: number | undefined, status: HttpScenario['status'] = 'ran'): HttpScenario {
+  const scenario: HttpScenario = { id, label: id, stack: 'node:http', status, runs: [] };
+  if (ratio !== undefined) scenario.ratio = ratio;
+  if (status !== 'ran') scenario.reason = 'ioredis not installed';
+  return scenario;
+}
+
+function size(id: string, valueBytes: number, cookieBytes: number): SizeItem {
+  return { id, label: id, family: 'jwt', status: 'ran', valueBytes, cookieBytes, detail: '' };
+}
+
+const sizes = [size('cloakroom-signed', 62, 79), size('jwt-hs256', 228, 234), size('iron-session', 265, 278)];
+
+describe('bench targets', () => {
+  test('ratio targets pass at the threshold and miss below it, with what was divided', () => {
+    const targets = evaluateTargets({
+      sizes,
+      http: [http('cloakroom-sqlite', 0.6), http('cloakroom-near-cache', 0.69), http('cloakroom-redis', 0.5)],
+    });
+    const byId = new Map(targets.map((target) => [target.id, target]));
+    assert.equal(byId.get('node-sqlite')?.verdict, 'PASS');
+    assert.equal(byId.get('node-near-cache')?.verdict, 'MISS');
+    assert.equal(byId.get('node-near-cache')?.measured, 0.69);
+    assert.equal(byId.get('node-redis')?.verdict, 'PASS');
+    assert.equal(byId.get('node-sqlite')?.detail, 'cloakroom-sqlite / bare node:http');
+  });
+
+  test('relative targets divide two ratios; "best against best" takes the best Cloakroom scenario', () => {
+    const targets = evaluateTargets({
+      sizes,
+      http: [
+        http('cloakroom-sqlite', 0.5),
+        http('cloakroom-near-cache', 0.8),
+        http('jwt-eddsa-user', 0.1),
+        http('express-bare', 0.2),
+        http('express-cloakroom-redis', 0.16),
+        http('express-session-redis', 0.12),
+        http('better-auth-redis', 0.1),
+        http('iron-session', 0.05),
+      ],
+    });
+    const byId = new Map(targets.map((target) => [target.id, target]));
+    assert.equal(byId.get('node-vs-jwt')?.measured, 5);
+    assert.equal(byId.get('node-vs-jwt')?.verdict, 'PASS');
+    assert.ok(Math.abs((byId.get('express-vs-bare')?.measured ?? 0) - 0.8) < 1e-9);
+    assert.equal(byId.get('express-vs-bare')?.verdict, 'MISS');
+    assert.equal(byId.get('best-vs-better-auth')?.measured, 8);
+    assert.equal(byId.get('best-vs-better-auth')?.detail, 'cloakroom-near-cache / better-auth-redis');
+    assert.equal(byId.get('best-vs-iron-session')?.measured, 16);
+  });
+
+  test('a target whose scenario did not run is NOT RUN with the reason, never PASS or MISS', () => {
+    const targets = evaluateTargets({ sizes: [], http: [http('cloakroom-redis', undefined, 'skipped')] });
+    const redis = targets.find((target) => target.id === 'node-redis');
+    assert.equal(redis?.verdict, 'NOT RUN');
+    assert.equal(redis?.measured, null);
+    assert.match(redis?.detail ?? '', /skipped \(ioredis not installed\)/);
+    assert.equal(targets.find((target) => target.id === 'node-sqlite')?.verdict, 'NOT RUN');
+    assert.equal(targets.find((target) => target.id === 'cookie-size')?.verdict, 'NOT RUN');
+  });
+
+  test('cookie targets: <= 64 bytes and >= 3.5x smaller than the HS256 JWT', () => {
+    const targets = evaluateTargets({ sizes, http: [] });
+    const cookie = targets.find((target) => target.id === 'cookie-size');
+    assert.equal(cookie?.measured, 62);
+    assert.equal(cookie?.verdict, 'PASS');
+    const versus = targets.find((target) => target.id === 'cookie-vs-jwt');
+    assert.ok(Math.abs((versus?.measured ?? 0) - 228 / 62) < 1e-9);
+    assert.equal(versus?.verdict, 'PASS');
+    const big = evaluateTargets({
+      sizes: [size('cloakroom-signed', 70, 87), size('jwt-hs256', 228, 234)],
+      http: [],
+    });
+    assert.equal(big.find((target) => target.id === 'cookie-size')?.verdict, 'MISS');
+    assert.equal(big.find((target) => target.id === 'cookie-vs-jwt')?.verdict, 'MISS');
+  });
+});
+
+describe('bench bandwidth', () => {
+  test("the seed's projection recomputed from the measured HS256 JWT, and each credential per month", () => {
+    const result = bandwidth(sizes, 100_000);
+    // (228 - 6) bytes x 100,000 requests
+    assert.ok(Math.abs(result.seed.recomputedMegabytes - 22.2) < 1e-9);
+    assert.equal(result.seed.jwtBytes, 304);
+    const iron = result.rows.find((row) => row.id === 'iron-session');
+    assert.equal(iron?.bytesPerMonth, 27_800_000);
+    assert.equal(iron?.extraBytesPerRequest, 278 - 79);
+    assert.equal(iron?.extraBytesPerMonth, (278 - 79) * 100_000);
+    assert.equal(result.rows.find((row) => row.id === 'cloakroom-signed')?.extraBytesPerMonth, 0);
+  });
+});
