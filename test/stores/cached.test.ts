@@ -54,8 +54,11 @@ class CountingStore<U = SessionUser> implements SessionStore<U> {
   readonly index?: SessionIndex;
   gate: Promise<void> | null = null;
 
+  readonly sessionIdTag?: (userId: string) => string;
+
   constructor(readonly inner: SessionStore<U>) {
     this.index = inner.index;
+    if (inner.sessionIdTag !== undefined) this.sessionIdTag = inner.sessionIdTag.bind(inner);
   }
 
   async get(id: string): Promise<StoredSession<U> | null> {

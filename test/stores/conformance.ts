@@ -75,6 +75,17 @@ export function makeRecord(now: number, fields: Partial<SessionRecord> = {}): Se
   };
 }
 
+/** `makeRecord` with an id made as the session layer makes it: with the store's tag, if it asks for one. */
+export function makeRecordFor(
+  store: Pick<SessionStore, 'sessionIdTag'>,
+  now: number,
+  fields: Partial<SessionRecord> = {},
+): SessionRecord {
+  const record = makeRecord(now, fields);
+  if (fields.id !== undefined || store.sessionIdTag === undefined) return record;
+  return { ...record, id: store.sessionIdTag(record.userId) + record.id };
+}
+
 /** A record in a form `deepStrictEqual` compares by value (Buffer and Uint8Array hold the same bytes). */
 export function comparable(record: SessionRecord): Record<string, unknown> {
   assert.ok(record.secretHash instanceof Uint8Array, 'secretHash must be a Uint8Array');
@@ -93,13 +104,15 @@ function byId(records: readonly SessionRecord[]): Record<string, unknown>[] {
 interface Fixture {
   store: SessionStore;
   clock: ManualClock;
+  /** `makeRecord` for this store: the id carries the store's tag for its user, if the store asks for one. */
+  make: (now: number, fields?: Partial<SessionRecord>) => SessionRecord;
 }
 
 async function withStore(makeStore: MakeStore, run: (fixture: Fixture) => Promise<void>): Promise<void> {
   const clock = new ManualClock();
   const { store, close } = await makeStore(clock);
   try {
-    await run({ store, clock });
+    await run({ store, clock, make: (now, fields) => makeRecordFor(store, now, fields) });
   } finally {
     await close?.();
   }
@@ -132,8 +145,8 @@ export function runStoreConformance(
         assert.equal(await store.get(`it's "quoted" %_* \u00e9`), null);
       });
 
-      it('create then get returns an equal record and the user', async ({ store, clock }) => {
-        const record = makeRecord(clock.now());
+      it('create then get returns an equal record and the user', async ({ make, store, clock }) => {
+        const record = make(clock.now());
         await store.create(record);
         const found = await store.get(record.id);
         assert.ok(found !== null);
@@ -141,8 +154,8 @@ export function runStoreConformance(
         assert.deepStrictEqual(found.user, { id: record.userId } satisfies SessionUser);
       });
 
-      it('keeps null user agent and ip as null', async ({ store, clock }) => {
-        const record = makeRecord(clock.now(), { userAgent: null, ip: null });
+      it('keeps null user agent and ip as null', async ({ make, store, clock }) => {
+        const record = make(clock.now(), { userAgent: null, ip: null });
         await store.create(record);
         const found = await stored(store, record.id);
         assertSameRecord(found, record);
@@ -150,19 +163,23 @@ export function runStoreConformance(
         assert.equal(found?.ip, null);
       });
 
-      it('keeps each session apart', async ({ store, clock }) => {
-        const a = makeRecord(clock.now());
-        const b = makeRecord(clock.now(), { userId: a.userId, ip: '198.51.100.2', version: 7 });
+      it('keeps each session apart', async ({ make, store, clock }) => {
+        const a = make(clock.now());
+        const b = make(clock.now(), { userId: a.userId, ip: '198.51.100.2', version: 7 });
         await store.create(a);
         await store.create(b);
         assertSameRecord(await stored(store, a.id), a);
         assertSameRecord(await stored(store, b.id), b);
       });
 
-      it('create with an existing id rejects and keeps the stored session', async ({ store, clock }) => {
-        const original = makeRecord(clock.now());
+      it('create with an existing id rejects and keeps the stored session', async ({
+        make,
+        store,
+        clock,
+      }) => {
+        const original = make(clock.now());
         await store.create(original);
-        const intruder = makeRecord(clock.now(), { id: original.id, userId: 'someone-else', version: 9 });
+        const intruder = make(clock.now(), { id: original.id, userId: 'someone-else', version: 9 });
         await assert.rejects(store.create(intruder));
         const found = await store.get(original.id);
         assert.ok(found !== null);
@@ -171,10 +188,11 @@ export function runStoreConformance(
       });
 
       it('what is stored does not change when the caller mutates what it passed in', async ({
+        make,
         store,
         clock,
       }) => {
-        const record = makeRecord(clock.now());
+        const record = make(clock.now());
         const expected = { ...record, secretHash: new Uint8Array(record.secretHash) };
         await store.create(record);
         const mutable = record as { -readonly [K in keyof SessionRecord]: SessionRecord[K] };
@@ -184,7 +202,7 @@ export function runStoreConformance(
         mutable.version = 99;
         assertSameRecord(await stored(store, record.id), expected);
 
-        const next = makeRecord(clock.now(), { userId: expected.userId });
+        const next = make(clock.now(), { userId: expected.userId });
         const expectedNext = { ...next, secretHash: new Uint8Array(next.secretHash) };
         assert.equal(await store.replace(record.id, 1, next), true);
         next.secretHash.fill(0);
@@ -205,8 +223,12 @@ export function runStoreConformance(
     });
 
     describe('touch', () => {
-      it('with the stored version renews the session and bumps its version', async ({ store, clock }) => {
-        const record = makeRecord(clock.now());
+      it('with the stored version renews the session and bumps its version', async ({
+        make,
+        store,
+        clock,
+      }) => {
+        const record = make(clock.now());
         await store.create(record);
         const now = clock.advance(5 * MINUTE);
         assert.equal(
@@ -235,8 +257,8 @@ export function runStoreConformance(
         });
       });
 
-      it('with a wrong version resolves to false and changes nothing', async ({ store, clock }) => {
-        const record = makeRecord(clock.now(), { version: 5 });
+      it('with a wrong version resolves to false and changes nothing', async ({ make, store, clock }) => {
+        const record = make(clock.now(), { version: 5 });
         await store.create(record);
         const now = clock.advance(MINUTE);
         for (const version of [4, 6, 0, -1]) {
@@ -255,8 +277,12 @@ export function runStoreConformance(
         assert.equal(await store.get(id), null);
       });
 
-      it('after delete resolves to false and never brings the session back', async ({ store, clock }) => {
-        const record = makeRecord(clock.now());
+      it('after delete resolves to false and never brings the session back', async ({
+        make,
+        store,
+        clock,
+      }) => {
+        const record = make(clock.now());
         await store.create(record);
         await store.delete(record.id);
         const now = clock.advance(MINUTE);
@@ -268,8 +294,8 @@ export function runStoreConformance(
         if (hasIndex) assert.deepStrictEqual(await indexOf(store).listByUser(record.userId), []);
       });
 
-      it('two concurrent touches of one version: exactly one wins', async ({ store, clock }) => {
-        const record = makeRecord(clock.now());
+      it('two concurrent touches of one version: exactly one wins', async ({ make, store, clock }) => {
+        const record = make(clock.now());
         await store.create(record);
         const now = clock.advance(MINUTE);
         const results = await Promise.all([
@@ -285,9 +311,9 @@ export function runStoreConformance(
         assert.equal(found.expiresAt, now + (winner + 1) * HOUR);
       });
 
-      it('takes only the renewal from its argument', async ({ store, clock }) => {
-        const target = makeRecord(clock.now());
-        const other = makeRecord(clock.now());
+      it('takes only the renewal from its argument', async ({ make, store, clock }) => {
+        const target = make(clock.now());
+        const other = make(clock.now());
         await store.create(target);
         await store.create(other);
         const now = clock.advance(MINUTE);
@@ -305,10 +331,10 @@ export function runStoreConformance(
     });
 
     describe('replace', () => {
-      it('with the stored version swaps the old session for the new one', async ({ store, clock }) => {
-        const old = makeRecord(clock.now());
+      it('with the stored version swaps the old session for the new one', async ({ make, store, clock }) => {
+        const old = make(clock.now());
         await store.create(old);
-        const next = makeRecord(clock.advance(MINUTE), { userId: old.userId, createdAt: old.createdAt });
+        const next = make(clock.advance(MINUTE), { userId: old.userId, createdAt: old.createdAt });
         assert.equal(await store.replace(old.id, 1, next), true);
         assert.equal(await store.get(old.id), null);
         const found = await store.get(next.id);
@@ -324,14 +350,14 @@ export function runStoreConformance(
         );
       });
 
-      it('with a wrong version resolves to false and stores nothing', async ({ store, clock }) => {
-        const old = makeRecord(clock.now());
+      it('with a wrong version resolves to false and stores nothing', async ({ make, store, clock }) => {
+        const old = make(clock.now());
         await store.create(old);
         const now = clock.advance(MINUTE);
         assert.equal(await store.touch(old.id, { lastSeenAt: now, expiresAt: now + HOUR, version: 1 }), true);
         const touched = { ...old, lastSeenAt: now, expiresAt: now + HOUR, version: 2 };
         for (const version of [1, 3]) {
-          const next = makeRecord(now, { userId: old.userId });
+          const next = make(now, { userId: old.userId });
           assert.equal(await store.replace(old.id, version, next), false);
           assert.equal(await store.get(next.id), null);
         }
@@ -340,31 +366,32 @@ export function runStoreConformance(
           assert.deepStrictEqual(byId(await indexOf(store).listByUser(old.userId)), byId([touched]));
       });
 
-      it('of a missing id resolves to false and stores nothing', async ({ store, clock }) => {
-        const next = makeRecord(clock.now());
+      it('of a missing id resolves to false and stores nothing', async ({ make, store, clock }) => {
+        const next = make(clock.now());
         assert.equal(await store.replace(randomId(), 1, next), false);
         assert.equal(await store.get(next.id), null);
         if (hasIndex) assert.deepStrictEqual(await indexOf(store).listByUser(next.userId), []);
       });
 
       it('after a delete resolves to false: a rotation racing a sign-out leaves nothing', async ({
+        make,
         store,
         clock,
       }) => {
-        const old = makeRecord(clock.now());
+        const old = make(clock.now());
         await store.create(old);
-        const next = makeRecord(clock.now(), { userId: old.userId });
+        const next = make(clock.now(), { userId: old.userId });
         const [, replaced] = await Promise.all([store.delete(old.id), store.replace(old.id, 1, next)]);
         assert.equal(replaced, false);
         assert.equal(await store.get(old.id), null);
         assert.equal(await store.get(next.id), null);
       });
 
-      it('two concurrent replaces of one version: exactly one successor', async ({ store, clock }) => {
-        const old = makeRecord(clock.now());
+      it('two concurrent replaces of one version: exactly one successor', async ({ make, store, clock }) => {
+        const old = make(clock.now());
         await store.create(old);
-        const a = makeRecord(clock.now(), { userId: old.userId });
-        const b = makeRecord(clock.now(), { userId: old.userId });
+        const a = make(clock.now(), { userId: old.userId });
+        const b = make(clock.now(), { userId: old.userId });
         const results = await Promise.all([store.replace(old.id, 1, a), store.replace(old.id, 1, b)]);
         assert.equal(results.filter(Boolean).length, 1);
         const [winner, loser] = results[0] === true ? [a, b] : [b, a];
@@ -373,12 +400,12 @@ export function runStoreConformance(
         assert.equal(await store.get(loser.id), null);
       });
 
-      it('onto an id that already exists rejects and changes nothing', async ({ store, clock }) => {
-        const old = makeRecord(clock.now());
-        const existing = makeRecord(clock.now());
+      it('onto an id that already exists rejects and changes nothing', async ({ make, store, clock }) => {
+        const old = make(clock.now());
+        const existing = make(clock.now());
         await store.create(old);
         await store.create(existing);
-        const next = makeRecord(clock.now(), { id: existing.id, userId: old.userId });
+        const next = make(clock.now(), { id: existing.id, userId: old.userId });
         await assert.rejects(store.replace(old.id, 1, next));
         assertSameRecord(await stored(store, old.id), old);
         assertSameRecord(await stored(store, existing.id), existing);
@@ -386,9 +413,9 @@ export function runStoreConformance(
     });
 
     describe('delete', () => {
-      it('removes only that session, and removing a missing one is fine', async ({ store, clock }) => {
-        const a = makeRecord(clock.now());
-        const b = makeRecord(clock.now(), { userId: a.userId });
+      it('removes only that session, and removing a missing one is fine', async ({ make, store, clock }) => {
+        const a = make(clock.now());
+        const b = make(clock.now(), { userId: a.userId });
         await store.create(a);
         await store.create(b);
         await store.delete(a.id);
@@ -415,14 +442,11 @@ export function runStoreConformance(
 
     if (hasIndex)
       describe('index', () => {
-        it("listByUser returns exactly that user's sessions", async ({ store, clock }) => {
+        it("listByUser returns exactly that user's sessions", async ({ make, store, clock }) => {
           const now = clock.now();
-          const alice = [makeRecord(now), makeRecord(now), makeRecord(now)].map((r) => ({
-            ...r,
-            userId: 'alice',
-          }));
-          const bob = makeRecord(now, { userId: 'bob' });
-          const alicia = makeRecord(now, { userId: 'alic' });
+          const alice = [1, 2, 3].map(() => make(now, { userId: 'alice' }));
+          const bob = make(now, { userId: 'bob' });
+          const alicia = make(now, { userId: 'alic' });
           for (const record of [...alice, bob, alicia]) await store.create(record);
           const index = indexOf(store);
           assert.deepStrictEqual(byId(await index.listByUser('alice')), byId(alice));
@@ -431,14 +455,14 @@ export function runStoreConformance(
           assert.deepStrictEqual(await index.listByUser('alic%'), []);
         });
 
-        it('listByUser follows touch, replace and delete', async ({ store, clock }) => {
-          const a = makeRecord(clock.now(), { userId: 'carol' });
-          const b = makeRecord(clock.now(), { userId: 'carol' });
-          const c = makeRecord(clock.now(), { userId: 'carol' });
+        it('listByUser follows touch, replace and delete', async ({ make, store, clock }) => {
+          const a = make(clock.now(), { userId: 'carol' });
+          const b = make(clock.now(), { userId: 'carol' });
+          const c = make(clock.now(), { userId: 'carol' });
           for (const record of [a, b, c]) await store.create(record);
           const now = clock.advance(MINUTE);
           assert.equal(await store.touch(a.id, { lastSeenAt: now, expiresAt: now + HOUR, version: 1 }), true);
-          const next = makeRecord(now, { userId: 'carol' });
+          const next = make(now, { userId: 'carol' });
           assert.equal(await store.replace(b.id, 1, next), true);
           await store.delete(c.id);
           assert.deepStrictEqual(
@@ -447,10 +471,14 @@ export function runStoreConformance(
           );
         });
 
-        it("deleteByUser removes all of the user's sessions and counts them", async ({ store, clock }) => {
+        it("deleteByUser removes all of the user's sessions and counts them", async ({
+          make,
+          store,
+          clock,
+        }) => {
           const now = clock.now();
-          const dave = [1, 2, 3].map(() => makeRecord(now, { userId: 'dave' }));
-          const erin = makeRecord(now, { userId: 'erin' });
+          const dave = [1, 2, 3].map(() => make(now, { userId: 'dave' }));
+          const erin = make(now, { userId: 'erin' });
           for (const record of [...dave, erin]) await store.create(record);
           const index = indexOf(store);
           assert.equal(await index.deleteByUser('dave'), 3);
@@ -461,10 +489,10 @@ export function runStoreConformance(
           assert.equal(await index.deleteByUser('nobody'), 0);
         });
 
-        it('deleteByUser with except keeps that one session', async ({ store, clock }) => {
+        it('deleteByUser with except keeps that one session', async ({ make, store, clock }) => {
           const now = clock.now();
-          const frank = [1, 2, 3, 4].map(() => makeRecord(now, { userId: 'frank' }));
-          const grace = makeRecord(now, { userId: 'grace' });
+          const frank = [1, 2, 3, 4].map(() => make(now, { userId: 'frank' }));
+          const grace = make(now, { userId: 'grace' });
           for (const record of [...frank, grace]) await store.create(record);
           const [current, ...others] = frank as [SessionRecord, ...SessionRecord[]];
           const index = indexOf(store);
@@ -482,16 +510,17 @@ export function runStoreConformance(
         });
 
         it('deleteExpired removes exactly the sessions with expiresAt <= now and counts them', async ({
+          make,
           store,
           clock,
         }) => {
           const created = clock.now();
           const sweepAt = created + HOUR;
-          const early = makeRecord(created, { expiresAt: sweepAt - HOUR / 2 });
-          const justBefore = makeRecord(created, { expiresAt: sweepAt - 1, userId: early.userId });
-          const atNow = makeRecord(created, { expiresAt: sweepAt });
-          const justAfter = makeRecord(created, { expiresAt: sweepAt + 1, userId: early.userId });
-          const later = makeRecord(created, { expiresAt: sweepAt + DAY });
+          const early = make(created, { expiresAt: sweepAt - HOUR / 2 });
+          const justBefore = make(created, { expiresAt: sweepAt - 1, userId: early.userId });
+          const atNow = make(created, { expiresAt: sweepAt });
+          const justAfter = make(created, { expiresAt: sweepAt + 1, userId: early.userId });
+          const later = make(created, { expiresAt: sweepAt + DAY });
           for (const record of [early, justBefore, atNow, justAfter, later]) await store.create(record);
           clock.set(sweepAt);
           const index = indexOf(store);
@@ -503,8 +532,8 @@ export function runStoreConformance(
           assert.equal(await index.deleteExpired(sweepAt), 0);
         });
 
-        it('deleteExpired follows the expiry a touch set', async ({ store, clock }) => {
-          const record = makeRecord(clock.now(), { expiresAt: clock.now() + HOUR });
+        it('deleteExpired follows the expiry a touch set', async ({ make, store, clock }) => {
+          const record = make(clock.now(), { expiresAt: clock.now() + HOUR });
           await store.create(record);
           const now = clock.advance(30 * MINUTE);
           assert.equal(

@@ -16,6 +16,7 @@ import {
   DAY,
   HOUR,
   makeRecord,
+  makeRecordFor,
   ManualClock,
   MINUTE,
   runStoreConformance,
@@ -89,10 +90,6 @@ if (skip === false) {
     const { store, close } = redisStore(clock as ManualClock);
     return Promise.resolve({ store, close });
   });
-  runStoreConformance('RedisStore (no pointer cache)', (clock) => {
-    const { store, close } = redisStore(clock as ManualClock, { pointerCacheSize: 0 });
-    return Promise.resolve({ store, close });
-  });
 }
 
 /** Redis Cluster's key slot: CRC16-XMODEM of the hash tag (or the whole key), mod 16384. */
@@ -136,31 +133,82 @@ function counting(client: Redis): { client: Redis; commands: string[] } {
 const KEYS = [randomBytes(32)];
 
 describe('RedisStore', { skip }, () => {
-  test('key layout: every key of one user shares one Cluster slot, whatever the user id', () => {
+  test('key layout: every key of one user shares one Cluster slot, found from the session id alone', () => {
     const keys = new KeyLayout('cr:');
-    for (const userId of ['u-1', '}x', '{a}b', '', '%7d', 'a}b{c', '\u00e9\u4e2d']) {
-      const slots = new Set(
-        [
-          keys.session(userId, 'id1'),
-          keys.session(userId, 'other}{x'),
-          keys.index(userId),
-          keys.user(userId),
-        ].map(keySlot),
-      );
+    const tags = new Set<string>();
+    for (const userId of ['u-1', '}x', '{a}b', '', '%7d', 'a}b{c', '\u00e9\u4e2d', 'x'.repeat(255)]) {
+      const tag = KeyLayout.tag(userId);
+      assert.match(tag, /^[A-Za-z0-9_-]{2}$/);
+      tags.add(tag);
+      const id = `${tag}${randomBytes(12).toString('base64url')}`;
+      const slots = new Set([keys.session(id)!, keys.index(userId), keys.user(userId)].map(keySlot));
       assert.equal(slots.size, 1, `user ${JSON.stringify(userId)}`);
-      assert.ok(keys.isIndex(keys.index(userId)));
-      assert.ok(!keys.isIndex(keys.session(userId, 'z}:x')));
+      assert.equal(keys.indexTag(keys.index(userId)), tag);
+      assert.equal(keys.indexTag(keys.session(id)!), null);
+      assert.equal(keys.indexTag(keys.user(userId)), null);
+      assert.ok(keys.index(userId).endsWith(`:x:${userId}`), 'the user id follows the tag unescaped');
     }
-    // Escaping keeps users apart.
+    assert.equal(tags.size, 8, 'these users happen to have distinct tags');
+    // Users apart even when their ids look alike once braces are involved.
     assert.notEqual(keys.index('}x'), keys.index('%7dx'));
-    assert.notEqual(keys.index(''), keys.index('%'));
+    assert.equal(keys.session('{x'), null);
+    assert.equal(keys.session('ab'), null);
     for (const prefix of ['a{', 'b}', '{x}']) assert.throws(() => new KeyLayout(prefix), TypeError);
   });
 
-  test('rejects bad options', () => {
-    for (const pointerCacheSize of [-1, 1.5]) {
-      assert.throws(() => new RedisStore(shared!, { pointerCacheSize }), TypeError);
+  test('the session manager makes ids that carry the user tag, and signed tokens of at most 64 bytes', async () => {
+    const clock = new ManualClock();
+    const { store, close } = redisStore(clock);
+    try {
+      const manager = createSessionManager({ store, origin: 'https://app.example', keys: KEYS, clock });
+      for (const userId of ['u-1', 'u-2', 'someone@example.com']) {
+        const issued = await manager.create(userId);
+        assert.equal(issued.session.id.length, 18);
+        assert.equal(issued.session.id.slice(0, 2), store.sessionIdTag(userId));
+        assert.ok(issued.token.length <= 64, `token of ${issued.token.length} bytes`);
+        assert.equal((await manager.validate(issued.token)).valid, true);
+        const rotated = await manager.rotate(issued.session);
+        assert.ok(rotated !== null);
+        assert.equal(rotated.session.id.slice(0, 2), store.sessionIdTag(userId));
+        assert.equal((await manager.validate(rotated.token)).valid, true);
+      }
+    } finally {
+      await close();
     }
+  });
+
+  test("ids without their user's tag are refused on write and found nowhere on read", async () => {
+    const clock = new ManualClock();
+    const { store, close } = redisStore(clock);
+    try {
+      const now = clock.now();
+      assert.notEqual(store.sessionIdTag('u-1'), store.sessionIdTag('u-2'));
+      const base = makeRecord(now, { userId: 'u-1' });
+      const refused = [
+        { ...base, id: `${store.sessionIdTag('u-2')}${base.id}` }, // another user's tag
+        { ...base, id: '{x' + base.id }, // no tag at all
+        { ...base, id: store.sessionIdTag('u-1') }, // nothing but the tag
+      ];
+      for (const record of refused) await assert.rejects(store.create(record), TypeError);
+      const current = makeRecordFor(store, now, { userId: 'u-1' });
+      await store.create(current);
+      for (const record of refused) await assert.rejects(store.replace(current.id, 1, record), TypeError);
+      // Rotation keeps the user: another user's successor is refused, and nothing changed.
+      const other = makeRecordFor(store, now, { userId: 'u-2' });
+      await assert.rejects(store.replace(current.id, 1, other), TypeError);
+      assertSameRecord((await store.get(current.id))?.session, current);
+      assert.equal(await store.get(other.id), null);
+      for (const id of [...refused.map((record) => record.id), 'x', '', '{a}'.repeat(6)]) {
+        assert.equal(await store.get(id), null);
+        assert.equal(await store.touch(id, { lastSeenAt: now, expiresAt: now + HOUR, version: 1 }), false);
+        await store.delete(id);
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  test('rejects bad options', () => {
     for (const timeoutMs of [0, -1, Number.NaN])
       assert.throws(() => new RedisStore(shared!, { timeoutMs }), TypeError);
     for (const sweepBatchSize of [0, 2.5])
@@ -173,19 +221,18 @@ describe('RedisStore', { skip }, () => {
     prefixed.disconnect();
   });
 
-  test('TTLs: the session and its index expire at expiresAt, the pointer at absoluteExpiresAt', async () => {
+  test('TTLs: the session and its index expire at expiresAt', async () => {
     const clock = new ManualClock();
     const { store, close } = redisStore(clock);
     try {
       const now = clock.now();
-      const record = makeRecord(now, { expiresAt: now + HOUR, absoluteExpiresAt: now + DAY });
+      const record = makeRecordFor(store, now, { expiresAt: now + HOUR, absoluteExpiresAt: now + DAY });
       await store.create(record);
       const layout = layoutOf(store);
       const near = (actual: number, expected: number) =>
         assert.ok(Math.abs(actual - expected) < 5000, `PTTL ${actual}, expected about ${expected}`);
-      near(await shared!.pttl(layout.session(record.userId, record.id)), HOUR);
+      near(await shared!.pttl(layout.session(record.id)!), HOUR);
       near(await shared!.pttl(layout.index(record.userId)), HOUR);
-      near(await shared!.pttl(layout.pointer(record.id)), DAY);
 
       // A touch moves the session's TTL and extends the index; the TTL follows the store's clock.
       const later = clock.advance(10 * MINUTE);
@@ -193,7 +240,7 @@ describe('RedisStore', { skip }, () => {
         await store.touch(record.id, { lastSeenAt: later, expiresAt: later + 2 * HOUR, version: 1 }),
         true,
       );
-      near(await shared!.pttl(layout.session(record.userId, record.id)), 2 * HOUR);
+      near(await shared!.pttl(layout.session(record.id)!), 2 * HOUR);
       near(await shared!.pttl(layout.index(record.userId)), 2 * HOUR);
       assert.equal(await shared!.zscore(layout.index(record.userId), record.id), String(later + 2 * HOUR));
     } finally {
@@ -201,17 +248,21 @@ describe('RedisStore', { skip }, () => {
     }
   });
 
-  test('a session record is a compact hash with one-letter fields and the raw 32-byte hash', async () => {
+  test('a session is one packed string holding the raw 32-byte hash, and nothing else is written', async () => {
     const clock = new ManualClock();
-    const { store, close } = redisStore(clock);
+    const { store, close, prefix } = redisStore(clock);
     try {
-      const record = makeRecord(clock.now(), { userAgent: null });
+      const record = makeRecordFor(store, clock.now(), { userAgent: null, userId: 'u-1' });
       await store.create(record);
-      const key = layoutOf(store).session(record.userId, record.id);
-      const fields = await shared!.hgetallBuffer(key);
-      assert.deepStrictEqual(Object.keys(fields).sort(), ['a', 'c', 'e', 'h', 'i', 'l', 'v']);
-      assert.deepStrictEqual(fields.h, Buffer.from(record.secretHash));
-      assert.equal(await shared!.object('ENCODING', key), 'listpack');
+      const key = layoutOf(store).session(record.id)!;
+      assert.equal(await shared!.type(key), 'string');
+      const value = await shared!.getBuffer(key);
+      assert.ok(value !== null);
+      assert.ok(value.includes(Buffer.from(record.secretHash)));
+      // 34 fixed bytes, the user id, the hash with its length byte, the IP with its length: no user agent.
+      assert.equal(value.length, 34 + 3 + 33 + 2 + Buffer.byteLength(record.ip ?? ''));
+      const [, keys] = await shared!.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      assert.deepStrictEqual(keys.sort(), [key, layoutOf(store).index('u-1')].sort());
     } finally {
       await close();
     }
@@ -228,7 +279,7 @@ describe('RedisStore', { skip }, () => {
     const store = new RedisStore<AppUser>(client, { prefix, clock, users: true });
     const cold = new RedisStore<AppUser>(client, { prefix, clock, users: true });
     try {
-      const record = makeRecord(clock.now(), { userId: 'u-1' });
+      const record = makeRecordFor(store, clock.now(), { userId: 'u-1' });
       await store.setUser('u-1', { id: 'u-1', email: 'ada@example.com' });
       await store.create(record);
       await store.get(record.id); // the first run of a script on a server loads it (EVALSHA, then EVAL)
@@ -239,12 +290,9 @@ describe('RedisStore', { skip }, () => {
       assert.deepStrictEqual(found?.user, { id: 'u-1', email: 'ada@example.com' });
       assert.deepStrictEqual(commands, ['EVALSHA'], 'one script brings session and user');
 
-      // Another process has not seen the id yet: one pointer read first, then the same one script.
+      // Another process, which has never seen the id: the same one script (the id carries the slot).
       commands.length = 0;
       assert.deepStrictEqual((await cold.get(record.id))?.user, { id: 'u-1', email: 'ada@example.com' });
-      assert.deepStrictEqual(commands, ['GET', 'EVALSHA']);
-      commands.length = 0;
-      await cold.get(record.id);
       assert.deepStrictEqual(commands, ['EVALSHA']);
 
       await store.setUser('u-1', { id: 'u-1', email: 'ada@example.org' });
@@ -288,11 +336,11 @@ describe('RedisStore', { skip }, () => {
       loadUser: (id) => ({ id, name: 'from the database' }),
     });
     try {
-      const record = makeRecord(clock.now(), { userId: 'u-1' });
+      const record = makeRecordFor(plain, clock.now(), { userId: 'u-1' });
       await plain.create(record);
       commands.length = 0;
       assert.deepStrictEqual((await plain.get(record.id))?.user, { id: 'u-1' });
-      assert.deepStrictEqual(commands, ['HGETALL']);
+      assert.deepStrictEqual(commands, ['GET']);
       assert.deepStrictEqual((await loaded.get(record.id))?.user, { id: 'u-1', name: 'Ada' });
       assert.deepStrictEqual((await fallback.get(record.id))?.user, { id: 'u-1', name: 'from the database' });
       await assert.rejects(plain.setUser('u-1', { id: 'u-1' }), TypeError);
@@ -302,44 +350,44 @@ describe('RedisStore', { skip }, () => {
     }
   });
 
-  test("a process's cached pointer never revives a session another process deleted", async () => {
+  test('a session another process deleted is gone here too, and a touch cannot revive it', async () => {
     const clock = new ManualClock();
     const { store: a, prefix, close } = redisStore(clock);
     const b = new RedisStore(shared!, { prefix, clock });
     prefixes.set(b, prefix);
     try {
-      const record = makeRecord(clock.now());
+      const record = makeRecordFor(a, clock.now());
       await a.create(record);
       assert.ok((await a.get(record.id)) !== null);
       await b.delete(record.id);
       assert.equal(await a.get(record.id), null);
       const now = clock.now();
       assert.equal(await a.touch(record.id, { lastSeenAt: now, expiresAt: now + HOUR, version: 1 }), false);
-      assert.equal(await shared!.exists(layoutOf(a).pointer(record.id)), 0);
+      assert.equal(await a.get(record.id), null);
+      assert.equal(await shared!.exists(layoutOf(a).index(record.userId)), 0);
     } finally {
       await close();
     }
   });
 
-  test('with user snapshots, a session that is gone reads as null (not an error) whatever the pointer says', async () => {
+  test('with user snapshots, a session that is gone reads as null (not an error)', async () => {
     const clock = new ManualClock();
     const { store: a, prefix, close } = redisStore<SessionUser>(clock, { users: true });
     const b = new RedisStore<SessionUser>(shared!, { prefix, clock, users: true });
     prefixes.set(b, prefix);
     try {
       await a.setUser('u-1', { id: 'u-1' });
-      // Deleted by another process while this one still caches the pointer.
-      const deleted = makeRecord(clock.now(), { userId: 'u-1' });
+      // Deleted by another process.
+      const deleted = makeRecordFor(a, clock.now(), { userId: 'u-1' });
       await a.create(deleted);
       assert.ok((await a.get(deleted.id)) !== null);
       await b.delete(deleted.id);
       assert.equal(await a.get(deleted.id), null);
 
-      // Its TTL ran out (the session key is gone) while the pointer, which lives to absoluteExpiresAt, stays.
-      const lapsed = makeRecord(clock.now(), { userId: 'u-1' });
+      // Its TTL ran out: the session key is gone, its id stays in the index.
+      const lapsed = makeRecordFor(a, clock.now(), { userId: 'u-1' });
       await a.create(lapsed);
-      await shared!.del(layoutOf(a).session('u-1', lapsed.id));
-      assert.equal(await shared!.exists(layoutOf(a).pointer(lapsed.id)), 1);
+      await shared!.del(layoutOf(a).session(lapsed.id)!);
       assert.equal(await a.get(lapsed.id), null);
       assert.equal(await b.get(lapsed.id), null);
 
@@ -347,7 +395,7 @@ describe('RedisStore', { skip }, () => {
       const manager = createSessionManager({ store: a, origin: 'https://app.example', keys: KEYS, clock });
       const issued = await manager.create('u-1');
       assert.equal((await manager.validate(issued.token)).valid, true);
-      await shared!.del(layoutOf(a).session('u-1', issued.session.id));
+      await shared!.del(layoutOf(a).session(issued.session.id)!);
       assert.deepStrictEqual(await manager.validate(issued.token), { valid: false, reason: 'not_found' });
     } finally {
       await close();
@@ -360,11 +408,11 @@ describe('RedisStore', { skip }, () => {
     try {
       const now = clock.now();
       const layout = layoutOf(store);
-      const records = [1, 2, 3, 4, 5].map(() => makeRecord(now, { userId: 'pat' }));
+      const records = [1, 2, 3, 4, 5].map(() => makeRecordFor(store, now, { userId: 'pat' }));
       for (const record of records) await store.create(record);
       // What a TTL running out does: the session key disappears, its id stays in the index.
       const [gone, ...live] = records as [(typeof records)[0], ...typeof records];
-      await shared!.del(layout.session('pat', gone.id));
+      await shared!.del(layout.session(gone.id)!);
       assert.equal(await shared!.zcard(layout.index('pat')), 5);
       assert.deepStrictEqual(
         (await store.listByUser('pat')).map((r) => r.id).sort(),
@@ -373,10 +421,9 @@ describe('RedisStore', { skip }, () => {
       assert.equal(await shared!.zcard(layout.index('pat')), 4);
 
       // deleteExpired counts only sessions it removed, in batches of 2, and prunes what TTLs left behind.
-      for (const record of live.slice(0, 3)) await shared!.del(layout.session('pat', record.id));
+      for (const record of live.slice(0, 3)) await shared!.del(layout.session(record.id)!);
       assert.equal(await store.deleteExpired(now + HOUR), 1);
       assert.equal(await shared!.exists(layout.index('pat')), 0);
-      for (const record of records) assert.equal(await shared!.exists(layout.pointer(record.id)), 0);
     } finally {
       await close();
     }
@@ -392,7 +439,7 @@ describe('RedisStore', { skip }, () => {
       const live: SessionRecord[] = [];
       for (let user = 0; user < 7; user++) {
         for (let i = 0; i < 4; i++) {
-          const record = makeRecord(now, {
+          const record = makeRecordFor(store, now, {
             userId: `user-${user}`,
             expiresAt: now + (i % 2 === 0 ? HOUR : 3 * HOUR),
           });
@@ -400,7 +447,7 @@ describe('RedisStore', { skip }, () => {
           await store.create(record);
         }
       }
-      const elsewhere = makeRecord(now, { expiresAt: now + HOUR });
+      const elsewhere = makeRecordFor(other.store, now, { expiresAt: now + HOUR });
       await other.store.create(elsewhere);
       assert.equal(await store.deleteExpired(now + 2 * HOUR), expired.length);
       for (const record of expired) assert.equal(await store.get(record.id), null);
@@ -419,7 +466,7 @@ describe('RedisStore', { skip }, () => {
     try {
       const clock = new ManualClock();
       const store = new RedisStore(down, { prefix: newPrefix(), clock });
-      const record = makeRecord(clock.now());
+      const record = makeRecordFor(store, clock.now());
       const calls = [
         () => store.get(record.id),
         () => store.create(record),

@@ -65,6 +65,8 @@ export class InvalidationPublishError extends Error {
  */
 export class CachedStore<U = SessionUser> implements SessionStore<U> {
   readonly index?: SessionIndex;
+  /** The inner store's id tag, when it asks for one (the Redis store does). */
+  readonly sessionIdTag?: (userId: string) => string;
   readonly #inner: SessionStore<U>;
   readonly #entries: CacheEntries<U>;
   readonly #invalidator: Invalidator;
@@ -85,6 +87,7 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
     this.#invalidator = options.invalidator;
     this.#onError = options.onError ?? (() => {});
     this.#entries = new CacheEntries<U>({ max, ttlMs, clock: options.clock ?? null });
+    if (inner.sessionIdTag !== undefined) this.sessionIdTag = inner.sessionIdTag.bind(inner);
     const index = inner.index;
     if (index !== undefined) {
       this.index = {

@@ -1,24 +1,18 @@
+import { createHash } from 'node:crypto';
+
 /**
- * The Redis key layout, in one place. Everything of one user lives under one hash tag, `{<user id>}`, so it
- * shares one Cluster slot and one script can change it atomically:
+ * The Redis key layout, in one place. Every user has a tag: 2 base64url characters taken from the SHA-256 of
+ * the user id (4,096 tags). The tag is the Cluster hash tag of all of the user's keys, so they share one slot
+ * and one script can change them atomically, and the session layer puts it at the start of every session id
+ * of the user (`sessionIdTag`), so the store finds a session's slot from its id alone, with no lookup:
  *
- * - `<prefix>{<user>}:s:<session id>`: the session, a small hash (see record.ts), with a TTL at `expiresAt`.
- * - `<prefix>{<user>}:x`: the user's index, a sorted set of session ids scored by `expiresAt`.
- * - `<prefix>{<user>}:u`: the user snapshot (optional), written by `setUser`, read beside the session.
+ * - `<prefix>{<tag>}:s:<session id>`: the session, one packed string (see record.ts), with a TTL at
+ *   `expiresAt`; the session id begins with `<tag>`.
+ * - `<prefix>{<tag>}:x:<user id>`: the user's index, a sorted set of session ids scored by `expiresAt`.
+ * - `<prefix>{<tag>}:u:<user id>`: the user snapshot (optional), written by `setUser`, read beside the session.
  *
- * The cookie carries only the session id, so one more key maps an id to its user:
- *
- * - `<prefix>p:<session id>`: the pointer, a string holding the user id, with a TTL at the session's end.
- *
- * A pointer never changes once written (ids are random and never reused), so each process caches them and a
- * validation is one round trip (one script on the user's slot) once the pointer is known.
- *
- * Why this layout: keys tagged by the session's own id would give one round trip even on a cold process, but
- * then a session, its successor and its user's index sit in different slots, so rotation and revoke-all
- * could not be atomic (a session rotated during "sign out everywhere" could survive it) and a user snapshot
- * could not be read beside the session on a Cluster. The cost here is a pointer key per session (memory) and
- * a pointer read on a process's first sight of an id. The best layout, an id that carries its user's tag,
- * needs the session layer to let the store choose ids (not done: see the notes in docs/stores.md).
+ * Users who share a tag share a slot, nothing else: their keys differ by user id or session id. The hash
+ * tag is the text between the first `{` and the first `}` of a key, so the user id after it needs no escaping.
  */
 export class KeyLayout {
   readonly #prefix: string;
@@ -30,44 +24,53 @@ export class KeyLayout {
     this.#prefix = prefix;
   }
 
-  pointer(id: string): string {
-    return `${this.#prefix}p:${id}`;
+  /** The user's tag: the first 12 bits of SHA-256(user id), as 2 base64url characters. */
+  static tag(userId: string): string {
+    return createHash('sha256').update(userId).digest('base64url').slice(0, 2);
   }
 
-  /** The common start of every session key of the user; scripts append an id to it. */
-  sessionPrefix(userId: string): string {
-    return `${this.#userTag(userId)}:s:`;
+  /** The session key of `id`, or `null` when `id` does not start with a tag (no session of ours has it). */
+  session(id: string): string | null {
+    if (id.length <= 2 || !TAG.test(id)) return null;
+    return `${this.#prefix}{${id.slice(0, 2)}}:s:${id}`;
   }
 
-  session(userId: string, id: string): string {
-    return `${this.sessionPrefix(userId)}${id}`;
+  /** The common start of the session keys of every user with this tag; scripts append an id to it. */
+  sessionPrefix(tag: string): string {
+    return `${this.#prefix}{${tag}}:s:`;
+  }
+
+  /** The common start of the index keys of every user with this tag; scripts append a user id to it. */
+  indexPrefix(tag: string): string {
+    return `${this.#prefix}{${tag}}:x:`;
   }
 
   index(userId: string): string {
-    return `${this.#userTag(userId)}:x`;
+    return `${this.indexPrefix(KeyLayout.tag(userId))}${userId}`;
+  }
+
+  /** The common start of the snapshot keys of every user with this tag; scripts append a user id to it. */
+  userPrefix(tag: string): string {
+    return `${this.#prefix}{${tag}}:u:`;
   }
 
   user(userId: string): string {
-    return `${this.#userTag(userId)}:u`;
+    return `${this.userPrefix(KeyLayout.tag(userId))}${userId}`;
   }
 
-  /** A SCAN pattern matching every index key (and maybe more: check candidates with `isIndex`). */
+  /** A SCAN pattern matching every index key (and maybe more: check candidates with `indexTag`). */
   indexPattern(): string {
-    return `${this.#prefix.replace(/[*?[\]\\]/g, '\\$&')}{*}:x`;
+    return `${this.#prefix.replace(/[*?[\]\\]/g, '\\$&')}{??}:x:*`;
   }
 
-  isIndex(key: string): boolean {
-    const head = `${this.#prefix}{`;
-    if (!key.startsWith(head) || !key.endsWith('}:x')) return false;
-    // Escaped user ids hold no `}`, so a real index key has exactly one, just before `:x`.
-    return !key.slice(head.length, -3).includes('}');
-  }
-
-  // `{`, `}` and `%` are percent-escaped and the empty id is `%` (which no escape produces), so the tag is
-  // never empty and never cut short by a brace in the id: all of a user's keys share exactly one tag, and two
-  // users never share a key.
-  #userTag(userId: string): string {
-    const tag = userId === '' ? '%' : userId.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
-    return `${this.#prefix}{${tag}}`;
+  /** The tag of an index key, or `null` when `key` is not one. */
+  indexTag(key: string): string | null {
+    const start = this.#prefix.length;
+    if (!key.startsWith(this.#prefix) || key.length < start + 7) return null;
+    if (key[start] !== '{' || key.slice(start + 3, start + 7) !== '}:x:') return null;
+    const tag = key.slice(start + 1, start + 3);
+    return TAG.test(tag) ? tag : null;
   }
 }
+
+const TAG = /^[A-Za-z0-9_-]{2}/;

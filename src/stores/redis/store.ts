@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from '../../clock.js';
 import type {
   SessionIndex,
@@ -10,13 +9,13 @@ import type {
   UserSnapshotOptions,
 } from '../types.js';
 import { runScript, type RedisClient } from './client.js';
+import { Deadlines } from './deadline.js';
 import { KeyLayout } from './keys.js';
-import { decodeRecord, encodeRecord, integer, text } from './record.js';
+import { decodeRecord, encodeRecord, fitsU48, integer, packU48, text, u48 } from './record.js';
 import * as scripts from './scripts.js';
 import { sweepExpired } from './sweep.js';
 
 /** User snapshots kept in Redis beside the sessions, so a validation reads session and user together. */
-/** Snapshot options; the same for every remote store. */
 export type RedisUserSnapshots<U> = UserSnapshotOptions<U>;
 
 export interface RedisStoreOptions<U> {
@@ -30,11 +29,10 @@ export interface RedisStoreOptions<U> {
   users?: RedisUserSnapshots<U> | true;
   /** Where the user comes from without snapshots (or when one is missing). Default: `{ id: userId }`. */
   loadUser?: (userId: string) => U | null | Promise<U | null>;
-  /** Session-id-to-user pointers cached in this process (they never change). Default 100,000; 0: none. */
-  pointerCacheSize?: number;
   /**
    * The longest the store waits for any one Redis reply before failing, whatever the client's own
-   * settings (a client with an unbounded offline queue would otherwise wait for ever). Default 2,000 ms.
+   * settings (a client with an unbounded offline queue would otherwise wait for ever). Default 2,000 ms; a
+   * call fails between this and a quarter more.
    */
   timeoutMs?: number;
   /** Keys per SCAN step and sessions per script when sweeping. Default 1,000. */
@@ -45,8 +43,11 @@ export interface RedisStoreOptions<U> {
 
 /**
  * A store on Redis (or Valkey), single server or Cluster, through an ioredis client you create and own
- * (see `redisClientOptions`). Keys follow `keys.ts`: everything of one user shares a Cluster slot, creation,
- * rotation and revoke-all are atomic scripts, expiry is Redis TTLs, and no request runs KEYS or SCAN.
+ * (see `redisClientOptions`). Keys follow `keys.ts`: everything of one user shares a Cluster slot, whose tag
+ * also leads every session id of the user (`sessionIdTag`), so a validation is one `GET` (or one script with
+ * user snapshots) on any process; creation, renewal, rotation and revoke-all are atomic scripts, expiry is
+ * Redis TTLs, and no request runs KEYS or SCAN. Session ids must come from the session layer (which asks
+ * `sessionIdTag`); an id without its user's tag is refused.
  *
  * @example
  * ```ts
@@ -62,12 +63,12 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
   readonly #clock: Clock;
   readonly #loadUser: ((userId: string) => U | null | Promise<U | null>) | null;
   readonly #snapshots: Snapshots<U> | null;
-  readonly #pointers: LRUCache<string, string> | null;
+  readonly #deadlines: Deadlines;
   readonly #timeoutMs: number;
   readonly #sweepBatchSize: number;
 
   constructor(client: RedisClient, options: RedisStoreOptions<U> = {}) {
-    // ioredis's `keyPrefix` prefixes KEYS but not the session-key prefix scripts get in ARGV, nor what SCAN
+    // ioredis's `keyPrefix` prefixes KEYS but not the key prefixes scripts get in ARGV, nor what SCAN
     // returns: listing would see no session and revoke-all would remove none. The store's `prefix` does it.
     const clientOptions = client.options as {
       keyPrefix?: unknown;
@@ -77,7 +78,7 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
     if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
       throw new TypeError("the client's keyPrefix is not supported: use the store's `prefix` option");
     }
-    // A Cluster reading from replicas could return a session or pointer a revocation has just removed.
+    // A Cluster reading from replicas could return a session a revocation has just removed.
     if (client.isCluster && (clientOptions.scaleReads ?? 'master') !== 'master') {
       throw new TypeError(
         "a Cluster client must read from masters (scaleReads: 'master'): a replica may lag",
@@ -96,134 +97,134 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
           };
     this.#loadUser =
       options.loadUser ?? (this.#snapshots === null ? (userId) => ({ id: userId }) as U : null);
-    const cacheSize = options.pointerCacheSize ?? 100_000;
-    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
-      throw new TypeError('pointerCacheSize must be a non-negative integer');
-    }
-    this.#pointers = cacheSize === 0 ? null : new LRUCache({ max: cacheSize });
     this.#timeoutMs = options.timeoutMs ?? 2000;
     if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
       throw new TypeError('timeoutMs must be a positive number');
     }
+    this.#deadlines = new Deadlines(this.#timeoutMs);
     this.#sweepBatchSize = options.sweepBatchSize ?? 1000;
     if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) {
       throw new TypeError('sweepBatchSize must be a positive integer');
     }
   }
 
+  /** The user's tag (see keys.ts), which the session layer puts in front of each new session id. */
+  sessionIdTag(userId: string): string {
+    return KeyLayout.tag(userId);
+  }
+
   async get(id: string): Promise<StoredSession<U> | null> {
-    const cached = this.#pointers?.get(id);
-    if (cached !== undefined) {
-      const found = await this.#read(id, cached);
-      if (found !== null) return found;
-      // Gone, or (never in practice) the id now belongs to someone else: ask the pointer itself.
-      this.#pointers?.delete(id);
+    const key = this.#keys.session(id);
+    if (key === null) return null;
+    if (this.#snapshots === null) {
+      const value = await this.#bounded(this.#client.getBuffer(key));
+      if (value === null) return null;
+      const session = decodeRecord(id, value);
+      const user = (this.#loadUser as (userId: string) => U | null | Promise<U | null>)(session.userId);
+      return { session, user: user instanceof Promise ? await user : user };
     }
-    const owner = await this.#fetchOwner(id);
-    if (owner === null || owner === cached) return null;
-    return this.#read(id, owner);
+    const reply = asArray(
+      await this.#run(scripts.getWithUser, [key], [this.#keys.userPrefix(id.slice(0, 2))]),
+    );
+    // `{}` when there is no such session (deleted, or its TTL ran out).
+    if (reply.length === 0) return null;
+    const [value, snapshot] = reply;
+    const session = decodeRecord(id, value);
+    const user =
+      snapshot === undefined
+        ? await this.#fallbackUser(session.userId)
+        : this.#snapshots.parse(text(snapshot));
+    return { session, user };
   }
 
   async create(session: SessionRecord): Promise<void> {
-    const { id, userId } = session;
-    const fields = encodeRecord(session);
+    const key = this.#ownKey(session);
+    const value = encodeRecord(session);
     const ttl = this.#ttl(session.expiresAt);
-    await this.#claimPointer(session);
-    let created: unknown;
-    try {
-      created = await this.#run(
-        scripts.create,
-        [this.#keys.session(userId, id), this.#keys.index(userId)],
-        [ttl, id, integer(session.expiresAt, 'expiresAt'), ...fields],
-      );
-    } catch (error) {
-      this.#dropPointers([id]);
-      throw error;
-    }
+    const created = await this.#run(
+      scripts.create,
+      [key, this.#keys.index(session.userId)],
+      [ttl, session.id, integer(session.expiresAt, 'expiresAt'), value],
+    );
     if (created !== 1) throw new Error('session id already exists');
-    this.#pointers?.set(id, userId);
   }
 
   async touch(id: string, touch: SessionTouch): Promise<boolean> {
-    const owner = await this.#owner(id);
-    if (owner === null) return false;
+    integer(touch.version, 'version');
+    const key = this.#keys.session(id);
+    // No stored record has a version outside 0 .. 2^48 - 1, nor an untagged id.
+    if (key === null || !fitsU48(touch.version)) return false;
+    const times = Buffer.allocUnsafe(12);
+    times.writeUIntBE(u48(touch.lastSeenAt, 'lastSeenAt'), 0, 6);
+    times.writeUIntBE(u48(touch.expiresAt, 'expiresAt'), 6, 6);
     const touched = await this.#run(
       scripts.touch,
-      [this.#keys.session(owner, id), this.#keys.index(owner)],
+      [key],
       [
-        integer(touch.version, 'version'),
-        integer(touch.lastSeenAt, 'lastSeenAt'),
-        integer(touch.expiresAt, 'expiresAt'),
-        this.#ttl(touch.expiresAt),
+        this.#keys.indexPrefix(id.slice(0, 2)),
         id,
+        packU48(touch.version),
+        packU48(u48(touch.version + 1, 'version')),
+        times,
+        this.#ttl(touch.expiresAt),
+        integer(touch.expiresAt, 'expiresAt'),
       ],
     );
     return touched === 1;
   }
 
   async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
-    const owner = await this.#owner(id);
-    if (owner === null) return false;
-    if (owner !== next.userId) throw new TypeError("replace keeps the session's user");
-    const fields = encodeRecord(next);
-    await this.#claimPointer(next);
-    let replaced: unknown;
-    try {
-      replaced = await this.#run(
-        scripts.replace,
-        [this.#keys.session(owner, id), this.#keys.session(owner, next.id), this.#keys.index(owner)],
-        [
-          integer(version, 'version'),
-          id,
-          next.id,
-          this.#ttl(next.expiresAt),
-          integer(next.expiresAt, 'expiresAt'),
-          ...fields,
-        ],
-      );
-    } catch (error) {
-      this.#dropPointers([next.id]);
-      throw error;
-    }
-    if (replaced !== 1) {
-      this.#dropPointers([next.id]);
-      if (replaced === -1) throw new Error('session id already exists');
+    integer(version, 'version');
+    const nextKey = this.#ownKey(next);
+    const key = this.#keys.session(id);
+    if (key === null || !fitsU48(version)) return false;
+    if (id.slice(0, 2) !== next.id.slice(0, 2)) {
+      // The old id has another tag, so it is not a session of next's user: misuse if it exists at all.
+      if ((await this.get(id)) !== null) throw new TypeError("replace keeps the session's user");
       return false;
     }
-    this.#pointers?.set(next.id, owner);
-    this.#dropPointers([id]);
-    return true;
+    const replaced = await this.#run(
+      scripts.replace,
+      [key, nextKey, this.#keys.index(next.userId)],
+      [
+        packU48(version),
+        id,
+        next.id,
+        this.#ttl(next.expiresAt),
+        integer(next.expiresAt, 'expiresAt'),
+        encodeRecord(next),
+        next.userId,
+      ],
+    );
+    if (replaced === -1) throw new Error('session id already exists');
+    if (replaced === -2) throw new TypeError("replace keeps the session's user");
+    return replaced === 1;
   }
 
   async delete(id: string): Promise<void> {
-    const owner = await this.#owner(id);
-    if (owner === null) return;
-    await this.#run(scripts.remove, [this.#keys.session(owner, id), this.#keys.index(owner)], [id]);
-    this.#dropPointers([id]);
+    const key = this.#keys.session(id);
+    if (key === null) return;
+    await this.#run(scripts.remove, [key], [this.#keys.indexPrefix(id.slice(0, 2)), id]);
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
-    const reply = await this.#run(
-      scripts.list,
-      [this.#keys.index(userId)],
-      [this.#keys.sessionPrefix(userId)],
+    const tag = KeyLayout.tag(userId);
+    const reply = asArray(
+      await this.#run(scripts.list, [this.#keys.index(userId)], [this.#keys.sessionPrefix(tag)]),
     );
-    const [gone, ...items] = asArray(reply);
-    this.#dropPointers(asArray(gone).map(text));
     const sessions: SessionRecord[] = [];
-    for (let i = 0; i + 1 < items.length; i += 2) {
-      const record = decodeRecord(text(items[i]), userId, items[i + 1]);
-      if (record !== null) sessions.push(record);
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const session = decodeRecord(text(reply[i]), reply[i + 1]);
+      // Never in practice: an id in this user's index whose record names another user.
+      if (session.userId === userId) sessions.push(session);
     }
     return sessions;
   }
 
   async deleteByUser(userId: string, options: { except?: string } = {}): Promise<number> {
-    const args = [this.#keys.sessionPrefix(userId)];
+    const args = [this.#keys.sessionPrefix(KeyLayout.tag(userId))];
     if (options.except !== undefined) args.push(options.except);
-    const [removed, ...ids] = asArray(await this.#run(scripts.removeUser, [this.#keys.index(userId)], args));
-    this.#dropPointers(ids.map(text));
-    return Number(removed);
+    return Number(await this.#run(scripts.removeUser, [this.#keys.index(userId)], args));
   }
 
   deleteExpired(now: number): Promise<number> {
@@ -232,10 +233,7 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
       keys: this.#keys,
       now: integer(now, 'now'),
       batchSize: this.#sweepBatchSize,
-      bound: (call) => this.#bounded(call),
-      dropPointers: (ids) => {
-        this.#dropPointers(ids);
-      },
+      bound: (call) => this.#bounded(call()),
     });
   }
 
@@ -245,73 +243,28 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
    */
   async setUser(userId: string, user: U): Promise<void> {
     const snapshots = this.#requireSnapshots();
-    await this.#bounded(() => this.#client.set(this.#keys.user(userId), snapshots.serialize(user)));
+    await this.#bounded(this.#client.set(this.#keys.user(userId), snapshots.serialize(user)));
   }
 
   /** Removes the user's snapshot: their sessions then validate as `user_not_found`. Requires `users`. */
   async deleteUser(userId: string): Promise<void> {
     this.#requireSnapshots();
-    await this.#bounded(() => this.#client.del(this.#keys.user(userId)));
-  }
-
-  /** The session and its user, from the user's slot: one command (or one script with snapshots). */
-  async #read(id: string, owner: string): Promise<StoredSession<U> | null> {
-    const sessionKey = this.#keys.session(owner, id);
-    if (this.#snapshots === null) {
-      const fields = await this.#bounded(() => this.#client.hgetallBuffer(sessionKey));
-      const session = decodeRecord(id, owner, fields);
-      return session === null ? null : { session, user: await this.#fallbackUser(owner) };
-    }
-    const reply = asArray(await this.#run(scripts.getWithUser, [sessionKey, this.#keys.user(owner)], []));
-    // `{}` when there is no such session (deleted, or its TTL ran out while its pointer lives on).
-    if (reply.length === 0) return null;
-    const [fields, snapshot] = reply;
-    const session = decodeRecord(id, owner, fields);
-    if (session === null) return null;
-    const user =
-      snapshot === undefined ? await this.#fallbackUser(owner) : this.#snapshots.parse(text(snapshot));
-    return { session, user };
+    await this.#bounded(this.#client.del(this.#keys.user(userId)));
   }
 
   async #fallbackUser(userId: string): Promise<U | null> {
     return this.#loadUser === null ? null : this.#loadUser(userId);
   }
 
-  /** The user a session id belongs to: from this process's cache, else from the pointer. */
-  async #owner(id: string): Promise<string | null> {
-    return this.#pointers?.get(id) ?? this.#fetchOwner(id);
-  }
-
-  async #fetchOwner(id: string): Promise<string | null> {
-    const owner = await this.#bounded(() => this.#client.get(this.#keys.pointer(id)));
-    if (owner === null) return null;
-    if (typeof owner !== 'string') throw new Error('unexpected reply from Redis');
-    this.#pointers?.set(id, owner);
-    return owner;
-  }
-
-  /**
-   * Writes the id's pointer if no session has that id (SET NX): the store-wide check that ids are unique.
-   * It lives until the later of `expiresAt` and `absoluteExpiresAt` (the session layer never renews past the
-   * latter, so the session never outlives its pointer).
-   */
-  async #claimPointer(session: SessionRecord): Promise<void> {
-    const ttl = this.#ttl(Math.max(session.expiresAt, session.absoluteExpiresAt));
-    const claimed = await this.#bounded(() =>
-      this.#client.set(this.#keys.pointer(session.id), session.userId, 'PX', ttl, 'NX'),
-    );
-    if (claimed === null) throw new Error('session id already exists');
-  }
-
-  /**
-   * Forgets pointers whose session is gone. Best effort, and not awaited: a pointer left behind leads to no
-   * session (its user's slot has none under that id) and expires with its TTL.
-   */
-  #dropPointers(ids: readonly string[]): void {
-    for (const id of ids) {
-      this.#pointers?.delete(id);
-      this.#client.del(this.#keys.pointer(id)).catch(() => undefined);
+  /** The key of a session being written, whose id must carry its user's tag. */
+  #ownKey(session: SessionRecord): string {
+    const key = this.#keys.session(session.id);
+    if (key === null || session.id.slice(0, 2) !== KeyLayout.tag(session.userId)) {
+      throw new TypeError(
+        "a session id must begin with its user's tag (store.sessionIdTag): create sessions through the session manager",
+      );
     }
+    return key;
   }
 
   #requireSnapshots(): Snapshots<U> {
@@ -324,22 +277,12 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
     keys: readonly string[],
     args: readonly (string | Buffer)[],
   ): Promise<unknown> {
-    return this.#bounded(() => runScript(this.#client, script, keys, args));
+    return this.#bounded(runScript(this.#client, script, keys, args));
   }
 
   /** Fails a Redis call that takes longer than `timeoutMs`, whatever the client's own settings. */
-  async #bounded<T>(call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no reply from Redis within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-    });
-    try {
-      return await Promise.race([call(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    return this.#deadlines.bound(call);
   }
 
   /** Milliseconds from the store's clock to `expiresAt`, at least 1 (Redis refuses 0). */

@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { runScript, type RedisClient } from './client.js';
 import type { KeyLayout } from './keys.js';
-import { text } from './record.js';
 import { sweep } from './scripts.js';
 
 export interface SweepOptions {
@@ -12,7 +11,6 @@ export interface SweepOptions {
   batchSize: number;
   /** Bounds each Redis call in time. */
   bound: <T>(call: () => Promise<T>) => Promise<T>;
-  dropPointers: (ids: readonly string[]) => void;
 }
 
 /**
@@ -21,7 +19,7 @@ export interface SweepOptions {
  * the caller's `now` when their TTL has not run out yet (clock skew, or a `now` ahead of real time).
  *
  * Not a request path, so it may SCAN: it walks the keyspace of every master (each Cluster master in turn)
- * with `SCAN … MATCH <prefix>{*}:x TYPE zset`, `batchSize` keys per step, and runs one short script per
+ * with `SCAN … MATCH <prefix>{??}:x:* TYPE zset`, `batchSize` keys per step, and runs one short script per
  * index it finds, each removing at most `batchSize` sessions. Every step is small, so Redis never blocks
  * on it; the whole sweep costs O(keys in the database), so run it rarely (hourly is plenty: TTLs do the
  * real work). Never KEYS.
@@ -39,16 +37,15 @@ export async function sweepExpired(options: SweepOptions): Promise<number> {
       );
       cursor = next;
       for (const indexKey of found) {
-        if (!keys.isIndex(indexKey)) continue;
-        // `<prefix>{<user>}:x` -> `<prefix>{<user>}:s:`, the same tag.
-        const sessionPrefix = `${indexKey.slice(0, -1)}s:`;
+        const tag = keys.indexTag(indexKey);
+        if (tag === null) continue;
+        const sessionPrefix = keys.sessionPrefix(tag);
         for (;;) {
           const out = (await bound(() =>
             runScript(client, sweep, [indexKey], [sessionPrefix, now, limit]),
           )) as unknown[];
-          const [examined, count, ...ids] = out;
+          const [examined, count] = out;
           removed += Number(count);
-          options.dropPointers(ids.map(text));
           if (Number(examined) < batchSize) break;
         }
       }
