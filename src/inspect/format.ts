@@ -29,7 +29,7 @@ const SEVERITY_STYLE: Record<Severity, Style> = {
 const KIND_TITLE = {
   jws: 'JWT (signed, JWS)',
   jwe: 'JWE (encrypted)',
-  'session': 'Cloakroom session cookie',
+  session: 'Cloakroom session token',
 } as const;
 
 /**
@@ -43,7 +43,7 @@ export function formatReport(report: InspectionReport, options: FormatOptions): 
   const lines: string[] = [];
   const from =
     report.source.type === 'cookie'
-      ? ` from cookie ${JSON.stringify(clean(report.source.cookieName ?? ''))}`
+      ? ` in cookie ${JSON.stringify(clean(report.source.cookieName ?? ''))}`
       : report.source.type === 'authorization'
         ? ' from an Authorization header'
         : '';
@@ -137,6 +137,7 @@ function verificationLine(report: InspectionReport, paint: (style: Style, text: 
     return `${paint('red', 'INVALID')}: ${clean(result.reason ?? '')} [${result.code ?? ''}]${allowed}`;
   }
   if (result.status === 'unsupported') return `not verified: ${clean(result.reason ?? '')}`;
+  if (report.kind === 'session') return 'checked by the server that issued it (its store), not with a key';
   return 'not verified (give --jwks <url|file> or --key <file>)';
 }
 

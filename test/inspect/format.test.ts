@@ -56,8 +56,9 @@ describe('inspect text output', () => {
     assert.match(formatReport(await inspect(jwe), { color: false }), /encrypted: only the holder/);
     const session = 'AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB.CCCCCCCCCCCCCCCCCCCCCA';
     const text = formatReport(await inspect(session), { color: false });
-    assert.match(text, /^Cloakroom session cookie · 62 bytes$/m);
+    assert.match(text, /^Cloakroom session token · 62 bytes$/m);
     assert.match(text, /an opaque ticket: nothing to decode/);
     assert.doesNotMatch(text, /Traffic/);
+    assert.match(text, /checked by the server that issued it/);
   });
 });
