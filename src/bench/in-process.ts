@@ -28,8 +28,6 @@ import {
   type UserDatabase,
 } from './world.js';
 
-/** Sessions (and JWTs) per scenario: every request presents the next one, round robin. */
-const CREDENTIALS = 1000;
 /** Operations per timed batch. */
 const BATCH = 64;
 
@@ -40,6 +38,8 @@ export interface InProcessContext {
   /** Key prefix of this run in Redis. */
   prefix: string;
   rounds: RoundOptions;
+  /** Sessions (and JWTs) per scenario, spread over the users: each check presents the next one. */
+  credentials: number;
   progress: Progress;
 }
 
@@ -65,7 +65,8 @@ function validation(manager: SessionManager<BenchUser>, tokens: string[]): Check
 
 function plan(context: InProcessContext, cleanups: (() => Promise<void>)[]): Planned[] {
   const { users } = context;
-  const ids = Array.from({ length: CREDENTIALS }, (_, i) => benchUserId(i % USER_COUNT));
+  const { credentials } = context;
+  const ids = Array.from({ length: credentials }, (_, i) => benchUserId(i % USER_COUNT));
   const planned: Planned[] = [
     {
       id: 'cloakroom-memory',
@@ -74,7 +75,7 @@ function plan(context: InProcessContext, cleanups: (() => Promise<void>)[]): Pla
       prepare: async () => {
         const store = new MemoryStore<BenchUser>({ loadUser: (id) => users.users.get(id) ?? null });
         const manager = benchManager(store);
-        return validation(manager, await createBenchSessions(manager, CREDENTIALS));
+        return validation(manager, await createBenchSessions(manager, credentials));
       },
     },
     {
@@ -86,7 +87,7 @@ function plan(context: InProcessContext, cleanups: (() => Promise<void>)[]): Pla
           users: { table: USERS_TABLE, columns: ['id', 'email', 'name'] },
         });
         const manager = benchManager(store);
-        return validation(manager, await createBenchSessions(manager, CREDENTIALS));
+        return validation(manager, await createBenchSessions(manager, credentials));
       },
     },
   ];
@@ -108,13 +109,13 @@ function plan(context: InProcessContext, cleanups: (() => Promise<void>)[]): Pla
           const { CachedStore, RedisInvalidator } = await import('../stores/cached/index.js');
           const near = await CachedStore.create(redisStore, {
             invalidator: new RedisInvalidator(redis, { channel: `${context.prefix}invalidate` }),
-            max: CREDENTIALS * 2,
+            max: credentials * 2,
           });
           cleanups.push(() => near.close());
           store = near;
         }
         const manager = benchManager(store);
-        const tokens = await createBenchSessions(manager, CREDENTIALS);
+        const tokens = await createBenchSessions(manager, credentials);
         const check = validation(manager, tokens);
         for (let i = 0; i < tokens.length; i++) await check(); // warms the near-cache
         return check;

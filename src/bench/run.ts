@@ -150,7 +150,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (wants('in-process')) {
       const users = await openUserDatabase();
       try {
-        inProcess = await runInProcess({ users, redis, prefix, rounds: inProcessRounds, progress });
+        inProcess = await runInProcess({
+          users,
+          redis,
+          prefix,
+          rounds: inProcessRounds,
+          credentials: quick ? 100 : 1000,
+          progress,
+        });
       } finally {
         users.close();
       }

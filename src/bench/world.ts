@@ -69,7 +69,14 @@ export interface JwtKeys {
 /** A key (pair) for `alg`: 32 random bytes for HS256, a fresh pair otherwise (RSA 2048, P-256, Ed25519). */
 export async function jwtKeys(alg: JwtAlgorithm): Promise<JwtKeys> {
   if (alg === 'HS256') {
-    const secret = new Uint8Array(randomBytes(32));
+    // Imported once, as a site keeps it: a raw secret would be imported again on every call.
+    const secret = await crypto.subtle.importKey(
+      'raw',
+      randomBytes(32),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
     return { alg, sign: secret, verify: secret };
   }
   const pair = await generateKeyPair(alg);
