@@ -1,6 +1,7 @@
 export * from './session/index.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export type {
+  ImmediateRead,
   SessionIndex,
   SessionRecord,
   SessionStore,

@@ -1,4 +1,5 @@
 export type {
+  ImmediateRead,
   SessionIndex,
   SessionRecord,
   SessionStore,

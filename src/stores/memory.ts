@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.js';
 import type {
+  ImmediateRead,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -20,9 +21,23 @@ export interface MemoryStoreOptions<U> {
   clock?: Clock;
 }
 
-/** One stored session: its current record and whether it was read since eviction last passed it. */
+/**
+ * One stored session, kept compact because a lookup among many sessions is bound by how many places in memory
+ * it touches: the record's fields in this one object (a `SessionRecord` is built from it on each read) and the
+ * secret's hash as a 32-character latin1 string beside them, rather than a frozen record, a `Buffer` view and
+ * that view's backing store. `used`: read since eviction last passed it.
+ */
 interface Entry {
-  record: SessionRecord;
+  readonly id: string;
+  readonly userId: string;
+  readonly secretHash: string;
+  readonly createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  readonly absoluteExpiresAt: number;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  version: number;
   used: boolean;
 }
 
@@ -35,8 +50,9 @@ interface Entry {
  * the oldest entry that is unused (or expired), moving each used one it passes to the back with its flag
  * cleared. A read thus costs one flag write instead of relinking a recency list.
  */
-export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
   readonly index: SessionIndex = this;
+  readonly immediate: ImmediateRead<U> = this;
   readonly #sessions = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #max: number;
@@ -52,28 +68,31 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 
   get(id: string): Promise<StoredSession<U> | null> {
-    // Not an async function: validation calls this on every request, and when the user is at hand (the
-    // default loader) an already-resolved promise saves a suspended frame. A promised user is awaited.
     try {
-      const entry = this.#live(id);
-      if (entry === undefined) return Promise.resolve(null);
-      entry.used = true;
-      const session = entry.record;
-      const user = this.#loadUser(session.userId);
-      return isPromiseLike(user)
-        ? Promise.resolve(user).then((loaded) => ({ session, user: loaded }))
-        : Promise.resolve({ session, user });
+      return Promise.resolve(this.getNow(id));
     } catch (error) {
-      // Rejects with exactly what was thrown, as the async method this replaces did.
+      // Rejects with exactly what was thrown, as an async method would.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       return Promise.reject(error);
     }
   }
 
+  /** The session and its user at once; a promise only when the user loader returns one. */
+  getNow(id: string): StoredSession<U> | null | Promise<StoredSession<U> | null> {
+    const entry = this.#live(id);
+    if (entry === undefined) return null;
+    entry.used = true;
+    const session = toRecord(entry);
+    const user = this.#loadUser(session.userId);
+    return isPromiseLike(user)
+      ? Promise.resolve(user).then((loaded) => ({ session, user: loaded }))
+      : { session, user };
+  }
+
   create(session: SessionRecord): Promise<void> {
     if (this.#live(session.id) !== undefined) return Promise.reject(new Error('session id already exists'));
     if (this.#sessions.size >= this.#max) this.#evict();
-    this.#sessions.set(session.id, { record: freeze(session), used: false });
+    this.#sessions.set(session.id, toEntry(session));
     let ids = this.#byUser.get(session.userId);
     if (ids === undefined) this.#byUser.set(session.userId, (ids = new Set()));
     ids.add(session.id);
@@ -82,21 +101,18 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
 
   touch(id: string, touch: SessionTouch): Promise<boolean> {
     const entry = this.#live(id);
-    if (entry?.record.version !== touch.version) return Promise.resolve(false);
-    // Same id and user: the entry keeps its place and its index entry, and takes the new record.
-    entry.record = freeze({
-      ...entry.record,
-      lastSeenAt: touch.lastSeenAt,
-      expiresAt: touch.expiresAt,
-      version: entry.record.version + 1,
-    });
+    if (entry?.version !== touch.version) return Promise.resolve(false);
+    // Same id and user: the entry keeps its place and its index entry. Records already handed out are copies.
+    entry.lastSeenAt = touch.lastSeenAt;
+    entry.expiresAt = touch.expiresAt;
+    entry.version++;
     entry.used = true;
     return Promise.resolve(true);
   }
 
   async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
     const entry = this.#live(id);
-    if (entry?.record.version !== version) return false;
+    if (entry?.version !== version) return false;
     if (this.#live(next.id) !== undefined) throw new Error('session id already exists');
     // Nothing awaits between the check and the swap, so no other operation can interleave.
     this.#remove(id, entry);
@@ -114,7 +130,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     const sessions: SessionRecord[] = [];
     for (const id of [...(this.#byUser.get(userId) ?? [])]) {
       const entry = this.#live(id);
-      if (entry !== undefined) sessions.push(entry.record);
+      if (entry !== undefined) sessions.push(toRecord(entry));
     }
     return Promise.resolve(sessions);
   }
@@ -135,7 +151,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     let removed = 0;
     // Deleting the entry just visited is safe while iterating a Map.
     for (const [id, entry] of this.#sessions) {
-      if (entry.record.expiresAt <= now) {
+      if (entry.expiresAt <= now) {
         this.#remove(id, entry);
         removed++;
       }
@@ -151,7 +167,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   /** The entry under `id` unless it is missing or past its expiry by the store's clock (then it is dropped). */
   #live(id: string): Entry | undefined {
     const entry = this.#sessions.get(id);
-    if (entry === undefined || entry.record.expiresAt >= this.#clock.now()) return entry;
+    if (entry === undefined || entry.expiresAt >= this.#clock.now()) return entry;
     this.#remove(id, entry);
     return undefined;
   }
@@ -160,7 +176,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
   #evict(): void {
     const now = this.#clock.now();
     for (const [id, entry] of this.#sessions) {
-      if (entry.used && entry.record.expiresAt >= now) {
+      if (entry.used && entry.expiresAt >= now) {
         entry.used = false;
         // To the back of the queue; this loop meets it again only after every other entry.
         this.#sessions.delete(id);
@@ -174,10 +190,10 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
 
   #remove(id: string, entry: Entry): void {
     this.#sessions.delete(id);
-    const ids = this.#byUser.get(entry.record.userId);
+    const ids = this.#byUser.get(entry.userId);
     if (ids === undefined) return;
     ids.delete(id);
-    if (ids.size === 0) this.#byUser.delete(entry.record.userId);
+    if (ids.size === 0) this.#byUser.delete(entry.userId);
   }
 }
 
@@ -185,11 +201,36 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
-/**
- * A copy, secret hash bytes included, so a caller that reuses what it passed in cannot change what is stored.
- * The hash goes into Buffer's shared pool: a view on a slab that already has its backing store, where a
- * small `Uint8Array` of its own would get one allocated the first time it is handed to `timingSafeEqual`.
- */
-function freeze(session: SessionRecord): SessionRecord {
-  return Object.freeze({ ...session, secretHash: Buffer.from(session.secretHash) });
+/** A copy of what the caller passed in, so reusing its object or its hash bytes cannot change what is stored. */
+function toEntry(record: SessionRecord): Entry {
+  const hash = record.secretHash;
+  return {
+    id: record.id,
+    userId: record.userId,
+    secretHash: Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('latin1'),
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    expiresAt: record.expiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    userAgent: record.userAgent,
+    ip: record.ip,
+    version: record.version,
+    used: false,
+  };
+}
+
+/** A fresh record for the caller; its hash is a view on Buffer's shared pool, not a backing store of its own. */
+function toRecord(entry: Entry): SessionRecord {
+  return {
+    id: entry.id,
+    userId: entry.userId,
+    secretHash: Buffer.from(entry.secretHash, 'latin1'),
+    createdAt: entry.createdAt,
+    lastSeenAt: entry.lastSeenAt,
+    expiresAt: entry.expiresAt,
+    absoluteExpiresAt: entry.absoluteExpiresAt,
+    userAgent: entry.userAgent,
+    ip: entry.ip,
+    version: entry.version,
+  };
 }

@@ -65,11 +65,26 @@ export interface SessionStore<U = SessionUser> {
   /** Per-user listing, bulk revocation and sweeping, when the store can do them. */
   readonly index?: SessionIndex;
   /**
+   * Reads answered without waiting, for in-process stores (memory, SQLite): validation then settles its one
+   * promise directly instead of awaiting the store's. A store that wraps another must not forward it unless
+   * its own `get` adds nothing to the inner store's.
+   */
+  readonly immediate?: ImmediateRead<U>;
+  /**
    * Optional: 2 base64url characters the store wants in front of every new session id of `userId` (the
    * session layer adds them to the id's 96 random bits). The Redis store puts the user's Cluster hash tag
    * there, so it finds a session's slot from its id alone. A store that wraps another forwards it.
    */
   sessionIdTag?(userId: string): string;
+}
+
+/** The optional ability of stores whose reads need no I/O; see `SessionStore.immediate`. */
+export interface ImmediateRead<U> {
+  /**
+   * What `get(id)` would resolve to, returned as it is, or a promise of it when part of the read has to be
+   * awaited (e.g. an asynchronous user loader). Throws where `get` would reject.
+   */
+  getNow(id: string): StoredSession<U> | null | Promise<StoredSession<U> | null>;
 }
 
 /** The optional abilities: a user's sessions, and expiry sweeps. */
