@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { CompactEncrypt, exportJWK, UnsecuredJWT } from 'jose';
 import { craft, finding, goodClaims, ids, inspect, NOW, sign } from './support.js';
 
@@ -270,6 +271,35 @@ describe('inspect audit: one crafted token per finding', () => {
     assert.deepEqual(
       positions,
       [...positions].sort((a, b) => a - b),
+    );
+  });
+
+  test('property: any JSON header and claims audit without throwing, with known ids and severities', async () => {
+    const severities = ['info', 'low', 'medium', 'high', 'critical'];
+    const object = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 8 });
+    const header = fc.oneof(
+      object,
+      fc.record({ alg: fc.string(), kid: fc.oneof(fc.string(), fc.jsonValue()) }),
+    );
+    const claims = fc.oneof(
+      object,
+      fc.record({
+        exp: fc.oneof(fc.double(), fc.integer(), fc.string()),
+        iat: fc.double(),
+        nbf: fc.jsonValue(),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(header, claims, async (h, c) => {
+        const report = await inspect(craft(h, c));
+        for (const f of report.findings) {
+          assert.ok(severities.includes(f.severity));
+          assert.match(f.id, /^[a-z0-9_]+$/);
+          assert.equal(typeof f.message, 'string');
+        }
+        JSON.stringify(report);
+      }),
+      { numRuns: 300 },
     );
   });
 });
