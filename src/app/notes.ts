@@ -51,12 +51,41 @@ export interface NoteRow {
   updated_at: number | string;
 }
 
+/**
+ * `new Date(ms).toISOString()`, remembered: a note's times never change once written, and every list of
+ * notes formats them again (two per note, ~0.6 µs each, the largest share of a list after the query). The
+ * map is emptied when it reaches 50,000 entries (a few MB), so it stays bounded.
+ */
+export function isoTime(ms: number): string {
+  let iso = ISO_TIMES.get(ms);
+  if (iso === undefined) {
+    if (ISO_TIMES.size >= ISO_TIMES_MAX) ISO_TIMES.clear();
+    iso = new Date(ms).toISOString();
+    ISO_TIMES.set(ms, iso);
+  }
+  return iso;
+}
+
+const ISO_TIMES = new Map<number, string>();
+const ISO_TIMES_MAX = 50_000;
+
 export const toNote = (row: NoteRow): Note => ({
   id: row.id,
   title: row.title,
   body: row.body,
-  createdAt: new Date(Number(row.created_at)).toISOString(),
-  updatedAt: new Date(Number(row.updated_at)).toISOString(),
+  createdAt: isoTime(Number(row.created_at)),
+  updatedAt: isoTime(Number(row.updated_at)),
+});
+
+/** The columns every notes query reads, in this order (the SQLite list reads rows as arrays). */
+type NoteTuple = [id: string, title: string, body: string, createdAt: number, updatedAt: number];
+
+const tupleToNote = (row: NoteTuple): Note => ({
+  id: row[0],
+  title: row[1],
+  body: row[2],
+  createdAt: isoTime(row[3]),
+  updatedAt: isoTime(row[4]),
 });
 
 /** Notes in the site's SQLite database (the embedded default). */
@@ -69,9 +98,10 @@ export class SqliteNotes implements NotesRepository {
 
   constructor(db: Database) {
     const columns = 'id, title, body, created_at, updated_at';
-    this.#list = db.prepare(
-      `SELECT ${columns} FROM notes WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT 1000`,
-    );
+    // The hot read (every notes page and GET /api/notes): rows as arrays, which better-sqlite3 builds faster.
+    this.#list = db
+      .prepare(`SELECT ${columns} FROM notes WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT 1000`)
+      .raw(true);
     this.#get = db.prepare(`SELECT ${columns} FROM notes WHERE user_id = ? AND id = ?`);
     this.#insert = db.prepare(
       'INSERT INTO notes (id, user_id, title, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -84,7 +114,9 @@ export class SqliteNotes implements NotesRepository {
   }
 
   list(userId: string): Promise<Note[]> {
-    return storeCall('notes.list', () => Promise.resolve((this.#list.all(userId) as NoteRow[]).map(toNote)));
+    return storeCall('notes.list', () =>
+      Promise.resolve((this.#list.all(userId) as NoteTuple[]).map(tupleToNote)),
+    );
   }
 
   get(userId: string, id: string): Promise<Note | null> {
