@@ -73,22 +73,29 @@ export function benchCommand(): Command {
     .option('--no-progress', 'no progress bar or lines')
     .action(async (flags: BenchFlags) => {
       const progress = flags.progress ? defaultProgress() : plainProgress(() => undefined);
-      const results = await runBench({
-        quick: flags.quick,
-        sections: flags.sections ?? SECTIONS,
-        rounds: flags.rounds,
-        roundMs: flags.roundMs,
-        httpRounds: flags.httpRounds,
-        durationSeconds: flags.duration,
-        warmupSeconds: flags.warmup,
-        connections: flags.connections,
-        requestsPerMonth: flags.requests,
-        command: ['cloakroom', ...process.argv.slice(2)].join(' '),
-        progress,
-      });
-      progress.stop();
-      process.stdout.write(renderTerminal(results));
-      const written = writeReport(results, resolve(flags.out));
-      process.stdout.write(`\nReport written to ${written.dir} (report.md, report.html, results.json)\n`);
+      try {
+        const results = await runBench({
+          quick: flags.quick,
+          sections: flags.sections ?? SECTIONS,
+          rounds: flags.rounds,
+          roundMs: flags.roundMs,
+          httpRounds: flags.httpRounds,
+          durationSeconds: flags.duration,
+          warmupSeconds: flags.warmup,
+          connections: flags.connections,
+          requestsPerMonth: flags.requests,
+          command: ['cloakroom', ...process.argv.slice(2)].join(' '),
+          progress,
+        });
+        progress.stop();
+        process.stdout.write(renderTerminal(results));
+        const written = writeReport(results, resolve(flags.out));
+        process.stdout.write(`\nReport written to ${written.dir} (report.md, report.html, results.json)\n`);
+      } catch (error) {
+        progress.stop();
+        // The run broke (the baseline failed, the folder is not writable...): say why, without a stack.
+        process.stderr.write(`cloakroom bench: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exitCode = 1;
+      }
     });
 }
