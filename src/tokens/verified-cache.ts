@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 interface Entry<T> {
@@ -11,19 +11,22 @@ interface Entry<T> {
 /**
  * Tokens that passed full verification, so the next presentation of the same token skips the signature check.
  *
- * Keying. A JWS signature covers the exact ASCII of `header.payload` as sent, so those two segments are part of
- * the key verbatim (re-encoding them changes what was signed, and jose would refuse the result; the cache must not
- * be more lenient than jose). The signature segment is different: base64url's spare low bits in its last character
- * let several spellings decode to the same signature bytes, and jose accepts all of them. So the key is a SHA-256
- * of `header.payload` and the entry holds the *decoded* signature: every spelling of one token shares one entry,
- * and entries are small whatever the token's size.
+ * Keying. A JWS signature covers the exact ASCII of `header.payload` as sent, so that text is the key verbatim
+ * (re-encoding those segments changes what was signed, and jose would refuse the result: the cache must never be
+ * more lenient than a full verification). The signature segment is different: base64url's spare low bits in its
+ * last character let several spellings decode to the same signature bytes, and jose accepts all of them. So the
+ * entry holds the *decoded* signature, and every spelling of one token shares one entry.
  *
- * On a hit the stored signature is compared with the presented one in constant time. The header and payload of a
- * token are not secret (anyone who has seen the token, or a log of its claims, knows them), so a lookup by them
- * succeeds for an attacker too; the signature is what makes the token a credential. A short-circuiting comparison
- * would leak, through timing, how many leading bytes of a guessed signature are right — a byte-by-byte oracle for a
- * live token. A mismatch is a miss: the token goes through full verification (a different but valid signature over
- * the same content, as ECDSA allows, still verifies there).
+ * The key is the text itself, not a SHA-256 of it: it is not secret (anyone who saw the token, or a log of its
+ * claims, knows it), only tokens that verified are ever inserted (an attacker cannot fill the cache), the LRU
+ * bounds the count, and the map's own string hashing costs a fraction of a SHA-256. Memory is the price: an entry
+ * holds the token's first two segments (about 400 bytes for our access tokens).
+ *
+ * On a hit the stored signature is compared with the presented one in constant time. Because the header and
+ * payload are not secret, a lookup by them succeeds for an attacker too; the signature is what makes the token a
+ * credential, and a short-circuiting comparison would leak, through timing, how many leading bytes of a guessed
+ * signature are right — a byte-by-byte oracle for a live token. A mismatch is a miss: the token goes through full
+ * verification (a different but valid signature over the same content, as ECDSA allows, still verifies there).
  *
  * Entries expire at the token's `exp` (or earlier, when the maximum token age ends first), checked against the
  * injected clock on every hit; the LRU bounds the count.
@@ -40,11 +43,10 @@ export class VerifiedTokenCache<T> {
   }
 
   get(signingInput: string, signature: Buffer, now: number): T | undefined {
-    const key = keyOf(signingInput);
-    const entry = this.#lru.get(key);
+    const entry = this.#lru.get(signingInput);
     if (entry === undefined) return undefined;
     if (now >= entry.expiresAt) {
-      this.#lru.delete(key);
+      this.#lru.delete(signingInput);
       return undefined;
     }
     if (entry.signature.length !== signature.length || !timingSafeEqual(entry.signature, signature))
@@ -53,14 +55,10 @@ export class VerifiedTokenCache<T> {
   }
 
   set(signingInput: string, signature: Buffer, expiresAt: number, value: T): void {
-    this.#lru.set(keyOf(signingInput), { signature, expiresAt, value });
+    this.#lru.set(signingInput, { signature, expiresAt, value });
   }
 
   clear(): void {
     this.#lru.clear();
   }
-}
-
-function keyOf(signingInput: string): string {
-  return hash('sha256', signingInput, 'base64url');
 }
