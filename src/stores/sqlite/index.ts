@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
+  ImmediateRead,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -58,8 +59,10 @@ interface SessionRow {
  * const store = new SqliteStore(new Database('data/sessions.db'));
  * ```
  */
-export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
   readonly index: SessionIndex = this;
+  /** better-sqlite3 is synchronous: validation reads through `getNow` without awaiting a promise. */
+  readonly immediate: ImmediateRead<U> = this;
   readonly #sql: Statements;
   /** The validation read, in raw mode: rows come back as arrays, which better-sqlite3 builds faster. */
   readonly #get: Statement;
@@ -98,10 +101,13 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
   }
 
   get(id: string): Promise<StoredSession<U> | null> {
-    return settle(() => {
-      const row = this.#get.get(id) as unknown[] | undefined;
-      return row === undefined ? null : this.#fromRow(row);
-    });
+    return settle(() => this.getNow(id));
+  }
+
+  /** The session and its user, read synchronously; throws where `get` rejects. */
+  getNow(id: string): StoredSession<U> | null {
+    const row = this.#get.get(id) as unknown[] | undefined;
+    return row === undefined ? null : this.#fromRow(row);
   }
 
   create(session: SessionRecord): Promise<void> {
