@@ -5,6 +5,7 @@ import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
 import { tokenRoutes } from './tokens/routes.js';
+import { federationRoutes } from './federation/routes.js';
 
 /**
  * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions,
@@ -32,6 +33,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   assetRoutes(router);
   apiRoutes(router, services);
   tokenRoutes(router, services);
+  federationRoutes(router, services);
   pageRoutes(router, services);
   return router.listener();
 }

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import { isLoopbackOrigin, normalizeOrigin } from '../session/origin.js';
+import type { ProviderSettings } from '../federation/config.js';
+import { readProvidersFile } from './federation/providers-file.js';
 import { tokenConfigFromEnv, type TokenConfig } from './tokens/config.js';
 
 /** Everything the reference site needs to start; read from the environment by {@link configFromEnv}. */
@@ -31,6 +33,11 @@ export interface AppConfig {
   nearCache: boolean;
   /** Access and refresh tokens (lifetimes, signing algorithm, extra audiences): see docs/tokens.md. */
   tokens: TokenConfig;
+  /**
+   * OpenID providers to sign in with, from the JSON file named by `CLOAKROOM_OIDC_CONFIG` (see
+   * docs/federation.md). Empty without it.
+   */
+  oidcProviders: ProviderSettings[];
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -82,6 +89,7 @@ export function configFromEnv(
     store,
     databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
     nearCache,
+    oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     tokens:
       overrides.tokens ??
       tokenConfigFromEnv(env, (message) => {
@@ -126,6 +134,15 @@ function databaseUrl(value: string | undefined): string | undefined {
     throw new ConfigError('CLOAKROOM_DATABASE_URL must be a postgres:// URL');
   }
   return value;
+}
+
+function oidcProviders(path: string | undefined): ProviderSettings[] {
+  if (path === undefined) return [];
+  try {
+    return readProvidersFile(path);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 function flag(value: string | undefined, name: string): boolean {

@@ -51,11 +51,13 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
 
   const sweep = setInterval(
     () => {
-      Promise.all([services.sessions.sweepExpired(), services.accounts.sweepAttempts()]).catch(
-        (error: unknown) => {
-          log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'sweep failed');
-        },
-      );
+      Promise.all([
+        services.sessions.sweepExpired(),
+        services.accounts.sweepAttempts(),
+        services.federation.sweepExpired(),
+      ]).catch((error: unknown) => {
+        log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'sweep failed');
+      });
     },
     options.sweepIntervalMs ?? 5 * 60_000,
   );

@@ -9,9 +9,24 @@ import {
   POSTGRES_ACCOUNT_USERS_JOIN,
   PostgresAttemptStore,
   PostgresUserStore,
+  migratePostgresIdentities,
+  PostgresIdentityStore,
 } from '../accounts/stores/postgres.js';
 import { RedisAttemptStore } from '../accounts/stores/redis.js';
-import { ACCOUNT_USERS_JOIN, SqliteAttemptStore, SqliteUserStore } from '../accounts/stores/sqlite.js';
+import {
+  ACCOUNT_USERS_JOIN,
+  SqliteAttemptStore,
+  SqliteIdentityStore,
+  SqliteUserStore,
+} from '../accounts/stores/sqlite.js';
+import type { IdentityStore } from '../accounts/identities.js';
+import {
+  migratePostgresFederationState,
+  PostgresFederationStateStore,
+} from '../federation/stores/postgres.js';
+import { RedisFederationStateStore } from '../federation/stores/redis.js';
+import { SqliteFederationStateStore } from '../federation/stores/sqlite.js';
+import type { FederationStateStore } from '../federation/stores/types.js';
 import type { ThrottleRule } from '../accounts/throttle.js';
 import type { AttemptStore, UserStore } from '../accounts/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -24,6 +39,7 @@ import { SqliteStore } from '../stores/sqlite/index.js';
 import type { SessionStore } from '../stores/types.js';
 import type { AppConfig } from './config.js';
 import { openDatabase } from './database.js';
+import { SiteFederation } from './federation/service.js';
 import type { AppUser } from './http/env.js';
 import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
 import { SqliteNotes, type NotesRepository } from './notes.js';
@@ -47,6 +63,8 @@ export interface AppServices {
   notes: NotesRepository;
   /** The token issuer (refresh tokens, clients, signing keys) and the API's bearer-token checks. */
   tokens: TokenServices;
+  /** OpenID Connect sign-in with the providers of `CLOAKROOM_OIDC_CONFIG` (none without it). */
+  federation: SiteFederation;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -72,6 +90,9 @@ interface Backends {
   store: SessionStore<AppUser>;
   /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
   tokens: { refresh: RefreshTokenStore; clients: ClientStore };
+  /** Identity links live with the users; federation records (pre-login, logout ids) with the sessions. */
+  identities: IdentityStore;
+  federationState: FederationStateStore;
   checks: (() => Promise<unknown>)[];
   closers: (() => Promise<void> | void)[];
 }
@@ -117,6 +138,16 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     throttle: options.throttle,
     clock: options.clock,
   });
+  const federation = new SiteFederation({
+    providers: config.oidcProviders,
+    origin: config.origin,
+    users: backends.users,
+    identities: backends.identities,
+    state: backends.federationState,
+    sessions,
+    log,
+    clock: options.clock,
+  });
   return {
     config,
     db: backends.db,
@@ -124,6 +155,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     accounts,
     notes: backends.notes,
     tokens,
+    federation,
     log,
     healthy: async () => {
       try {
@@ -149,6 +181,8 @@ function sqliteBackends(config: AppConfig): Backends {
     notes: new SqliteNotes(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
+    identities: new SqliteIdentityStore(db),
+    federationState: new SqliteFederationStateStore(db),
     checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
     closers: [
       () => {
@@ -166,6 +200,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
   await migratePostgresAccounts(pool);
   await migratePostgresNotes(pool);
   await migratePostgresTokens(pool);
+  await migratePostgresIdentities(pool);
+  await migratePostgresFederationState(pool);
   return {
     db: null,
     users: new PostgresUserStore(pool),
@@ -173,6 +209,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     notes: new PostgresNotes(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
+    identities: new PostgresIdentityStore(pool),
+    federationState: new PostgresFederationStateStore(pool),
     checks: [() => pool.query('SELECT 1')],
     closers: [() => pool.end()],
   };
@@ -217,6 +255,7 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
     backends.store = redisStore;
   }
   backends.attempts = new RedisAttemptStore(client);
+  backends.federationState = new RedisFederationStateStore(client);
   backends.checks.push(() => client.ping());
   backends.closers.push(() => {
     client.disconnect();

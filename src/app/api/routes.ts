@@ -90,10 +90,11 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
   });
 
   route('/me', {
-    GET: (ctx) => {
+    GET: async (ctx) => {
       const { user, session } = signedIn(ctx);
       return json({
-        user: publicUser(user),
+        // The linked OpenID providers: [{ provider, subject }] (docs/federation.md).
+        user: { ...publicUser(user), identities: await services.federation.identitiesOf(user.id) },
         session: { id: session.id, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt) },
       });
     },

@@ -4,6 +4,8 @@ import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
+import { providerButtons } from '../federation/pages.js';
+import type { ProviderLink } from '../federation/service.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { currentUser, noticeOf, requestSessionOf, seeOther, withNotice } from './page-context.js';
@@ -33,6 +35,7 @@ const FORMS = {
 function renderAuthForm(
   form: AuthForm,
   state: { email?: string; problem?: FormProblem; notice?: string | null } = {},
+  providers: ProviderLink[] = [],
 ): Reply {
   const text = FORMS[form];
   const problem = state.problem;
@@ -67,6 +70,7 @@ function renderAuthForm(
         <div class="actions"><button type="submit">${text.submit}</button></div>
       </form>
     </div>
+    ${providerButtons(providers)}
     <p class="switch">${text.switchText}</p>`;
   return htmlReply(
     renderPage({
@@ -101,7 +105,7 @@ export function authPages(router: AppRouter, services: AppServices): void {
       {
         GET: (ctx) => {
           if (currentUser(ctx) !== null) return seeOther('/notes');
-          return renderAuthForm(form, { notice: noticeOf(ctx) });
+          return renderAuthForm(form, { notice: noticeOf(ctx) }, services.federation.providers);
         },
         POST: async (ctx) => {
           const field = await readForm(ctx);
@@ -116,7 +120,11 @@ export function authPages(router: AppRouter, services: AppServices): void {
           } catch (error) {
             const problem = accountProblemOf(error);
             if (problem === null) throw error;
-            return renderAuthForm(form, { email: input.email.trim(), problem });
+            return renderAuthForm(
+              form,
+              { email: input.email.trim(), problem },
+              services.federation.providers,
+            );
           }
         },
       },

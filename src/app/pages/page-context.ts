@@ -45,6 +45,9 @@ const NOTICES = {
   'note-deleted': 'Note deleted.',
   'session-revoked': 'That session is signed out.',
   'password-changed': 'Password changed. Every other session was signed out.',
+  'provider-linked': 'Provider linked: you can now sign in with it.',
+  'provider-already-linked': 'That provider account was already linked to yours.',
+  'provider-unlinked': 'Provider unlinked.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

@@ -5,6 +5,7 @@ import { notFound } from '../http/errors.js';
 import type { AppServices } from '../services.js';
 import { describeUserAgent } from './device.js';
 import { formatAddress, formatDateTime, isoDateTime } from './format.js';
+import { signInMethodsSection } from '../federation/pages.js';
 import { renderPage } from './layout.js';
 import { html, type Html } from './markup.js';
 import { noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
@@ -54,6 +55,7 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
           ...list.filter((s) => s.id !== session.id),
         ];
         const others = ordered.length - 1;
+        const methods = await signInMethodsSection(services.federation, user);
         const content = html`<h1>Your sessions</h1>
           <p class="page-intro">
             Every browser and device signed in to your account. Sign out any you do not recognise, then change
@@ -62,6 +64,7 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
           <ul class="session-list">
             ${ordered.map((s) => sessionItem(s, s.id === session.id))}
           </ul>
+          ${methods}
           <section class="card card-danger" aria-labelledby="everywhere-heading">
             <h2 id="everywhere-heading">Sign out everywhere</h2>
             <p>

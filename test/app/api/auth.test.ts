@@ -30,7 +30,8 @@ describe('auth API', () => {
 
       const me = await client.get('/api/me');
       assert.equal(me.status, 200);
-      assert.deepEqual((me.body as { user: unknown }).user, user);
+      // /api/me also lists the linked OpenID providers (none here).
+      assert.deepEqual((me.body as { user: unknown }).user, { ...user, identities: [] });
     });
 
     test('the session cookie is HttpOnly, SameSite=Lax, Path=/, persistent, and not Secure on loopback http', async () => {
