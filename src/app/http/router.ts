@@ -45,6 +45,7 @@ import type { Logger } from 'pino';
 import { loadRequestSession } from '../../http/request-session.js';
 import { lastPerCookie } from '../../http/set-cookie.js';
 import type { SessionManager } from '../../session/manager.js';
+import { readBearerToken } from '../../tokens/bearer.js';
 import { refuseDeclaredOversize } from './body.js';
 import { RequestContext } from './context.js';
 import type { AppUser } from './env.js';
@@ -153,7 +154,8 @@ export class AppRouter {
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
     let reply: Reply;
     try {
-      if (route === null || route.session) {
+      // A request with a bearer token never reads (or clears) the cookie, even on a path that matches nothing.
+      if (route === null ? readBearerToken(req.headers.authorization) === null : route.session) {
         ctx.useSession(
           await loadRequestSession(this.#sessions, ctx.requestInfo(), (value) => ctx.setCookies.push(value)),
         );

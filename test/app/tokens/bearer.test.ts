@@ -29,7 +29,8 @@ describe('bearer tokens on /api', () => {
 
     const me = await bearer(app, 'GET', '/api/me', writer);
     assert.equal(me.status, 200, me.text);
-    assert.deepEqual((me.body as { user: unknown }).user, user);
+    const profile = (me.body as { user: { id: string; email: string } }).user;
+    assert.deepEqual({ id: profile.id, email: profile.email }, user);
 
     const created = await bearer(app, 'POST', '/api/notes', writer, { title: 'From a token', body: 'hello' });
     assert.equal(created.status, 201, created.text);
@@ -100,6 +101,21 @@ describe('bearer tokens on /api', () => {
     });
     assert.equal(bad.status, 401, 'an invalid token is not rescued by a valid cookie');
     assert.deepEqual(bad.headers.getSetCookie(), []);
+  });
+
+  test('no cookie is cleared for a bearer request, even on a path that matches nothing or a wrong method', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/nothing-here'],
+      ['PUT', '/api/me'],
+      ['GET', '/no-such-page'],
+    ] as const) {
+      const response = await fetch(app.url + path, {
+        method,
+        headers: { authorization: 'Bearer abc', cookie: `${COOKIE}=garbage.value.here` },
+      });
+      assert.ok(response.status === 404 || response.status === 405, `${method} ${path}: ${response.status}`);
+      assert.deepEqual(response.headers.getSetCookie(), [], `${method} ${path}`);
+    }
   });
 
   test('a token whose session was revoked is refused at once, though it has not expired', async () => {
