@@ -32,6 +32,7 @@ import {
   collectGarbage,
   Cursor,
   measureAsync,
+  median,
   spread,
   type Measurement,
   type RoundOptions,
@@ -161,65 +162,73 @@ async function measureAlg(alg: Alg, rows: Row[], sizes: Map<Alg, number>): Promi
   const add = (operation: string, measurement: Measurement) => rows.push({ alg, operation, measurement });
   const batch = alg === 'RS256' ? 16 : 64;
 
-  progress(`${alg}: sign`);
-  collectGarbage();
-  add(
-    'sign (signAccessToken)',
-    await measureAsync(
-      async (count) => {
-        for (let i = 0; i < count; i++) sink ^= (await sign(s.source)).token.length;
-      },
-      batch,
-      rounds,
-    ),
-  );
-
-  const raw = async (key: Parameters<typeof jwtVerify>[1], label: string) => {
-    progress(`${alg}: ${label}`);
+  const tasks: { label: string; batch: (count: number) => Promise<void> }[] = [];
+  tasks.push({
+    label: 'sign (signAccessToken)',
+    batch: async (count) => {
+      for (let i = 0; i < count; i++) sink ^= (await sign(s.source)).token.length;
+    },
+  });
+  const raw = (key: Parameters<typeof jwtVerify>[1], label: string) => {
     const cursor = new Cursor(tokens);
     const options = verifyOptions(alg);
-    collectGarbage();
-    add(
+    tasks.push({
       label,
-      await measureAsync(
-        async (count) => {
-          for (let i = 0; i < count; i++) {
-            const { payload } = await jwtVerify(cursor.next(), key as Uint8Array, options);
-            sink ^= payload.exp ?? 0;
-          }
-        },
-        batch,
-        rounds,
-      ),
-    );
+      batch: async (count) => {
+        for (let i = 0; i < count; i++) {
+          const { payload } = await jwtVerify(cursor.next(), key as Uint8Array, options);
+          sink ^= payload.exp ?? 0;
+        }
+      },
+    });
   };
-  await raw(s.rawKey, 'raw jose.jwtVerify, public key');
-  if (s.rawJwks !== null) await raw(s.rawJwks, 'raw jose.jwtVerify, local JWKS');
-
+  raw(s.rawKey, 'raw jose.jwtVerify, public key');
+  if (s.rawJwks !== null) raw(s.rawJwks, 'raw jose.jwtVerify, local JWKS');
   for (const cache of [false, true]) {
-    const label = cache ? 'Cloakroom verify, cached' : 'Cloakroom verify, no cache';
-    progress(`${alg}: ${label}`);
     const verifier = s.verifier(cache);
     if (cache) for (const token of tokens) await verifier.verify(token); // warm every entry
     const cursor = new Cursor(tokens);
-    collectGarbage();
-    add(
-      label,
-      await measureAsync(
-        async (count) => {
-          for (let i = 0; i < count; i++) {
-            try {
-              sink ^= (await verifier.verify(cursor.next())).claims.exp;
-            } catch {
-              failures++;
-            }
+    tasks.push({
+      label: cache ? 'Cloakroom verify, cached' : 'Cloakroom verify, no cache',
+      batch: async (count) => {
+        for (let i = 0; i < count; i++) {
+          try {
+            sink ^= (await verifier.verify(cursor.next())).claims.exp;
+          } catch {
+            failures++;
           }
-        },
-        batch,
-        rounds,
-      ),
-    );
+        }
+      },
+    });
   }
+
+  // Two passes, the second in reverse order, each measurement's rounds pooled: a machine that gets busier or
+  // quieter during the run then moves every row about equally, and the ratios stay fair.
+  const pooled = new Map<string, Measurement[]>();
+  for (const order of [tasks, [...tasks].reverse()]) {
+    for (const task of order) {
+      progress(`${alg}: ${task.label}`);
+      collectGarbage();
+      const measurement = await measureAsync(task.batch, batch, rounds);
+      pooled.set(task.label, [...(pooled.get(task.label) ?? []), measurement]);
+    }
+  }
+  for (const task of tasks) add(task.label, pool(pooled.get(task.label)!));
+}
+
+/** One measurement from several runs of the same thing: all their rounds together. */
+function pool(runs: readonly Measurement[]): Measurement {
+  const all = runs.flatMap((run) => run.rounds);
+  const cpuAll = runs.flatMap((run) => run.cpuRounds);
+  const loads = runs.map((run) => run.otherCores).filter((load): load is number => load !== null);
+  return {
+    rounds: all,
+    median: median(all),
+    cpuRounds: cpuAll,
+    cpuMedian: median(cpuAll),
+    operations: runs.reduce((sum, run) => sum + run.operations, 0),
+    otherCores: loads.length === 0 ? null : Math.max(...loads),
+  };
 }
 
 async function main(): Promise<void> {
@@ -242,7 +251,8 @@ async function main(): Promise<void> {
     `${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}); node ${process.version}, OpenSSL ${process.versions.openssl}`,
   );
   out.push(
-    `Each figure is the median of ${rounds.rounds} rounds of ${rounds.roundMs} ms after one warm-up round; ` +
+    `Each figure is the median of 2 x ${rounds.rounds} rounds of ${rounds.roundMs} ms (two passes, the second in ` +
+      `reverse order), each pass after one warm-up round; ` +
       `operations are awaited one after another over ${TOKENS_PER_POOL} distinct tokens. "x raw" divides by ` +
       `raw jose.jwtVerify handed the public key (same alg); "CPU" figures use this process's CPU time, which ` +
       `other processes on a shared machine barely move; "others" is the cores they kept busy.`,
