@@ -4,7 +4,7 @@ import type { Finding, JsonObject, TokenKind } from './types.js';
 // or a URL suggest the kid is aimed at a verifier that looks keys up naively (CVE-style kid injection).
 const KID_PATTERNS: readonly [RegExp, string][] = [
   [/\.\.|^\/|\\|^[a-z]:/i, 'a file path'],
-  [/['"`;]|--|\/\*|\bunion\b|\bselect\b|\bor\b\s+\S+\s*=/i, 'SQL'],
+  [/['"`;]|--(?:\s|$)|\/\*|\bunion\b|\bselect\b|\bor\b\s+\S+\s*=/i, 'SQL'],
   [/\$\(|\||&&|[<>]/, 'a shell command'],
   [/^[a-z][a-z0-9+.-]*:\/\//i, 'a URL'],
   // eslint-disable-next-line no-control-regex

@@ -1,5 +1,5 @@
 import { formatDuration } from './duration.js';
-import { formatMegabytes, type InspectionReport, type TimeClaim } from './report.js';
+import { formatMegabytes, moreOrLess, type InspectionReport, type TimeClaim } from './report.js';
 import type { Severity } from './types.js';
 
 export interface FormatOptions {
@@ -75,7 +75,7 @@ export function formatReport(report: InspectionReport, options: FormatOptions): 
     lines.push(
       '',
       heading('Traffic'),
-      `  ${formatMegabytes(traffic.extraMegabytes)} a month more than a Cloakroom cookie at ${traffic.requests.toLocaleString('en-US')} requests` +
+      `  ${formatMegabytes(Math.abs(traffic.extraMegabytes))} a month ${moreOrLess(traffic)} than a Cloakroom cookie at ${traffic.requests.toLocaleString('en-US')} requests` +
         ` (${traffic.extraBytesPerRequest} B x ${traffic.requests.toLocaleString('en-US')} = ${traffic.extraBytes.toLocaleString('en-US')} B)`,
       paint('dim', `  assumes ${traffic.assumption}`),
     );

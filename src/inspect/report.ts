@@ -164,13 +164,18 @@ function sizeFindings(
     findings.push({
       id: 'traffic_projection',
       severity: 'info',
-      message: `${formatMegabytes(traffic.extraMegabytes)} more traffic a month at ${traffic.requests.toLocaleString('en-US')} requests (${traffic.extraBytesPerRequest} B more on each, client to server)`,
+      message: `${formatMegabytes(Math.abs(traffic.extraMegabytes))} ${moreOrLess(traffic)} traffic a month at ${traffic.requests.toLocaleString('en-US')} requests (${Math.abs(traffic.extraBytesPerRequest)} B ${moreOrLess(traffic)} on each, client to server)`,
     });
   }
   return findings;
 }
 
-/** `29.8 MB`, with a sign when negative. */
+/** `more`, or `less` when the token is smaller than the cookie. */
+export function moreOrLess(traffic: TrafficProjection): 'more' | 'less' {
+  return traffic.extraBytesPerRequest < 0 ? 'less' : 'more';
+}
+
+/** `29.8 MB` (`0.17 MB` under 10), with a sign when negative. */
 export function formatMegabytes(megabytes: number): string {
   const rounded = Math.abs(megabytes) >= 10 ? megabytes.toFixed(1) : megabytes.toFixed(2);
   return `${rounded} MB`;

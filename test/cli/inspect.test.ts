@@ -225,6 +225,21 @@ describe('cloakroom inspect (the command, as a child process)', () => {
     },
   );
 
+  test(
+    'no argument on a terminal: asks for a token instead of waiting for stdin (exit 2)',
+    { skip: !hasScript && process.env.CI !== 'true' ? 'no `script` command to make a terminal' : false },
+    () => {
+      const command = [process.execPath, ...CLI].join(' ');
+      const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 2);
+      assert.match(result.stdout, /give a token, or pipe one in/);
+    },
+  );
+
   test('--help documents the options and exit codes', async () => {
     const result = await run(['--help']);
     assert.equal(result.status, 0);

