@@ -1,3 +1,22 @@
+/**
+ * `cloakroom inspect` as functions: find a token in an input, decode it without trust (jose), verify it with
+ * jose, audit it, and render the report. Everything but key loading and verification is pure.
+ *
+ * @example
+ * ```ts
+ * const found = extractToken('Cookie: theme=dark; session=eyJhbGciOi...');
+ * const verification = await verifyToken(found, { source: await loadJwks('jwks.json') });
+ * const report = buildReport(found, decodeToken(found), {
+ *   requests: 100_000,
+ *   now: Math.floor(Date.now() / 1000),
+ *   cookie: await measureSessionCookie(),
+ *   verification,
+ * });
+ * console.log(formatReport(report, { color: false }));
+ * ```
+ *
+ * @packageDocumentation
+ */
 export { extractToken, MAX_INPUT_BYTES, type ExtractedToken, type ExtractOptions } from './extract.js';
 export { decodeToken, type DecodedToken, type PartSize } from './decode.js';
 export {
