@@ -52,6 +52,15 @@ function ratioOf(http: readonly HttpScenario[], id: string): { value: number | n
   return { value: scenario.ratio, why: '' };
 }
 
+function cpuRatioOf(http: readonly HttpScenario[], id: string): number | null {
+  return http.find((candidate) => candidate.id === id)?.cpuRatio ?? null;
+}
+
+/** The same comparison by server CPU time per request, shown beside the rate-based figure. */
+function byCost(value: number | null): string {
+  return value === null ? '' : `; by CPU per request ${value.toFixed(2)}`;
+}
+
 function target(
   id: string,
   description: string,
@@ -86,7 +95,7 @@ function ratioTarget(
     threshold,
     'ratio',
     value,
-    value === null ? why : `${scenario} / bare node:http`,
+    value === null ? why : `${scenario} / bare node:http${byCost(cpuRatioOf(http, scenario))}`,
   );
 }
 
@@ -108,7 +117,18 @@ function relative(
     const why = best === undefined ? candidates.map((c) => c.why).join('; ') : other.why;
     return target(id, text, '>=', threshold, unit, null, why);
   }
-  return target(id, text, '>=', threshold, unit, (best.value ?? 0) / other.value, `${best.name} / ${b}`);
+  const costA = cpuRatioOf(http, best.name);
+  const costB = cpuRatioOf(http, b);
+  const cost = costA === null || costB === null || costB === 0 ? null : costA / costB;
+  return target(
+    id,
+    text,
+    '>=',
+    threshold,
+    unit,
+    (best.value ?? 0) / other.value,
+    `${best.name} / ${b}${byCost(cost)}`,
+  );
 }
 
 export const CLOAKROOM_HTTP = [

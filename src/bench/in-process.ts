@@ -103,7 +103,7 @@ function plan(context: InProcessContext, cleanups: (() => Promise<void>)[]): Pla
         if (redis instanceof Error) return redis;
         const { RedisStore } = await import('../stores/redis/index.js');
         const redisStore = new RedisStore<BenchUser>(redis, { prefix: context.prefix, users: true });
-        for (const user of users.users.values()) await redisStore.setUser(user.id, user);
+        await Promise.all([...users.users.values()].map((user) => redisStore.setUser(user.id, user)));
         let store: import('../stores/types.js').SessionStore<BenchUser> = redisStore;
         if (cached) {
           const { CachedStore, RedisInvalidator } = await import('../stores/cached/index.js');

@@ -79,6 +79,11 @@ export const httpScenarioSchema = z.object({
   /** Median over the rounds of (this run's rate / the baseline rate around it). */
   ratio: z.number().optional(),
   medianServerMicrosPerRequest: z.number().optional(),
+  /**
+   * The baseline server's CPU time per request over this one's (medians): the ratio by cost rather than by
+   * rate, which other processes taking turns on the CPU disturb less.
+   */
+  cpuRatio: z.number().optional(),
   medianP99: z.number().optional(),
 });
 

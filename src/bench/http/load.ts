@@ -267,6 +267,11 @@ export async function runHttp(context: HttpContext): Promise<HttpScenario[]> {
   }
 
   for (const scenario of all) summarise(scenario, scenario.id === BASELINE_ID);
+  const baselineCost = results.get(BASELINE_ID)?.medianServerMicrosPerRequest;
+  for (const scenario of all) {
+    const cost = scenario.medianServerMicrosPerRequest;
+    if (baselineCost !== undefined && cost !== undefined && cost > 0) scenario.cpuRatio = baselineCost / cost;
+  }
   return all;
 }
 

@@ -51,7 +51,8 @@ export function renderMarkdown(results: BenchResults): string {
       httpTable(results),
       `autocannon (${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ` +
         `${String(results.options.http.rounds)} round(s)) against each server in its own process, on loopback. ` +
-        '"server µs/req" is the server process\'s CPU time per answered request.',
+        '"server µs/req" is the server process\'s CPU time per answered request; "CPU ratio" is the baseline\'s ' +
+        "CPU time per request over the scenario's, the same comparison by cost, which a busy machine disturbs less.",
     ),
     section(
       bandwidthTable(results),

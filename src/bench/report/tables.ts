@@ -130,6 +130,7 @@ export function httpTable(results: BenchResults): ReportTable {
       'req/s (median)',
       'ratio to bare',
       'server µs/req',
+      'CPU ratio',
       'p99 ms',
       'Cookie bytes',
       'other CPU',
@@ -137,7 +138,17 @@ export function httpTable(results: BenchResults): ReportTable {
     ],
     rows: results.http.scenarios.map((scenario) => {
       if (scenario.medianRequestsPerSecond === undefined) {
-        return [scenario.label, '—', '—', '—', '—', '—', '—', `${scenario.status}: ${scenario.reason ?? ''}`];
+        return [
+          scenario.label,
+          '—',
+          '—',
+          '—',
+          '—',
+          '—',
+          '—',
+          '—',
+          `${scenario.status}: ${scenario.reason ?? ''}`,
+        ];
       }
       const others = scenario.runs
         .map((run) => run.otherCpu)
@@ -148,6 +159,7 @@ export function httpTable(results: BenchResults): ReportTable {
         formatNumber(scenario.medianRequestsPerSecond),
         formatRatio(scenario.ratio ?? Number.NaN),
         formatNumber(scenario.medianServerMicrosPerRequest ?? 0),
+        formatRatio(scenario.cpuRatio ?? Number.NaN),
         formatNumber(scenario.medianP99 ?? 0),
         formatNumber(scenario.cookieBytes ?? 0),
         percent(other),
