@@ -109,7 +109,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const http = {
     rounds: options.httpRounds ?? (quick ? 1 : 3),
     durationSeconds: options.durationSeconds ?? (quick ? 1 : 4),
-    warmupSeconds: options.warmupSeconds ?? (quick ? 0 : 1),
+    warmupSeconds: options.warmupSeconds ?? (quick ? 0 : 3),
     connections: options.connections ?? 50,
   };
   const custom =
