@@ -680,8 +680,10 @@ function countingPool(target: pg.Pool, sweepSql: string, runs: number[]): pg.Poo
   return new Proxy(target, {
     get(inner, property) {
       if (property === 'query') {
-        return async (text: string, values?: unknown[]) => {
-          const result = await inner.query(text, values);
+        // The store sends `{ name, text, values }` (named statements), or text and values.
+        return async (query: string | pg.QueryConfig, values?: unknown[]) => {
+          const result = await inner.query(query, values);
+          const text = typeof query === 'string' ? query : query.text;
           if (text === sweepSql) runs.push(result.rowCount ?? 0);
           return result;
         };

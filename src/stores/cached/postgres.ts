@@ -1,4 +1,5 @@
 import type { Client, Notification, Pool } from 'pg';
+import { backoffDelay } from '../backoff.js';
 import { quoteIdentifier } from '../postgres/sql.js';
 import type { InvalidationHandler, Invalidator } from './invalidator.js';
 import { decodeMessage, encodeMessage, type InvalidationMessage } from './message.js';
@@ -162,7 +163,7 @@ class Listener {
 
   #retry(): void {
     if (this.#closed) return;
-    const delay = Math.min(50 * 2 ** Math.min(this.#attempts++, 16), this.timing.maxDelayMs);
+    const delay = backoffDelay(this.#attempts++, 50, this.timing.maxDelayMs);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.open().catch(() => {

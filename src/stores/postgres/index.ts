@@ -1,4 +1,6 @@
-import type { Pool, QueryResultRow } from 'pg';
+import { createHash } from 'node:crypto';
+import type { Pool, QueryConfig, QueryResultRow } from 'pg';
+import type { Clock } from '../../clock.js';
 import type {
   SessionIndex,
   SessionRecord,
@@ -8,10 +10,12 @@ import type {
   StoredSession,
 } from '../types.js';
 import { runMigrations } from './migrate.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
 import { guardPool, isConnectionLost } from './pool.js';
 import { sessionMigrations, statements, type SqlNames } from './sql.js';
 
 export { postgresPoolOptions, guardPool } from './pool.js';
+export { type ReconnectBackoffOptions } from './backoff.js';
 export { runMigrations, type MigrateOptions, type Migration } from './migrate.js';
 
 /** Where the PostgreSQL store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
@@ -39,6 +43,20 @@ export interface PostgresStoreOptions<U> {
   sweepBatchSize?: number;
   /** Called with the error when an idle pooled connection is lost (the pool has already dropped it). */
   onPoolError?: (error: Error) => void;
+  /**
+   * After a failed connection, calls fail at once (503 through the session layer) for a jittered wait that
+   * doubles from `baseMs` (50) up to `maxMs` (1,000), instead of every request trying to connect.
+   */
+  reconnectBackoff?: ReconnectBackoffOptions;
+  /**
+   * Run the statements as named prepared statements (`pg`'s `{ name, text, values }`): each connection
+   * parses and plans a statement once, then only binds and executes it. Default `true`. Turn it off behind
+   * a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without
+   * `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
+  /** Time source for the reconnect backoff (tests). */
+  clock?: Clock;
 }
 
 type Statements = ReturnType<typeof statements>;
@@ -79,6 +97,8 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
   readonly #sql: Statements;
   readonly #toUser: (row: SessionRow) => U | null;
   readonly #sweepBatchSize: number;
+  readonly #backoff: ReconnectBackoff;
+  readonly #prepared: boolean;
 
   /** Builds the store without touching the database; call `migrate()` (or use `create`) before use. */
   constructor(pool: Pool, options: PostgresStoreOptions<U> = {}) {
@@ -104,6 +124,8 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
     sessionMigrations(this.#names);
     this.#sql = statements(this.#names);
     this.#pool = pool;
+    this.#backoff = new ReconnectBackoff(options.reconnectBackoff, options.clock);
+    this.#prepared = options.preparedStatements ?? true;
     this.#toUser = users === undefined ? (row) => ({ id: row.user_id }) as U : userReader(users);
     guardPool(pool, options.onPoolError);
   }
@@ -137,22 +159,22 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
   }
 
   async create(session: SessionRecord): Promise<void> {
-    await this.#pool.query(this.#sql.insert, recordValues(session));
+    await this.#query(this.#sql.insert, recordValues(session));
   }
 
   async touch(id: string, touch: SessionTouch): Promise<boolean> {
     const { lastSeenAt, expiresAt, version } = touch;
-    const result = await this.#pool.query(this.#sql.touch, [id, lastSeenAt, expiresAt, version]);
+    const result = await this.#query(this.#sql.touch, [id, lastSeenAt, expiresAt, version]);
     return result.rowCount === 1;
   }
 
   async replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
-    const result = await this.#pool.query(this.#sql.replace, [id, version, ...recordValues(next)]);
+    const result = await this.#query(this.#sql.replace, [id, version, ...recordValues(next)]);
     return result.rowCount === 1;
   }
 
   async delete(id: string): Promise<void> {
-    await this.#pool.query(this.#sql.delete, [id]);
+    await this.#query(this.#sql.delete, [id]);
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
@@ -163,15 +185,15 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
   async deleteByUser(userId: string, options: { except?: string } = {}): Promise<number> {
     const result =
       options.except === undefined
-        ? await this.#pool.query(this.#sql.deleteByUser, [userId])
-        : await this.#pool.query(this.#sql.deleteByUserExcept, [userId, options.except]);
+        ? await this.#query(this.#sql.deleteByUser, [userId])
+        : await this.#query(this.#sql.deleteByUserExcept, [userId, options.except]);
     return result.rowCount ?? 0;
   }
 
   async deleteExpired(now: number): Promise<number> {
     let removed = 0;
     for (;;) {
-      const result = await this.#pool.query(this.#sql.deleteExpiredBatch, [now, this.#sweepBatchSize]);
+      const result = await this.#query(this.#sql.deleteExpiredBatch, [now, this.#sweepBatchSize]);
       const changes = result.rowCount ?? 0;
       removed += changes;
       if (changes < this.#sweepBatchSize) return removed;
@@ -185,12 +207,32 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
    */
   async #read<R extends QueryResultRow>(text: string, values: unknown[]) {
     try {
-      return await this.#pool.query<R>(text, values);
+      return await this.#query<R>(text, values);
     } catch (error) {
       if (!isConnectionLost(error)) throw error;
-      return await this.#pool.query<R>(text, values);
+      return await this.#query<R>(text, values);
     }
   }
+
+  /** One statement, through the reconnect backoff, named (prepared once per connection) unless turned off. */
+  #query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[]) {
+    const query: QueryConfig = this.#prepared
+      ? { name: statementName(text), text, values }
+      : { text, values };
+    return this.#backoff.run(() => this.#pool.query<R>(query));
+  }
+}
+
+const names = new Map<string, string>();
+
+/** A prepared statement's name: from its text, so stores on other tables or schemas never share one. */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `cloakroom_${createHash('sha256').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 function recordValues(record: SessionRecord): unknown[] {

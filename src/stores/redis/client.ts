@@ -1,4 +1,5 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { backoffDelay } from '../backoff.js';
 import type { Script } from './scripts.js';
 
 /** The client the store runs on: your own ioredis `Redis` (single server) or `Cluster`. */
@@ -11,8 +12,9 @@ export type RedisClient = Redis | Cluster;
  * - `enableOfflineQueue: false`: while disconnected, commands fail at once instead of queueing without limit;
  * - `commandTimeout`: a command with no reply after this many ms fails (default 1,000);
  * - `maxRetriesPerRequest: 1`: a command cut off by a dropped connection is retried at most once;
- * - `retryStrategy`: reconnect for ever, with exponential backoff capped at `maxReconnectDelayMs`
- *   (default 2,000 ms), so service returns on its own when the server does;
+ * - `retryStrategy`: reconnect for ever, with jittered exponential backoff (25-50 ms, then doubling) capped
+ *   at `maxReconnectDelayMs` (default 2,000 ms), so service returns on its own when the server does, and
+ *   processes that lost the same server do not reconnect in lockstep;
  * - `connectTimeout`: a connection attempt that hangs is abandoned (default 2,000 ms);
  * - `enableAutoPipelining: true`: concurrent requests share round trips.
  *
@@ -38,7 +40,7 @@ export function redisClientOptions(
     maxRetriesPerRequest: 1,
     connectTimeout: Math.max(commandTimeout, 2000),
     enableAutoPipelining: true,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 16), maxDelay),
+    retryStrategy: (times: number) => backoffDelay(times - 1, 50, maxDelay),
   };
 }
 
@@ -50,7 +52,8 @@ export function redisClientOptions(
  *   `timeoutMs`);
  * - auto-pipelining on (ioredis groups commands by the master serving their first key, scripts included);
  * - reads from masters only (`scaleReads: 'master'`: scripts write, and a replica may lag);
- * - reconnection of the cluster for ever, with exponential backoff capped at `maxReconnectDelayMs`;
+ * - reconnection of the cluster for ever, with jittered exponential backoff (50-100 ms, then doubling)
+ *   capped at `maxReconnectDelayMs`;
  * - per node (`redisOptions`): `commandTimeout`, `connectTimeout` and `maxRetriesPerRequest` as in
  *   `redisClientOptions`. ioredis keeps each node's own offline queue on and gives nodes no reconnection of
  *   their own (a lost node is found again through the slot map), whatever `redisOptions` says, so those two
@@ -83,7 +86,7 @@ export function redisClusterOptions(
     enableOfflineQueue: false,
     enableAutoPipelining: true,
     scaleReads: 'master',
-    clusterRetryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 16), maxDelay),
+    clusterRetryStrategy: (times: number) => backoffDelay(times - 1, 100, maxDelay),
     redisOptions: node,
   };
 }
