@@ -132,6 +132,9 @@ export class TestOidcProvider {
             }),
       })),
       jwks: { keys: this.#keys },
+      // The provider refuses to call special-use addresses (SSRF defence); the test site is on loopback.
+      fetch: (url: string | URL, options: RequestInit & { dispatcher?: unknown }) =>
+        fetch(url, { ...options, dispatcher: undefined } as RequestInit),
       cookies: { keys: ['test-cookie-key-not-secret'] },
       ttl: {
         AccessToken: 600,
@@ -173,8 +176,17 @@ export class TestOidcProvider {
         return grant;
       },
     });
-    provider.on('backchannel.error', (...args: unknown[]) => this.errors.push(args));
-    provider.on('server_error', (...args: unknown[]) => this.errors.push(args));
+    // Listeners get (ctx, error, …): keep the error's message only.
+    const keep = (...args: unknown[]) => {
+      const error = args.find((arg) => arg instanceof Error);
+      this.errors.push(
+        error instanceof Error
+          ? `${error.message} ${String((error.cause as Error | undefined)?.message ?? '')}`.trim()
+          : 'unknown error',
+      );
+    };
+    provider.on('backchannel.error', keep);
+    provider.on('server_error', keep);
     return provider;
   }
 
