@@ -48,6 +48,7 @@ export {
 export { tokenRole, type TokenRole } from './token-role.js';
 export { InspectError, type InspectErrorCode } from './errors.js';
 export {
+  FINDING_IDS,
   SEVERITIES,
   isAtLeast,
   type Finding,

@@ -10,32 +10,35 @@ export function isAtLeast(severity: Severity, threshold: Severity): boolean {
 }
 
 /** Stable identifiers of every finding `inspect` can report. Tools may branch on them. */
-export type FindingId =
-  | 'alg_none'
-  | 'alg_missing'
-  | 'alg_symmetric'
-  | 'exp_missing'
-  | 'lifetime_long'
-  | 'lifetime_very_long'
-  | 'expired'
-  | 'not_yet_valid'
-  | 'aud_missing'
-  | 'iss_missing'
-  | 'jti_missing'
-  | 'typ_not_at_jwt'
-  | 'personal_data_in_clear'
-  | 'authorization_data_in_clear'
-  | 'header_jwk'
-  | 'header_jku'
-  | 'header_x5u'
-  | 'header_x5c'
-  | 'kid_suspicious'
-  | 'size_vs_cookie'
-  | 'size_over_cookie_limit'
-  | 'traffic_projection'
-  | 'jwe_claims_encrypted'
-  | 'jwe_rsa1_5'
-  | 'opaque_session';
+export const FINDING_IDS = [
+  'alg_none',
+  'alg_missing',
+  'alg_symmetric',
+  'exp_missing',
+  'lifetime_long',
+  'lifetime_very_long',
+  'expired',
+  'not_yet_valid',
+  'aud_missing',
+  'iss_missing',
+  'jti_missing',
+  'typ_not_at_jwt',
+  'personal_data_in_clear',
+  'authorization_data_in_clear',
+  'header_jwk',
+  'header_jku',
+  'header_x5u',
+  'header_x5c',
+  'kid_suspicious',
+  'size_vs_cookie',
+  'size_over_cookie_limit',
+  'traffic_projection',
+  'jwe_claims_encrypted',
+  'jwe_rsa1_5',
+  'opaque_session',
+] as const;
+
+export type FindingId = (typeof FINDING_IDS)[number];
 
 /** One audit result: a stable id, a severity and a one-line reason. */
 export interface Finding {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { UnsecuredJWT } from 'jose';
 import { listen } from '../helpers/http.js';
 import { goodClaims, publicJwks, sign } from '../inspect/support.js';
@@ -73,6 +74,9 @@ describe('cloakroom inspect (the command, as a child process)', () => {
     const result = await run([token, '--json', '--requests', '1000']);
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    const schema = JSON.parse(readFileSync('docs/inspect-report.schema.json', 'utf8')) as object;
+    const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(schema);
+    assert.ok(validate(report), JSON.stringify(validate.errors));
     assert.deepEqual(Object.keys(report), [
       'version',
       'kind',
