@@ -2,6 +2,7 @@
 // revocation cascades (sign-out, sign-out everywhere, a revoked session, a password change).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ManualClock } from '../../helpers/clock.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { ApiClient } from '../api/client.js';
 import {
@@ -209,5 +210,77 @@ describe('refresh tokens over HTTP', () => {
       assertOAuthError(response, 401, 'invalid_client');
       assert.match(response.headers.get('www-authenticate') ?? '', /^Basic /);
     });
+  });
+});
+
+describe('refresh-token limits over HTTP (injected clock)', () => {
+  const MINUTE = 60_000;
+  let app: TestApp;
+  const clock = new ManualClock(Date.now());
+  before(async () => {
+    app = await startTestApp({
+      clock,
+      env: {
+        CLOAKROOM_REFRESH_IDLE_SECONDS: '3600',
+        CLOAKROOM_REFRESH_ABSOLUTE_SECONDS: '7200',
+        CLOAKROOM_SESSION_IDLE_SECONDS: '86400',
+        CLOAKROOM_SESSION_ABSOLUTE_SECONDS: '86400',
+      },
+    });
+  });
+  after(async () => {
+    await app.stop();
+  });
+  const refresh = (token: string) =>
+    oauthPost(app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: token });
+
+  test('idle: a refresh token unused for the idle time is dead, though its session lives', async () => {
+    const { client } = await signedIn(app);
+    const { refresh_token } = await mint(client);
+    clock.advance(60 * MINUTE);
+    assertOAuthError(await refresh(refresh_token), 400, 'invalid_grant');
+    assert.equal((await client.get('/api/me')).status, 200);
+  });
+
+  test('absolute: rotating every 50 minutes does not carry a family past its 2 hours', async () => {
+    const { client } = await signedIn(app);
+    let token = (await mint(client)).refresh_token;
+    for (let i = 0; i < 2; i += 1) {
+      clock.advance(50 * MINUTE);
+      const response = await refresh(token);
+      assert.equal(response.status, 200, response.text);
+      token = response.body.refresh_token as string;
+    }
+    clock.advance(20 * MINUTE); // 120 minutes after the family began, 20 after the last use
+    assertOAuthError(await refresh(token), 400, 'invalid_grant');
+  });
+});
+
+describe('a family never outlives its session (injected clock)', () => {
+  test("the session's absolute end caps the family", async () => {
+    const clock = new ManualClock(Date.now());
+    const app = await startTestApp({
+      clock,
+      env: { CLOAKROOM_SESSION_IDLE_SECONDS: '1800', CLOAKROOM_SESSION_ABSOLUTE_SECONDS: '1800' },
+    });
+    try {
+      const { client } = await signedIn(app);
+      let token = (await mint(client)).refresh_token;
+      clock.advance(20 * 60_000);
+      const response = await oauthPost(app, '/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: token,
+      });
+      assert.equal(response.status, 200, response.text);
+      token = response.body.refresh_token as string;
+      clock.advance(10 * 60_000); // the session's 30 minutes are over
+      assertOAuthError(
+        await oauthPost(app, '/oauth/token', { grant_type: 'refresh_token', refresh_token: token }),
+        400,
+        'invalid_grant',
+      );
+    } finally {
+      await app.stop();
+    }
   });
 });
