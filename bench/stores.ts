@@ -3,7 +3,10 @@
  * store (one at a time, and 64 in flight with auto-pipelining), through the near-cache (`CachedStore` over
  * the Redis store with a `RedisInvalidator`, warm) and through the PostgreSQL store, each beside raw-client
  * baselines measured in the same run with the same client settings (`GET` of a small key and `SELECT 1`,
- * one at a time and 64 in flight), and the Redis memory one session costs (`MEMORY USAGE`).
+ * one at a time and 64 in flight), and the Redis memory one session costs (`MEMORY USAGE`). A ceiling row
+ * (the same validation over a MemoryStore plus one raw `GET` of the session's key) shows what any store
+ * that reads one value per validation could reach on this machine; a PostgreSQL row with unnamed statements
+ * shows what the store's named prepared statements change.
  *
  * Redis at 127.0.0.1:6379 and PostgreSQL at 127.0.0.1:5432 (user postgres, database test) unless
  * REDIS_URL / DATABASE_URL say otherwise. Everything this run writes lives under a unique key prefix and a
@@ -480,6 +483,17 @@ async function main(): Promise<void> {
         pgManager,
         tokens,
         key('PostgreSQL SELECT 1 (raw pg pool)', mode),
+      );
+    }
+    // The same store with unnamed statements (parsed and planned on every call), as before named ones.
+    const unnamedManager = manager(new PostgresStore(pool, { schema: SCHEMA, preparedStatements: false }));
+    for (const mode of modes) {
+      await measureValidations(
+        'PostgreSQL store, unnamed statements',
+        mode,
+        unnamedManager,
+        tokens,
+        key('PostgreSQL store', mode),
       );
     }
 
