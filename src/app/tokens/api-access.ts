@@ -50,9 +50,11 @@ export function withApiAccess(services: AppServices, path: string, handlers: Met
         await useCookieSession(ctx, services);
         return handler(ctx);
       }
+      // An invalid token is 401 everywhere; a valid one on a session-only route is 403.
+      const refused = await useBearerSession(ctx, services, authorization, scopes ?? []);
+      if (refused !== null) return refused;
       if (scopes === undefined) return json(SESSION_ONLY_BODY, 403, bearerChallenge('insufficient_scope'));
-      const refused = await useBearerSession(ctx, services, authorization, scopes);
-      return refused ?? handler(ctx);
+      return handler(ctx);
     };
   }
   return wrapped;

@@ -78,6 +78,9 @@ describe('bearer tokens on /api', () => {
       assert.equal((response.body as { error: { code: string } }).error.code, 'insufficient_scope');
     }
     assert.equal((await client.get('/api/me')).status, 200, 'the session is still there');
+    const invalid = await bearer(app, 'POST', '/api/auth/logout', 'not-a-token', {});
+    assert.equal(invalid.status, 401, 'an invalid token is 401 there too');
+    assert.equal(invalid.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
   });
 
   test('no CSRF check (no ambient credential), the cookie is never read, and no cookie is ever set', async () => {
