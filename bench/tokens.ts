@@ -108,7 +108,11 @@ async function setup(alg: Alg): Promise<Setup> {
     const secret = randomBytes(32);
     return {
       source: { signingKey: () => ({ kid: 'hs', alg: 'HS256', key: secret }) },
-      rawKey: secret,
+      // Imported once, as a careful service would (and as the verifier does): a raw secret would be re-imported
+      // by jose for every token.
+      rawKey: await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+        'verify',
+      ]),
       rawJwks: null,
       verifier: (cache) =>
         createVerifier({

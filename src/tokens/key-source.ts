@@ -97,11 +97,29 @@ export function keyResolverOf(source: KeySetOption, remote: RemoteKeySetOptions 
   };
 }
 
-/** A resolver for one shared secret (HMAC algorithms only). */
-export function secretResolverOf(
-  secret: Uint8Array | KeyObject,
-): (header: JWSHeaderParameters) => Uint8Array | KeyObject {
-  return () => secret;
+const HMAC_HASHES: Partial<Record<string, string>> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+
+/**
+ * A resolver for one shared secret (HMAC algorithms only). A raw secret is imported once per algorithm as a
+ * non-extractable `CryptoKey` (jose would otherwise import it again for every token).
+ */
+export function secretResolverOf(secret: Uint8Array | KeyObject): KeyResolver {
+  if (!(secret instanceof Uint8Array)) return () => Promise.resolve(secret as unknown as CryptoKey);
+  if (secret.byteLength < 32) throw new TypeError('an HMAC secret must be at least 32 bytes');
+  const bytes = new Uint8Array(secret);
+  const imported = new Map<string, Promise<CryptoKey>>();
+  return (header) => {
+    const alg: string = header.alg ?? '';
+    let key = imported.get(alg);
+    if (key === undefined) {
+      const hash = HMAC_HASHES[alg];
+      // The allowlist is checked before any key lookup; anything else here is a bug, reported as a bad token.
+      if (hash === undefined) return Promise.reject(new errors.JOSEAlgNotAllowed('algorithm not allowed'));
+      key = crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash }, false, ['verify']);
+      imported.set(alg, key);
+    }
+    return key;
+  };
 }
 
 /**

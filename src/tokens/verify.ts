@@ -174,7 +174,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
   const type = options.type ?? ACCESS_TOKEN_TYPE;
   const clock = options.clock ?? systemClock;
   const requiredClaims = [...new Set([...RFC9068_CLAIMS, ...(options.requiredClaims ?? [])])];
-  const keys: JWTVerifyGetKey | ReturnType<typeof secretResolverOf> =
+  const keys: JWTVerifyGetKey =
     options.secret !== undefined
       ? secretResolverOf(options.secret)
       : keyResolverOf(options.jwks as KeySetOption, options.remote);
@@ -197,7 +197,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     }
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys as JWTVerifyGetKey, {
+      ({ payload } = await jwtVerify(token, keys, {
         algorithms,
         issuer: options.issuer,
         audience,

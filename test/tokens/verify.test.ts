@@ -6,6 +6,8 @@ import { ManualClock, SECOND } from '../helpers/clock.js';
 import {
   attackTokens,
   AUDIENCE,
+  claims,
+  hmacRaw,
   ISSUER,
   memoryKeyring,
   NOW_SECONDS,
@@ -120,6 +122,20 @@ describe('access-token verifier', () => {
     assert.throws(() => createVerifier({ ...base, algorithms: ['EdDSA'], issuer: '' }), TypeError);
     assert.throws(() => createVerifier({ ...base, algorithms: ['EdDSA'], audience: [] }), TypeError);
     assert.throws(() => createVerifier({ ...base, algorithms: ['EdDSA'], maxTokenBytes: 9000 }), TypeError);
+  });
+
+  test('HS256 with a shared secret: only HMAC algorithms, only that secret, at least 32 bytes', async () => {
+    const secret = Buffer.alloc(32, 7);
+    const hs = (key: Buffer) =>
+      hmacRaw(key, JSON.stringify({ alg: 'HS256', typ: 'at+jwt' }), JSON.stringify(claims()));
+    const verifier = verifierFor({ jwks: undefined, secret, algorithms: ['HS256'] });
+    assert.equal((await verifier.verify(hs(secret))).claims.sub, 'user-1');
+    assert.equal(await reasonOf(verifier.verify(hs(Buffer.alloc(32, 8)))), 'signature_invalid');
+    assert.equal(await reasonOf(verifier.verify(token(key))), 'algorithm_not_allowed');
+    assert.throws(
+      () => verifierFor({ jwks: undefined, secret: Buffer.alloc(16), algorithms: ['HS256'] }),
+      TypeError,
+    );
   });
 
   test('ES256 and RS256 keyrings verify with their own allowlists, and not with each other', async () => {
