@@ -3,9 +3,8 @@ import { authenticateBearer, bearerErrorOf, type AuthenticateOptions } from './b
 import type { TokenVerifier, VerifiedAccessToken } from './verify.js';
 
 /**
- * Verifies a `node:http` request's bearer token. A repeated `Authorization` header is refused as an invalid
- * token (node joins repeats with ", ", which is no valid credential). Rejects like `authenticateBearer`; answer
- * with {@link sendBearerError}.
+ * Verifies a `node:http` request's bearer token (node keeps the first `Authorization` header and drops repeats).
+ * Rejects like `authenticateBearer`; answer with {@link sendBearerError}.
  *
  * @example
  * ```ts

@@ -139,6 +139,21 @@ describe('remote JWKS', () => {
     state.mode = 'ok';
   });
 
+  test('a live key source (the issuer verifying its own tokens) sees rotations at once', async () => {
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['EdDSA'],
+      jwks: keyring,
+      clock,
+    });
+    for (let i = 0; i < 3; i++) {
+      await keyring.rotate();
+      await keyring.rotate();
+      assert.equal((await verifier.verify(await sign())).header.kid, keyring.signingKey().kid);
+    }
+  });
+
   test('the fetch can be injected; the token never chooses the URL', async () => {
     const requested: string[] = [];
     const verifier = createVerifier({

@@ -104,6 +104,8 @@ describe('signing keyring', () => {
     assert.equal(await server.reload(), false);
     await server.rotate();
     assert.equal((await loadOrCreateKeyring({ dir })).list().length, 4, 'both rotations are kept');
+    assert.equal((await stat(join(dir, KEYRING_FILE))).mode & 0o777, 0o600, 'still 0600 after a rewrite');
+    assert.deepEqual(await readdir(dir), [KEYRING_FILE]);
   });
 
   test('two processes starting at once end up with one keyring', async () => {
