@@ -29,7 +29,10 @@ interface InspectFlags {
   failOn?: Severity;
 }
 
-/** Exit codes: 0 done, 1 a finding at or above --fail-on or a failed verification, 2 usage or unreadable input. */
+/**
+ * Exit codes: 0 done, 1 a finding at or above --fail-on or a verification asked for that did not pass, 2 usage
+ * or unreadable input.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 function requestCount(value: string): number {
@@ -58,8 +61,8 @@ export function inspectCommand(): Command {
         'extra traffic it costs. Accepts a bare token, an "Authorization: Bearer" header, a Cookie header or\n' +
         'a name=value pair; reads stdin when the argument is "-" or absent (prefer stdin: arguments end up\n' +
         'in shell history and process lists).\n\n' +
-        'Exit codes: 0 done; 1 a finding at or above --fail-on, or a verification that failed; 2 usage\n' +
-        'error or unreadable input.',
+        'Exit codes: 0 done; 1 a finding at or above --fail-on, or --jwks/--key given and the token not\n' +
+        'valid; 2 usage error or unreadable input.',
     )
     .argument('[token]', 'the token, cookie or header; "-" or nothing to read stdin')
     .option('--jwks <url|file>', 'verify with this JWKS (https URL, http on loopback, or a JSON file)')
@@ -124,7 +127,9 @@ async function runInspect(token: string | undefined, flags: InspectFlags, comman
   );
   const threshold = flags.failOn;
   const failing = threshold !== undefined && report.findings.some((f) => isAtLeast(f.severity, threshold));
-  return failing || report.verification.status === 'invalid' ? EXIT.failed : EXIT.ok;
+  // Asking to verify is asking to fail unless the token verifies: invalid, and unverifiable (a JWE, a session).
+  const unverified = report.verification.status !== 'skipped' && report.verification.status !== 'valid';
+  return failing || unverified ? EXIT.failed : EXIT.ok;
 }
 
 async function keySource(flags: InspectFlags): Promise<KeySource | null> {

@@ -181,6 +181,11 @@ describe('cloakroom inspect (the command, as a child process)', () => {
     const confused = await run([hs256, '--jwks', jwks]);
     assert.equal(confused.status, 1);
     assert.match(confused.stdout, /INVALID: the token's alg is not in the allowlist/);
+    const jwe = `${Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url')}..aXY.Y3Q.dGFn`;
+    const unverifiable = await run([jwe, '--jwks', jwks]);
+    assert.equal(unverifiable.status, 1, 'a verification asked for and impossible is not a pass');
+    assert.match(unverifiable.stdout, /not verified: a JWE is encrypted/);
+    assert.equal((await run([jwe])).status, 0, 'without --jwks nothing was asked');
   });
 
   test('--jwks URL: verified against a JWKS served on loopback', async () => {
