@@ -27,7 +27,7 @@ export function program(): Command {
         'Environment: HOST (127.0.0.1), PORT (3000), CLOAKROOM_DATA_DIR (./data),\n' +
         'CLOAKROOM_ORIGIN (http://localhost:$PORT), CLOAKROOM_SESSION_IDLE_SECONDS,\n' +
         'CLOAKROOM_SESSION_ABSOLUTE_SECONDS, CLOAKROOM_LOG_LEVEL (info). Flags win over the environment.\n' +
-        'Access tokens: CLOAKROOM_ACCESS_TOKEN_SECONDS (300, at most 3600), CLOAKROOM_SIGNING_ALG (EdDSA),\n' +
+        'Access tokens: CLOAKROOM_ACCESS_TOKEN_SECONDS (300, max 3600), CLOAKROOM_SIGNING_ALG (EdDSA),\n' +
         'CLOAKROOM_TOKEN_AUDIENCES, CLOAKROOM_TOKEN_SCOPES, CLOAKROOM_REFRESH_IDLE_SECONDS,\n' +
         'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).',
     )

@@ -121,6 +121,10 @@ describe('cloakroom clients and keys, beside a running server (SQLite)', () => {
     const badEnv = await cli(['clients', 'list'], { ...env, CLOAKROOM_ACCESS_TOKEN_SECONDS: '7200' });
     assert.equal(badEnv.code, 2);
     assert.match(badEnv.stderr, /CLOAKROOM_ACCESS_TOKEN_SECONDS must be between 1 and 3600/);
+    const serve = await cli(['serve', '--port', '0'], { ...env, CLOAKROOM_ACCESS_TOKEN_SECONDS: '3601' });
+    assert.equal(serve.code, 2, 'the server refuses to start');
+    assert.match(serve.stderr, /CLOAKROOM_ACCESS_TOKEN_SECONDS must be between 1 and 3600/);
+    assert.doesNotMatch(serve.stderr, /\n\s+at /);
   });
 
   test('keys rotate while the server runs: it publishes, then signs with, the key that was next', async () => {
