@@ -114,3 +114,19 @@ export function federationFailurePage(
   </div>`;
   return htmlReply(renderPage({ title: 'Sign-in did not work', user, content }), error.status);
 }
+
+/**
+ * The step between the "Link" form post and the provider: a page that continues to the provider at once
+ * (meta refresh) and offers the link by hand. A 303 would be blocked by the CSP's `form-action 'self'`.
+ */
+export function continuePage(label: string, location: string, user: AppUser): Reply {
+  const content = html`<div class="card">
+    <h1>Continue to ${label}</h1>
+    <p>Sign in at ${label} to link it to your account.</p>
+    <p><a class="button" id="continue" href="${location}">Continue to ${label}</a></p>
+  </div>`;
+  const page = renderPage({ title: `Continue to ${label}`, user, content, width: 'narrow' }).toString();
+  // The refresh goes in the head, so browsers follow it before painting.
+  const refresh = html`<meta http-equiv="refresh" content="0;url=${location}" />`.toString();
+  return htmlReply(page.replace('<meta charset="utf-8" />', `<meta charset="utf-8" />${refresh}`));
+}

@@ -6,7 +6,7 @@ import type { AppRouter } from '../http/router.js';
 import { readForm } from '../pages/forms.js';
 import { currentUser, signedIn } from '../pages/page-context.js';
 import type { AppServices } from '../services.js';
-import { federationFailurePage } from './pages.js';
+import { continuePage, federationFailurePage } from './pages.js';
 
 const providerIdOf = (ctx: RequestContext) => ctx.params.id ?? '';
 
@@ -90,7 +90,9 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
             link: { userId: user.id, sessionId: session.id },
           });
           ctx.setCookies.push(start.setCookie);
-          return redirect(start.location, 303);
+          // Not a 303: the site's CSP (form-action 'self') makes browsers block a form post that redirects
+          // to another origin. A page that moves on by itself (meta refresh, no script) is not a form.
+          return continuePage(federation.labelOf(providerIdOf(ctx)) ?? '', start.location, user);
         } catch (error) {
           return refused(ctx, error);
         }

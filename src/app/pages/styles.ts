@@ -328,6 +328,14 @@ button:hover, .button:hover { background: var(--accent-hover); border-color: var
 .facts dt { color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 
+/* Sign in with an OpenID provider, and the account's sign-in methods */
+.provider-list, .method-list { list-style: none; margin: 0 0 1rem; padding: 0; display: grid; gap: 0.6rem; }
+.provider-list .button { width: 100%; }
+.method { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 0.5rem 1rem; }
+.method > span:first-child { font-weight: 600; }
+.method .hint { color: var(--muted); font-size: 0.9rem; }
+.method form { margin: 0; }
+
 /* Error pages */
 .error-page { text-align: center; padding-top: 2rem; }
 .error-page .status { color: var(--muted); font-size: 0.9rem; font-weight: 600; letter-spacing: 0.08em; text-transform: uppercase; }

@@ -20,6 +20,13 @@ import {
 const SESSION_COOKIE = 'cloakroom';
 const PRE_LOGIN_COOKIE = 'cloakroom-oidc';
 
+/** The provider URL on the page between the Link button and the provider. */
+function continueUrl(page: string): string {
+  const href = /id="continue" href="([^"]+)"/.exec(page)?.[1];
+  assert.ok(href !== undefined, 'the continue page links to the provider');
+  return href.replaceAll('&amp;', '&');
+}
+
 function cookieLine(hop: { headers: Headers }, name: string): string | undefined {
   return hop.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
 }
@@ -240,8 +247,9 @@ describe('site: sign in with an OpenID provider', () => {
       assert.match(page.text, /action="\/auth\/oidc\/test\/link"/);
 
       const link = await browser.post(`${app.origin}/auth/oidc/${PROVIDER_ID}/link`);
-      assert.equal(link.status, 303);
-      const callback = await followProvider(browser, link.location ?? '', sub, app.origin);
+      assert.equal(link.status, 200);
+      assert.match(link.text, /<meta http-equiv="refresh" content="0;url=http:\/\/127\.0\.0\.1:\d+\/auth\?/);
+      const callback = await followProvider(browser, continueUrl(link.text), sub, app.origin);
       assert.equal(callback.location, `${app.origin}/sessions?notice=provider-linked`, callback.text);
       const me = (await browser.getJson(`${app.origin}/api/me`)).body as {
         user: { email: string; identities: unknown };
@@ -281,7 +289,7 @@ describe('site: sign in with an OpenID provider', () => {
       const browser = new Browser();
       await passwordUser(browser);
       const link = await browser.post(`${app.origin}/auth/oidc/${PROVIDER_ID}/link`);
-      const callback = await followProvider(browser, link.location ?? '', sub, app.origin);
+      const callback = await followProvider(browser, continueUrl(link.text), sub, app.origin);
       assert.equal(callback.status, 409);
       assert.match(callback.text, /identity_in_use/);
     });
