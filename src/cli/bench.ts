@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultProgress, plainProgress } from '../bench/progress.js';
 import { renderTerminal } from '../bench/report/terminal.js';
 import { writeReport } from '../bench/report/write.js';
+import { resultsSchema, type BenchResults } from '../bench/results.js';
 import { runBench, SECTIONS, type Section } from '../bench/run.js';
 
 function positiveNumber(value: string): number {
@@ -47,6 +49,28 @@ interface BenchFlags {
   connections?: number;
   requests: number;
   progress: boolean;
+  render?: string;
+}
+
+/** An earlier run's results.json, checked against the schema (the message names the field, never the data). */
+function readResults(file: string): BenchResults {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new Error(typeof code === 'string' ? `cannot read ${file} (${code})` : `${file} is not JSON`, {
+      cause: error,
+    });
+  }
+  const parsed = resultsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(
+      `${file} is not a cloakroom bench results file (${issue === undefined ? 'invalid' : `${issue.path.join('.') || 'root'}: ${issue.message}`})`,
+    );
+  }
+  return parsed.data;
 }
 
 /** `cloakroom bench`: measures sessions against JWTs and peers on this machine and writes a report. */
@@ -71,7 +95,21 @@ export function benchCommand(): Command {
     .addOption(new Option('--connections <n>', 'autocannon connections').argParser(positiveInteger))
     .option('--requests <n>', 'requests a month for the bandwidth projection', positiveInteger, 100_000)
     .option('--no-progress', 'no progress bar or lines')
+    .option('--render <results.json>', 'write the report of an earlier run again, without measuring')
     .action(async (flags: BenchFlags) => {
+      if (flags.render !== undefined) {
+        try {
+          const results = readResults(flags.render);
+          const written = writeReport(results, resolve(flags.out));
+          process.stdout.write(`Report written to ${written.dir} from ${flags.render}\n`);
+        } catch (error) {
+          process.stderr.write(
+            `cloakroom bench: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          process.exitCode = 2;
+        }
+        return;
+      }
       const progress = flags.progress ? defaultProgress() : plainProgress(() => undefined);
       try {
         const results = await runBench({

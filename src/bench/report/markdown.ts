@@ -14,7 +14,9 @@ import {
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function markdownTable(report: ReportTable): string {
-  const align = report.header.map((_, column) => (column < report.leftColumns ? ':--' : '--:'));
+  const align = report.header.map((_, column) =>
+    column < report.leftColumns || column === report.detailColumn ? ':--' : '--:',
+  );
   return [
     `| ${report.header.map(cell).join(' | ')} |`,
     `| ${align.join(' | ')} |`,
