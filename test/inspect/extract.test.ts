@@ -127,6 +127,12 @@ describe('inspect input: finding the token', () => {
     refused(`${craft({ alg: 'HS256' }, [1, 2]).split('.').slice(0, 2).join('.')}.sig`, 'malformed_token');
   });
 
+  // A backtracking search took 9 s on 90 KB of `eyJeyJ…` here, and minutes on 1 MB: the timeout catches a hang.
+  test('pathological input is handled in linear time (no backtracking search)', { timeout: 60_000 }, () => {
+    assert.throws(() => extractToken(`a=${'eyJ'.repeat(300_000)}`), InspectError);
+    assert.throws(() => decodeToken(extractToken(`a=b.${'eyJ.'.repeat(200_000)}`)), InspectError);
+  });
+
   test('error messages never repeat the input', () => {
     const secretish = 'eyJzZWNyZXQiOiJ0b3Atc2VjcmV0In0.bm90IGpzb24.c2ln';
     try {
