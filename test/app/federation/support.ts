@@ -20,12 +20,13 @@ export async function siteOrigin(): Promise<{ port: number; origin: string }> {
 export async function startSiteWithProviders(
   site: { port: number; origin: string },
   providers: object[],
+  env: Record<string, string> = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'cloakroom-oidc-'));
   const file = join(dir, 'providers.json');
   writeFileSync(file, JSON.stringify(providers), { mode: 0o600 });
   return startTestApp({
-    env: { PORT: String(site.port), CLOAKROOM_ORIGIN: site.origin, CLOAKROOM_OIDC_CONFIG: file },
+    env: { PORT: String(site.port), CLOAKROOM_ORIGIN: site.origin, CLOAKROOM_OIDC_CONFIG: file, ...env },
   });
 }
 
