@@ -43,6 +43,9 @@ export function decodeToken(found: ExtractedToken): DecodedToken {
   } catch (cause) {
     throw new InspectError('malformed_token', 'the header is not base64url-encoded JSON', { cause });
   }
+  if (depthOf(header) > MAX_DEPTH) {
+    throw new InspectError('malformed_token', `the header nests deeper than ${MAX_DEPTH} levels`);
+  }
   if (found.kind === 'jwe') return { header, claims: null, parts, bytes };
   let claims: JsonObject;
   try {
@@ -54,5 +57,25 @@ export function decodeToken(found: ExtractedToken): DecodedToken {
       { cause },
     );
   }
+  if (depthOf(claims) > MAX_DEPTH) {
+    throw new InspectError('malformed_token', `the claims nest deeper than ${MAX_DEPTH} levels`);
+  }
   return { header, claims, parts, bytes };
+}
+
+/** Nesting past this cannot be printed (JSON.stringify recurses) and no real token comes near it. */
+const MAX_DEPTH = 64;
+
+// Iterative, so a hostile payload of 100,000 nested arrays cannot overflow the stack here.
+function depthOf(root: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[root, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [value, depth] = item;
+    if (value === null || typeof value !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -133,6 +133,16 @@ describe('inspect input: finding the token', () => {
     assert.throws(() => decodeToken(extractToken(`a=b.${'eyJ.'.repeat(200_000)}`)), InspectError);
   });
 
+  test('claims or a header nested past 64 levels are refused, however deep (no stack overflow)', () => {
+    // Built as text: JSON.stringify itself cannot write 100,000 levels.
+    const encode = (json: string) => Buffer.from(json).toString('base64url');
+    const nested = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const header = encode('{"alg":"HS256"}');
+    refused(`${header}.${encode(nested(100_000))}.c2ln`, 'malformed_token');
+    refused(`${encode(`{"alg":"HS256","x":${nested(70)}}`)}.${encode('{}')}.c2ln`, 'malformed_token');
+    assert.equal(decodeToken(extractToken(`${header}.${encode(nested(60))}.c2ln`)).header?.alg, 'HS256');
+  });
+
   test('error messages never repeat the input', () => {
     const secretish = 'eyJzZWNyZXQiOiJ0b3Atc2VjcmV0In0.bm90IGpzb24.c2ln';
     try {
