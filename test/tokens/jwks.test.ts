@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import {
   createVerifier,
   InvalidTokenError,
@@ -51,12 +52,13 @@ describe('remote JWKS', () => {
   let keyring: SigningKeyring;
   let clock: ManualClock;
   let sign: () => Promise<string>;
+  let storage: Awaited<ReturnType<typeof memoryKeyring>>['storage'];
   let url: string;
   let close: () => Promise<void>;
   let state: ReturnType<typeof jwksServer>['state'];
 
   before(async () => {
-    ({ keyring, clock, sign } = await memoryKeyring());
+    ({ keyring, clock, sign, storage } = await memoryKeyring());
     const served = jwksServer(() => keyring);
     state = served.state;
     ({ url, close } = await listen(served.server));
@@ -95,10 +97,27 @@ describe('remote JWKS', () => {
     const retiredKid = keyring.list().find((key) => key.state === 'retired')!.kid;
     clock.advance(3600 * SECOND + MINUTE);
     assert.ok(!keyring.publicJwks().keys.some((key) => key.kid === retiredKid));
+    const served = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
+    assert.ok(!served.keys.some((key) => key.kid === retiredKid), 'the endpoint no longer publishes it');
     const fresh = remoteVerifier();
     await fresh.verify(await sign());
-    const refused = await fresh.verify(before).catch((error: unknown) => error);
-    assert.ok(refused instanceof InvalidTokenError);
+    // Even a token made now with the dropped key's private half (as if it had leaked) finds no key.
+    const document = JSON.parse(storage.text!) as { keys: { kid: string; privateJwk: JWK }[] };
+    const dropped = document.keys.find((key) => key.kid === retiredKid)!;
+    const late = await new SignJWT({ client_id: 'web', scope: 'notes:read' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: retiredKid, typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setSubject('user-1')
+      .setAudience(AUDIENCE)
+      .setIssuedAt(Math.floor(clock.now() / 1000))
+      .setExpirationTime(Math.floor(clock.now() / 1000) + 300)
+      .setJti('late')
+      .sign(await importJWK(dropped.privateJwk, 'EdDSA'));
+    const refused = await fresh.verify(late).catch((error: unknown) => error);
+    assert.ok(refused instanceof InvalidTokenError && refused.reason === 'unknown_key');
+    assert.ok((await fresh.verify(before).catch((error: unknown) => error)) instanceof InvalidTokenError);
   });
 
   test('an unknown kid refetches at most once per cooldown', async () => {

@@ -313,11 +313,13 @@ export async function memoryKeyring(
 ): Promise<{
   keyring: SigningKeyring;
   clock: ManualClock;
+  storage: ReturnType<typeof memoryKeyringStorage>;
   sign: (extra?: { lifetimeSeconds?: number; scope?: string }) => Promise<string>;
 }> {
   const clock = options.clock ?? new ManualClock(NOW_SECONDS * 1000);
+  const storage = memoryKeyringStorage();
   const keyring = await loadOrCreateKeyring({
-    storage: memoryKeyringStorage(),
+    storage,
     clock,
     ...(options.alg ? { alg: options.alg } : {}),
   });
@@ -334,5 +336,5 @@ export async function memoryKeyring(
         ...(extra.lifetimeSeconds ? { lifetimeSeconds: extra.lifetimeSeconds } : {}),
       })
     ).token;
-  return { keyring, clock, sign };
+  return { keyring, clock, storage, sign };
 }
