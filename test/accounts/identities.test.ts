@@ -95,6 +95,23 @@ describePostgres('identity store: PostgreSQL', () => {
     await pool.end();
   });
   conformance('PostgreSQL', () => ({ identities, users }));
+
+  test('two concurrent unlinks of a password-less account’s last two links: exactly one succeeds', async () => {
+    for (let round = 0; round < 10; round++) {
+      const userId = randomUUID();
+      await users.create({ id: userId, email: `${userId}@example.com`, passwordHash: null, createdAt: 1 });
+      const [s1, s2] = [randomUUID(), randomUUID()];
+      for (const subject of [s1, s2]) {
+        await identities.link({ userId, provider: 'idp', issuer: ISSUER, subject, createdAt: 1 });
+      }
+      const results = await Promise.all([
+        identities.unlink(userId, ISSUER, s1, { keepOne: true }),
+        identities.unlink(userId, ISSUER, s2, { keepOne: true }),
+      ]);
+      assert.deepEqual(results.sort(), ['last_sign_in_method', 'unlinked']);
+      assert.equal((await identities.listByUser(userId)).length, 1);
+    }
+  });
 });
 
 describe('password-less users', () => {

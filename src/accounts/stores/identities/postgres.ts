@@ -79,9 +79,12 @@ export class PostgresIdentityStore implements IdentityStore {
       find: `SELECT ${columns} FROM ${t} WHERE issuer = $1 AND subject = $2`,
       list: `SELECT ${columns} FROM ${t} WHERE user_id = $1 ORDER BY created_at, issuer, subject`,
       link: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (issuer, subject) DO NOTHING`,
+      // The CTE locks the user's links first, so two concurrent unlinks of a password-less account's last
+      // two links queue: the second counts what the first left, and keeps it.
       unlink:
+        `WITH locked AS (SELECT 1 FROM ${t} WHERE user_id = $1 FOR UPDATE) ` +
         `DELETE FROM ${t} WHERE user_id = $1 AND issuer = $2 AND subject = $3 ` +
-        `AND (NOT $4::boolean OR (SELECT count(*) FROM ${t} WHERE user_id = $1) > 1)`,
+        `AND (NOT $4::boolean OR (SELECT count(*) FROM locked) > 1)`,
       exists: `SELECT 1 FROM ${t} WHERE user_id = $1 AND issuer = $2 AND subject = $3`,
     };
     this.#pool = pool;
