@@ -38,6 +38,13 @@ const SESSION_ONLY_BODY = {
  * still live (a revoked session's tokens are refused at once), its scopes enough for the route. A bearer
  * request never reads the cookie, skips the CSRF checks (it carries no ambient credential) and never sets
  * a cookie. Register the route with `session: false`.
+ *
+ * @example
+ * ```ts
+ * router.route('/api/notes', { errors: 'json', session: false }, withApiAccess(services, '/api/notes', {
+ *   GET: (ctx) => json({ notes: list(ctx.session.user) }), // cookie, or a token with notes:read
+ * }));
+ * ```
  */
 export function withApiAccess(services: AppServices, path: string, handlers: MethodHandlers): MethodHandlers {
   const wrapped: MethodHandlers = {};

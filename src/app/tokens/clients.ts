@@ -49,6 +49,12 @@ export interface NewClient {
 /**
  * Registers a service client with a fresh 256-bit secret; resolves to the secret, which is stored only
  * hashed and cannot be shown again. Throws `TypeError` for an id, scope or audience that is not allowed.
+ *
+ * @example
+ * ```ts
+ * const { clientId, clientSecret } = await registerClient(
+ *   clients, { id: 'reports', scopes: ['notes:read'], audiences: ['https://site.example/api'] }, systemClock);
+ * ```
  */
 export async function registerClient(
   store: ClientStore,

@@ -70,6 +70,14 @@ function newToken(): { id: string; secret: string; value: string } {
  * Opaque refresh tokens in families (RFC 9700 §4.14.2): each use swaps the token for a successor, and a
  * token presented again after its successor exists revokes the whole family, because either the client or
  * an attacker holds a copy. Idle and absolute limits; a family minted from a session dies with it.
+ *
+ * @example
+ * ```ts
+ * const refresh = new RefreshTokens({ store, clock, idleSeconds: 7 * 86400, absoluteSeconds: 30 * 86400,
+ *   isSessionLive: async (sid, userId) => (await sessions.get(sid))?.userId === userId });
+ * const token = await refresh.issue({ userId, clientId: 'session', scope, audience, sessionId: sid });
+ * const { grant, refreshToken } = await refresh.use(token, 'session'); // the old token is now spent
+ * ```
  */
 export class RefreshTokens {
   readonly #options: RefreshTokenOptions;

@@ -8,6 +8,14 @@ import { OAuthError } from './oauth-error.js';
 /**
  * `POST /oauth/token` as a plain function: the request's content type, `Authorization` header and body in,
  * the token response out, or an {@link OAuthError} for the `{"error","error_description"}` answer.
+ *
+ * @example
+ * ```ts
+ * const response = await handleTokenRequest(issuer, {
+ *   contentType: 'application/x-www-form-urlencoded', authorization: null,
+ *   body: 'grant_type=refresh_token&refresh_token=…',
+ * }); // { access_token, token_type: 'Bearer', expires_in, refresh_token, scope }
+ * ```
  */
 export async function handleTokenRequest(
   issuer: TokenIssuer,
