@@ -136,7 +136,8 @@ describe('cloakroom clients and keys, beside a running server (SQLite)', () => {
       ['current', 'next'],
     );
     assert.ok(!listed.stdout.includes('"d"'), 'no private key material');
-    const [current, next] = keys as [{ kid: string }, { kid: string }];
+    const current = keys[0]!;
+    const next = keys[1]!;
 
     const rotated = await cli(['keys', 'rotate'], env);
     assert.equal(rotated.code, 0, rotated.stderr);
