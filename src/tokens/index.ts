@@ -15,6 +15,7 @@
  * Verifying (any service):
  * - {@link createVerifier}`({ issuer, audience, algorithms, jwks | secret, remote?, clockToleranceSeconds?,
  *   maxTokenAgeSeconds?, maxLifetimeSeconds?, cache?, clock? })` → `verify(token)` → `{ claims, header, scopes }`.
+ *   `clearCache()` and `reloadKeys()` (refetch a remote key set now, after a key compromise).
  *   `jwks` is the issuer's JWKS URL (cached, refetched on an unknown kid after a cooldown, size-capped, with a
  *   timeout), a fixed key set, or a live source such as the issuer's own `SigningKeyring`.
  * - HTTP (RFC 6750): {@link readBearerToken}, {@link authenticateBearer}, {@link bearerErrorOf} (401

@@ -57,18 +57,25 @@ function isKeySet(value: unknown): value is JSONWebKeySet {
  * Builds the key lookup jose calls with each token's protected header. Lookup failures other than "no such key"
  * (timeouts, HTTP errors, oversize or invalid key sets) become `KeySetUnavailableError`.
  */
-export function keyResolverOf(source: KeySetOption, remote: RemoteKeySetOptions = {}): KeyResolver {
+export function keyResolverOf(
+  source: KeySetOption,
+  remote: RemoteKeySetOptions = {},
+): KeyResolver & { reload(): Promise<void> } {
   let resolve: KeyResolver;
+  // Only a remote set has anything to reload; fixed and live sets are always current.
+  let reload: () => Promise<void> = () => Promise.resolve();
   if (typeof source === 'string' || source instanceof URL) {
     const url = new URL(source);
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new TypeError('the JWKS URL must be http(s)');
-    resolve = createRemoteJWKSet(url, {
+    const set = createRemoteJWKSet(url, {
       timeoutDuration: remote.timeoutMs ?? 5000,
       cooldownDuration: remote.cooldownMs ?? 30_000,
       cacheMaxAge: remote.cacheMaxAgeMs ?? 600_000,
       [customFetch]: cappedFetch(remote.fetch ?? fetch, remote.maxBytes ?? DEFAULT_MAX_JWKS_BYTES),
     });
+    resolve = set;
+    reload = () => set.reload();
   } else if (isPublicKeySetSource(source)) {
     // Rebuild the local set only when the source hands out a new object (the keyring keeps one until it changes).
     let last: JSONWebKeySet | null = null;
@@ -86,7 +93,7 @@ export function keyResolverOf(source: KeySetOption, remote: RemoteKeySetOptions 
   } else {
     throw new TypeError('jwks must be a URL, a JSON Web Key Set or an object with publicJwks()');
   }
-  return async (header, token) => {
+  const lookup: KeyResolver = async (header, token) => {
     try {
       return await resolve(header, token);
     } catch (error) {
@@ -95,6 +102,15 @@ export function keyResolverOf(source: KeySetOption, remote: RemoteKeySetOptions 
       throw new KeySetUnavailableError('the key set could not be obtained', { cause: error });
     }
   };
+  return Object.assign(lookup, {
+    reload: async () => {
+      try {
+        await reload();
+      } catch (error) {
+        throw new KeySetUnavailableError('the key set could not be obtained', { cause: error });
+      }
+    },
+  });
 }
 
 const HMAC_HASHES: Partial<Record<string, string>> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };

@@ -89,6 +89,12 @@ export interface TokenVerifier {
   verify(token: string): Promise<VerifiedAccessToken>;
   /** Forgets every cached verification (after revoking a key in a hurry, say). */
   clearCache(): void;
+  /**
+   * Fetches the remote key set again now and forgets every cached verification: after the issuer dropped a
+   * compromised key, this stops trusting it without waiting for the key set's cache age. A no-op fetch for
+   * fixed or live key sets. Rejects with `KeySetUnavailableError` if the fetch fails.
+   */
+  reloadKeys(): Promise<void>;
   /** How many verified tokens are cached. */
   readonly cacheSize: number;
 }
@@ -174,10 +180,10 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
   const type = options.type ?? ACCESS_TOKEN_TYPE;
   const clock = options.clock ?? systemClock;
   const requiredClaims = [...new Set([...RFC9068_CLAIMS, ...(options.requiredClaims ?? [])])];
-  const keys: JWTVerifyGetKey =
-    options.secret !== undefined
-      ? secretResolverOf(options.secret)
-      : keyResolverOf(options.jwks as KeySetOption, options.remote);
+  const keySet =
+    options.secret === undefined ? keyResolverOf(options.jwks as KeySetOption, options.remote) : null;
+  const keys: JWTVerifyGetKey = keySet ?? secretResolverOf(options.secret as Uint8Array | KeyObject);
+  const reloadKeySet = () => keySet?.reload() ?? Promise.resolve();
   const cacheMax =
     options.cache === false ? 0 : positiveInteger(options.cache?.max ?? 10_000, 'cache.max', 10_000_000);
   const cache = cacheMax > 0 ? new VerifiedTokenCache<VerifiedAccessToken>(cacheMax) : null;
@@ -243,6 +249,10 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
       return verified;
     },
     clearCache() {
+      cache?.clear();
+    },
+    async reloadKeys() {
+      await reloadKeySet();
       cache?.clear();
     },
     get cacheSize() {

@@ -173,6 +173,37 @@ describe('remote JWKS', () => {
     }
   });
 
+  test('reloadKeys() refetches at once and forgets cached verifications', async () => {
+    state.mode = 'ok';
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ['EdDSA'],
+      jwks: `${url}/.well-known/jwks.json`,
+      remote: { cooldownMs: 3_600_000 },
+      clock,
+    });
+    const token = await sign();
+    await verifier.verify(token);
+    assert.equal(verifier.cacheSize, 1);
+    state.requests = 0;
+    await verifier.reloadKeys();
+    assert.equal(state.requests, 1);
+    assert.equal(verifier.cacheSize, 0);
+    state.mode = 'hang';
+    await assert.rejects(
+      createVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        algorithms: ['EdDSA'],
+        jwks: `${url}/.well-known/jwks.json`,
+        remote: { timeoutMs: 100 },
+      }).reloadKeys(),
+      KeySetUnavailableError,
+    );
+    state.mode = 'ok';
+  });
+
   test('the fetch can be injected; the token never chooses the URL', async () => {
     const requested: string[] = [];
     const verifier = createVerifier({
