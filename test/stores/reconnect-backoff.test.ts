@@ -75,18 +75,37 @@ describe('isConnectFailure', () => {
     for (const error of [
       withCode('ECONNREFUSED'),
       withCode('57P03'),
-      new Error('timeout exceeded when trying to connect'),
       new Error('Connection terminated due to connection timeout'),
     ]) {
       assert.equal(isConnectFailure(error), true, error.message);
     }
-    for (const error of [withCode('57014'), withCode('23505'), withCode('57P01'), new Error('x'), 'text']) {
+    // A busy pool (no free connection within connectionTimeoutMillis) is load, not an unreachable server.
+    const busyPool = new Error('timeout exceeded when trying to connect');
+    for (const error of [withCode('57014'), withCode('23505'), withCode('57P01'), busyPool, 'text']) {
       assert.equal(isConnectFailure(error), false);
     }
   });
 });
 
 describePostgres('PostgresStore reconnect backoff', () => {
+  test('a busy pool (no free connection in time) is load, not an outage: no backoff', async () => {
+    const url = new URL(DATABASE_URL);
+    const pool = new pg.Pool(
+      postgresPoolOptions({ connectionString: url.href, max: 1, connectionTimeoutMillis: 200 }),
+    );
+    pool.on('error', () => undefined);
+    try {
+      const store = new PostgresStore(pool, { clock: new ManualClock() });
+      const held = await pool.connect();
+      await assert.rejects(store.get(randomId()), /timeout exceeded when trying to connect/);
+      held.release();
+      // The next call goes to the server at once (a statement error: the sessions table does not exist).
+      await assert.rejects(store.get(randomId()), { code: '42P01' });
+    } finally {
+      await pool.end();
+    }
+  });
+
   test('after a failed connection calls fail at once without touching the pool, until the wait is over', async () => {
     const url = new URL(DATABASE_URL);
     const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
