@@ -85,6 +85,16 @@ describe('refresh tokens over HTTP', () => {
     assert.equal((await refresh(other.refresh_token)).status, 200);
   });
 
+  test('two concurrent refreshes with one token: one wins, the other is a reuse that ends the family', async () => {
+    const { client } = await signedIn(app);
+    const { refresh_token } = await mint(client);
+    const answers = await Promise.all([refresh(refresh_token), refresh(refresh_token)]);
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 400]);
+    const winner = answers.find((answer) => answer.status === 200)!;
+    assert.equal(familyState(app, refresh_token)?.revoked_reason, 'reuse_detected');
+    assertOAuthError(await refresh(winner.body.refresh_token as string), 400, 'invalid_grant');
+  });
+
   test('unknown, malformed or missing refresh tokens all answer the same invalid_grant', async () => {
     const answers = new Set<string>();
     for (const token of ['nonsense', `${'A'.repeat(22)}.${'B'.repeat(43)}`, 'a'.repeat(5000)]) {
