@@ -29,12 +29,16 @@ function verifierFor(overrides: Partial<VerifierOptions> = {}, clock = new Manua
   });
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
+async function reasonOf(promise: Promise<unknown>, presented?: string): Promise<string> {
   try {
     await promise;
   } catch (error) {
     if (error instanceof InvalidTokenError) {
       assert.equal(error.code, 'invalid_token');
+      // No part of the token (header, claims or signature) ever appears in the message.
+      for (const segment of presented?.split('.') ?? []) {
+        if (segment.length >= 8) assert.ok(!error.message.includes(segment), error.message);
+      }
       return error.reason;
     }
     throw error;
@@ -63,7 +67,7 @@ describe('access-token verifier', () => {
       await verifier.verify(token(key));
       const wrong: string[] = [];
       for (const attack of attackTokens(key, attacker)) {
-        const reason = await reasonOf(verifier.verify(attack.token));
+        const reason = await reasonOf(verifier.verify(attack.token), attack.token);
         if (reason !== attack.reason) wrong.push(`${attack.name}: ${reason}, expected ${attack.reason}`);
       }
       assert.deepEqual(wrong, []);
@@ -238,6 +242,29 @@ describe('verified-token cache', () => {
     assert.equal(verifier.cacheSize, 0);
     await verifier.verify(token(key));
     assert.equal(keys.lookups, 2);
+  });
+
+  test('property: arbitrary input is refused with an InvalidTokenError, never another error', async () => {
+    const verifier = verifierFor();
+    const segment = fc.stringMatching(/^[A-Za-z0-9_-]{0,60}$/);
+    const jsonSegment = fc
+      .jsonValue()
+      .map((value) => Buffer.from(JSON.stringify(value) ?? 'null').toString('base64url'));
+    const candidate = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.tuple(segment, segment, segment).map((parts) => parts.join('.')),
+      fc.tuple(jsonSegment, jsonSegment, segment).map((parts) => parts.join('.')),
+    );
+    await fc.assert(
+      fc.asyncProperty(candidate, async (input) => {
+        const error = await verifier.verify(input).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof InvalidTokenError, String(error));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test('property: any single-character change to a token is refused or is the same token', async () => {
