@@ -16,6 +16,7 @@ import { measureSizes } from './sizes.js';
 import {
   connectRedis,
   deleteKeys,
+  loadSqlite,
   openUserDatabase,
   redisDisplay,
   redisUrl,
@@ -138,6 +139,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   else redisVersion = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'unknown';
 
   const notes: string[] = [];
+  // Both sections load the user from one SQLite file: without better-sqlite3 they cannot run at all.
+  const sqlite = (await loadSqlite()) !== null;
+  if (!sqlite) {
+    for (const section of ['in-process', 'http'] as const) {
+      if (!wants(section)) continue;
+      const message = `Not run: the ${section} section needs better-sqlite3 (an optional peer of cloakroom), which is not installed.`;
+      notes.push(message);
+      progress.note(message);
+    }
+  }
   let sizeItems: BenchResults['sizes']['items'] = [];
   let inProcess: InProcessScenario[] = [];
   let httpScenarios: HttpScenario[] = [];
@@ -147,7 +158,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       progress.step('sizes: credentials made by each package');
       sizeItems = await measureSizes(versions);
     }
-    if (wants('in-process')) {
+    if (wants('in-process') && sqlite) {
       const users = await openUserDatabase();
       try {
         inProcess = await runInProcess({
@@ -162,7 +173,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         users.close();
       }
     }
-    if (wants('http')) {
+    if (wants('http') && sqlite) {
       httpScenarios = await runHttp({
         options: http,
         progress,
