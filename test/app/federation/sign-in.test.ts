@@ -192,6 +192,16 @@ describe('site: sign in with an OpenID provider', () => {
     assert.equal((await browser.getJson(`${app.origin}/api/me`)).status, 401);
   });
 
+  test('the person cancels at the provider (error=access_denied): provider_error, no session', async () => {
+    const browser = new Browser();
+    const tokenCalls = provider.calls.get('/token') ?? 0;
+    const callback = await signInThroughProvider(browser, app, 'nobody-at-the-provider');
+    assert.equal(callback.status, 400);
+    assert.match(callback.text, /<code class="reason">provider_error<\/code>/);
+    assert.equal(cookieLine(callback, SESSION_COOKIE), undefined);
+    assert.equal(provider.calls.get('/token') ?? 0, tokenCalls, 'no call to the token endpoint');
+  });
+
   test('an unverified email gets no account', async () => {
     const sub = person({ email_verified: false });
     const callback = await signInThroughProvider(new Browser(), app, sub);
