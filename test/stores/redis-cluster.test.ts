@@ -528,6 +528,30 @@ describe('RedisStore on a Redis Cluster', { skip }, () => {
     }
   });
 
+  test('writes keep their issue order on a master that lacks a script: a sign-out sent first beats the rotation', async () => {
+    const clock = new ManualClock();
+    const { store, close } = clusterStore(clock);
+    try {
+      const { byMaster } = await usersOnEveryMaster(shared!);
+      for (const [master, [userId]] of byMaster as Map<string, [string]>) {
+        // The master knows the rotation script but not the sign-out one (as after a restart, part-way).
+        for (const node of masters(shared!).values()) {
+          await node.script('FLUSH');
+          await node.script('LOAD', scripts.replace.lua);
+        }
+        const old = makeRecord(clock.now(), { userId });
+        await store.create(old);
+        const next = makeRecord(clock.now(), { userId });
+        const [, replaced] = await Promise.all([store.delete(old.id), store.replace(old.id, 1, next)]);
+        assert.equal(replaced, false, `the sign-out ran first on ${master}`);
+        assert.equal(await store.get(old.id), null);
+        assert.equal(await store.get(next.id), null);
+      }
+    } finally {
+      await close();
+    }
+  });
+
   test('concurrent requests for users on every master share round trips without mixing slots', async () => {
     const clock = new ManualClock();
     const { store, prefix, close } = clusterStore(clock);

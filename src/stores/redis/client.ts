@@ -98,7 +98,8 @@ function positive(value: number, name: string): number {
 
 /**
  * Runs a script by its SHA-1, loading it with EVAL when the server does not know it yet (a fresh server, a
- * restart, another Cluster node). Replies come as Buffers (session hashes hold raw bytes).
+ * restart, another Cluster node); a write script always with EVAL, so writes keep their issue order (see
+ * `Script.write`). Replies come as Buffers (session records hold raw bytes).
  */
 export async function runScript(
   client: RedisClient,
@@ -107,6 +108,7 @@ export async function runScript(
   args: readonly (string | Buffer)[],
 ): Promise<unknown> {
   const buffers = client as unknown as BufferScripting;
+  if (script.write === true) return buffers.evalBuffer(script.lua, keys.length, ...keys, ...args);
   try {
     return await buffers.evalshaBuffer(script.sha, keys.length, ...keys, ...args);
   } catch (error) {

@@ -10,11 +10,21 @@ export interface Script {
   readonly name: string;
   readonly lua: string;
   readonly sha: string;
+  /**
+   * Sent as `EVAL` every time (the script's text; Redis caches it by its SHA-1) rather than `EVALSHA` with
+   * an `EVAL` retry on `NOSCRIPT`: that retry is a round trip later, so a write that hit a server without
+   * the script (new, restarted, flushed) could run after a write issued after it — a rotation after the
+   * sign-out sent before it, leaving a live successor. Writes keep their issue order this way; reads, where
+   * order does not matter, use `EVALSHA`.
+   */
+  readonly write?: boolean;
 }
 
-function script(name: string, lua: string): Script {
-  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+function script(name: string, lua: string, options: { write?: boolean } = {}): Script {
+  return { name, lua, sha: createHash('sha1').update(lua).digest('hex'), write: options.write === true };
 }
+
+const WRITE = { write: true };
 
 // The user id of a packed session record (2-byte length at offset 32, then the id).
 const USER_OF = `
@@ -52,6 +62,7 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 extend(KEYS[2], ARGV[1])
 return 1
 `,
+  WRITE,
 );
 
 /**
@@ -72,6 +83,7 @@ redis.call('ZADD', index, 'XX', ARGV[7], ARGV[2])
 extend(index, ARGV[6])
 return 1
 `,
+  WRITE,
 );
 
 /**
@@ -94,6 +106,7 @@ redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
 extend(KEYS[3], ARGV[4])
 return 1
 `,
+  WRITE,
 );
 
 /** KEYS: session. ARGV: index-key prefix, id. Returns the number of sessions removed (0 or 1). */
@@ -105,6 +118,7 @@ if not s then return 0 end
 redis.call('ZREM', ARGV[1] .. user_of(s), ARGV[2])
 return redis.call('DEL', KEYS[1])
 `,
+  WRITE,
 );
 
 /**
@@ -144,6 +158,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return removed
 `,
+  WRITE,
 );
 
 /**
@@ -161,4 +176,5 @@ for _, id in ipairs(ids) do
 end
 return {#ids, removed}
 `,
+  WRITE,
 );
