@@ -14,7 +14,8 @@ export type CloakroomErrorCode =
   | 'too_many_attempts'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  | 'federation_failed';
 
 export class CloakroomError extends Error {
   readonly code: CloakroomErrorCode;
@@ -129,6 +130,8 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   invalid_token: 401,
   insufficient_scope: 403,
   jwks_unavailable: 503,
+  // The federation routes answer with the reason's own status (FederationError.status); this is the fallback.
+  federation_failed: 400,
 };
 
 // Public messages: fixed per code where the internal message could say more than a client should know.
@@ -137,6 +140,7 @@ const PUBLIC_MESSAGE: Partial<Record<CloakroomErrorCode, string>> = {
   store_unavailable: 'The session store is unavailable. Try again shortly.',
   invalid_token: 'The access token is invalid or expired.',
   jwks_unavailable: 'The token keys are unavailable. Try again shortly.',
+  federation_failed: 'The sign-in with the identity provider did not work.',
 };
 
 /** The HTTP status, public body and headers for an error Cloakroom knows; `null` for anything else. */

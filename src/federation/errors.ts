@@ -59,6 +59,8 @@ const STATUS: Record<FederationFailureReason, number> = {
   invalid_logout_token: 400,
 };
 
+import { CloakroomError } from '../errors.js';
+
 /**
  * A federated sign-in, link or back-channel logout that was refused. `code` is always `federation_failed`;
  * `reason` says why. The `cause` (kept for the server log) may describe the provider's answer but never
@@ -69,14 +71,12 @@ const STATUS: Record<FederationFailureReason, number> = {
  * try { await rp.completeSignIn(...) } catch (e) { if (e instanceof FederationError) log(e.reason) }
  * ```
  */
-export class FederationError extends Error {
-  readonly code = 'federation_failed' as const;
+export class FederationError extends CloakroomError {
   readonly reason: FederationFailureReason;
 
   constructor(reason: FederationFailureReason, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('federation_failed', message, options);
     this.reason = reason;
-    this.name = 'FederationError';
   }
 
   /** The HTTP status the edge answers with. */
