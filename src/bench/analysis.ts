@@ -2,6 +2,7 @@
  * What the measurements say: scenario 4 (the seed's bandwidth projection recomputed from the measured
  * sizes) and the issue's targets, each PASS or MISS with the measured figure, or NOT RUN with the reason.
  */
+import { BASELINE_ID } from './http/scenarios.js';
 import type { BandwidthRow, BenchResults, HttpScenario, SizeItem, Target } from './results.js';
 
 /** The seed's own figures: a 6-byte id cookie, a 304-byte JWT, "~24 MB" a month at 100k page views. */
@@ -231,4 +232,32 @@ export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
         : `HS256 JWT ${String(hs256Bytes)} B / cookie ${String(signedBytes)} B`,
     ),
   ];
+}
+
+/** Notes on HTTP ratios that cannot be taken at face value: wide spread between rounds, or above 1. */
+export function httpNoise(scenarios: readonly HttpScenario[]): string[] {
+  const notes: string[] = [];
+  const wide: string[] = [];
+  for (const scenario of scenarios) {
+    const ratios = scenario.runs
+      .filter((run) => run.baselineRequestsPerSecond !== undefined)
+      .map((run) => run.requestsPerSecond / (run.baselineRequestsPerSecond ?? Number.NaN));
+    if (ratios.length < 2) continue;
+    const spread = Math.max(...ratios) / Math.min(...ratios);
+    if (spread >= 1.5) wide.push(`${scenario.label} (${ratios.map((ratio) => ratio.toFixed(2)).join(', ')})`);
+  }
+  if (wide.length > 0) {
+    notes.push(
+      `HTTP ratios that moved 1.5x or more between rounds, so their median is uncertain: ${wide.join('; ')}.`,
+    );
+  }
+  const above = scenarios.filter((scenario) => scenario.id !== BASELINE_ID && (scenario.ratio ?? 0) > 1);
+  if (above.length > 0) {
+    notes.push(
+      `Above 1 (faster than the bare server, which no session layer can be; noise): ${above
+        .map((scenario) => `${scenario.label} ${(scenario.ratio ?? 0).toFixed(2)}`)
+        .join('; ')}. Read the CPU ratio for these.`,
+    );
+  }
+  return notes;
 }

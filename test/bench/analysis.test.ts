@@ -95,3 +95,32 @@ describe('bench bandwidth', () => {
     assert.equal(result.rows.find((row) => row.id === 'cloakroom-signed')?.extraBytesPerMonth, 0);
   });
 });
+
+describe('bench noise notes', () => {
+  test('ratios that moved 1.5x between rounds, and ratios above 1, are called out', async () => {
+    const { httpNoise } = await import('../../src/bench/analysis.js');
+    const run = (round: number, rate: number, baseline: number) => ({
+      round,
+      requestsPerSecond: rate,
+      requests: rate,
+      p50: 1,
+      p99: 2,
+      serverCpu: 1,
+      serverMicrosPerRequest: 100,
+      loadCpu: 0.5,
+      otherCpu: null,
+      errors: 0,
+      timeouts: 0,
+      non2xx: 0,
+      baselineRequestsPerSecond: baseline,
+    });
+    const steady: HttpScenario = { ...http('steady', 0.5), runs: [run(1, 500, 1000), run(2, 550, 1000)] };
+    const wild: HttpScenario = { ...http('wild', 1.2), runs: [run(1, 300, 1000), run(2, 1200, 1000)] };
+    const notes = httpNoise([steady, wild]);
+    assert.equal(notes.length, 2);
+    assert.match(notes[0] ?? '', /moved 1\.5x or more between rounds.*: wild \(0\.30, 1\.20\)\.$/);
+    assert.doesNotMatch(notes[0] ?? '', /steady/);
+    assert.match(notes[1] ?? '', /^Above 1 .*wild 1\.20/);
+    assert.deepEqual(httpNoise([steady]), []);
+  });
+});

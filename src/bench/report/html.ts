@@ -11,6 +11,7 @@ import {
   httpTable,
   inProcessTable,
   machineLines,
+  notesOf,
   notRun,
   sizesTable,
   targetsTable,
@@ -145,9 +146,11 @@ export function renderHtml(results: BenchResults): string {
       `The seed said ~${String(seed.claimedMegabytes)} MB a month at 100k page views; recomputed with the measured HS256 JWT: ${seed.recomputedMegabytes.toFixed(1)} MB.`,
     ),
     `<section><h2>Not run</h2>${missing.length === 0 ? '<p>Every scenario ran.</p>' : `<ul>${missing.map((line) => `<li>${escapeXml(line)}</li>`).join('')}</ul>`}</section>`,
-    results.notes.length === 0
+    notesOf(results).length === 0
       ? ''
-      : `<section><h2>Notes</h2><ul>${results.notes.map((note) => `<li>${escapeXml(note)}</li>`).join('')}</ul></section>`,
+      : `<section><h2>Notes</h2><ul>${notesOf(results)
+          .map((note) => `<li>${escapeXml(note)}</li>`)
+          .join('')}</ul></section>`,
     `<section><h2>Versions</h2><p>${escapeXml(
       Object.entries(results.versions)
         .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)

@@ -5,6 +5,7 @@ import {
   httpTable,
   inProcessTable,
   machineLines,
+  notesOf,
   notRun,
   sizesTable,
   targetsTable,
@@ -66,8 +67,12 @@ export function renderMarkdown(results: BenchResults): string {
   parts.push(
     `## Not run\n\n${missing.length === 0 ? 'Every scenario ran.' : missing.map((line) => `- ${line}`).join('\n')}`,
   );
-  if (results.notes.length > 0)
-    parts.push(`## Notes\n\n${results.notes.map((note) => `- ${note}`).join('\n')}`);
+  if (notesOf(results).length > 0)
+    parts.push(
+      `## Notes\n\n${notesOf(results)
+        .map((note) => `- ${note}`)
+        .join('\n')}`,
+    );
   const versions = Object.entries(results.versions)
     .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)
     .join(', ');

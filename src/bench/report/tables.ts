@@ -2,6 +2,7 @@
  * The report's tables as plain rows of text, shared by the terminal, Markdown and HTML writers so the
  * three always show the same figures.
  */
+import { httpNoise } from '../analysis.js';
 import type { BenchResults, Target } from '../results.js';
 
 export interface ReportTable {
@@ -213,4 +214,9 @@ export function machineLines(results: BenchResults): string[] {
     `Redis: ${machine.redis ?? 'not used'}; load average before ${machine.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}, after ${machine.loadAverageAfter.map((v) => v.toFixed(2)).join(' ')}`,
     other,
   ];
+}
+
+/** The run's notes, then what the figures themselves say about noise (derived here, so older runs get it too). */
+export function notesOf(results: BenchResults): string[] {
+  return [...results.notes, ...httpNoise(results.http.scenarios)];
 }

@@ -6,6 +6,7 @@ import {
   httpTable,
   inProcessTable,
   machineLines,
+  notesOf,
   notRun,
   sizesTable,
   targetsTable,
@@ -34,6 +35,11 @@ export function renderTerminal(results: BenchResults): string {
   ];
   const missing = notRun(results);
   if (missing.length > 0) parts.push(`Not run:\n${missing.map((line) => `  - ${line}`).join('\n')}`);
-  if (results.notes.length > 0) parts.push(results.notes.map((note) => `note: ${note}`).join('\n'));
+  if (notesOf(results).length > 0)
+    parts.push(
+      notesOf(results)
+        .map((note) => `note: ${note}`)
+        .join('\n'),
+    );
   return `${parts.join('\n\n')}\n`;
 }
