@@ -1,6 +1,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IdentityStore } from '../../accounts/identities.js';
+import { normalizeEmail } from '../../accounts/email.js';
 import type { UserStore } from '../../accounts/types.js';
 import type { Clock } from '../../clock.js';
 import { EmailTakenError } from '../../errors.js';
@@ -254,8 +255,13 @@ export class SiteFederation {
       identities.findByIdentity(identity.issuer, identity.subject),
     );
     if (linked !== null) return linked.userId;
-    const email = identity.email;
-    if (email === null) throw new FederationError('email_missing', 'the provider gave no email address');
+    let email: string;
+    try {
+      // The same canonical form as password accounts (NFC, trimmed, lower-case), so the email check holds.
+      email = normalizeEmail(identity.email);
+    } catch {
+      throw new FederationError('email_missing', 'the provider gave no usable email address');
+    }
     if (identity.emailVerified === false) {
       throw new FederationError('email_unverified', 'the provider says the email address is unverified');
     }

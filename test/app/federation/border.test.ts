@@ -109,6 +109,13 @@ describe('site: errors at the border (fake provider)', () => {
     assertRefused(await callback(new Browser()), 'userinfo_mismatch');
   });
 
+  test('a new person without a usable email gets no account: email_missing', async () => {
+    provider.userinfo = (sub) => ({ sub });
+    assertRefused(await callback(new Browser()), 'email_missing');
+    provider.userinfo = (sub) => ({ sub, email: 'not an address' });
+    assertRefused(await callback(new Browser()), 'email_missing');
+  });
+
   test('a provider that is down: the start answers the failure page (502 provider_unavailable)', async () => {
     const hop = await new Browser().navigate(`${app.origin}/auth/oidc/down/start`);
     assert.equal(hop.status, 502);
