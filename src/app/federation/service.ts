@@ -189,8 +189,10 @@ export class SiteFederation {
     return storeCall('federation.deleteExpired', () => this.#options.state.deleteExpired(now));
   }
 
-  /** The user's linked providers, for `GET /api/me` and the account page. */
+  /** The user's linked providers, for `GET /api/me` and the account page; `[]` when none is configured. */
   async identitiesOf(userId: string): Promise<{ provider: string; subject: string }[]> {
+    // A site with no provider configured answers without a query (every /api/me would pay for it).
+    if (this.#providers.size === 0) return [];
     const links = await storeCall('identities.listByUser', () => this.#options.identities.listByUser(userId));
     return links.map((link) => ({ provider: link.provider, subject: link.subject }));
   }
