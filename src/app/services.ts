@@ -144,6 +144,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     users: backends.users,
     identities: backends.identities,
     state: backends.federationState,
+    attempts: backends.attempts,
     sessions,
     log,
     clock: options.clock,

@@ -36,7 +36,9 @@ export type FederationFailureReason =
   /** Unlinking would leave the account with no way to sign in. */
   | 'last_sign_in_method'
   /** A back-channel logout token failed a check. */
-  | 'invalid_logout_token';
+  | 'invalid_logout_token'
+  /** Too many sign-ins started from one address in a short time (each one stores a pre-login record). */
+  | 'too_many_starts';
 
 /** Status codes for the HTTP edge: the reason decides it, the message never carries details. */
 const STATUS: Record<FederationFailureReason, number> = {
@@ -57,6 +59,7 @@ const STATUS: Record<FederationFailureReason, number> = {
   link_session_mismatch: 400,
   last_sign_in_method: 409,
   invalid_logout_token: 400,
+  too_many_starts: 429,
 };
 
 import { CloakroomError } from '../errors.js';

@@ -93,6 +93,7 @@ const EXPLANATIONS: Record<FederationFailureReason, string> = {
   last_sign_in_method:
     'This is your account’s only way to sign in. Link another provider before unlinking this one.',
   invalid_logout_token: 'The logout request was not valid.',
+  too_many_starts: 'Too many sign-ins were started from your network just now. Please wait a few minutes.',
 };
 
 /**

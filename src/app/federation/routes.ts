@@ -49,7 +49,10 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
     {
       GET: async (ctx) => {
         try {
-          const start = await federation.start(providerIdOf(ctx), { returnTo: ctx.query('returnTo') });
+          const start = await federation.start(providerIdOf(ctx), {
+            returnTo: ctx.query('returnTo'),
+            ip: ctx.ip,
+          });
           ctx.setCookies.push(start.setCookie);
           return redirect(start.location, 302);
         } catch (error) {
@@ -88,6 +91,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
         try {
           const start = await federation.start(providerIdOf(ctx), {
             link: { userId: user.id, sessionId: session.id },
+            ip: ctx.ip,
           });
           ctx.setCookies.push(start.setCookie);
           // Not a 303: the site's CSP (form-action 'self') makes browsers block a form post that redirects

@@ -2,7 +2,7 @@ import { hash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IdentityStore } from '../../accounts/identities.js';
 import { normalizeEmail } from '../../accounts/email.js';
-import type { UserStore } from '../../accounts/types.js';
+import type { AttemptStore, UserStore } from '../../accounts/types.js';
 import type { Clock } from '../../clock.js';
 import { EmailTakenError } from '../../errors.js';
 import type { ProviderSettings } from '../../federation/config.js';
@@ -23,6 +23,13 @@ export interface SiteFederationOptions {
   users: UserStore;
   identities: IdentityStore;
   state: FederationStateStore;
+  /**
+   * Counts sign-in starts per client address (each stores a pre-login record), in the shared throttling
+   * store; without it starts are not limited.
+   */
+  attempts?: AttemptStore;
+  /** Starts allowed per address per 10 minutes. Default 200. */
+  startsPerAddress?: number;
   sessions: SessionManager<AppUser>;
   log: Logger;
   clock?: Clock;
@@ -50,6 +57,8 @@ export interface CallbackRequest {
   info: RequestInfo;
   session: Session | null;
 }
+
+const START_WINDOW_MS = 10 * 60_000;
 
 const sidKey = (issuer: string, sid: string) => `sid:${hash('sha256', `${issuer}\n${sid}`, 'base64url')}`;
 
@@ -102,9 +111,10 @@ export class SiteFederation {
    */
   async start(
     providerId: string,
-    options: { returnTo?: unknown; link?: { userId: string; sessionId: string } } = {},
+    options: { returnTo?: unknown; link?: { userId: string; sessionId: string }; ip?: string | null } = {},
   ): Promise<{ location: string; setCookie: string }> {
     const { rp } = this.#provider(providerId);
+    await this.#countStart(options.ip ?? null);
     const start = await rp.startSignIn(options);
     return { location: start.url, setCookie: this.cookie.serialize(start.handle, start.maxAgeSeconds) };
   }
@@ -217,6 +227,19 @@ export class SiteFederation {
       throw new FederationError('last_sign_in_method', 'this is the only way to sign in to the account');
     }
     return result === 'unlinked';
+  }
+
+  async #countStart(ip: string | null): Promise<void> {
+    const attempts = this.#options.attempts;
+    if (attempts === undefined || ip === null) return;
+    const key = `o:${hash('sha256', ip, 'base64url')}`;
+    const now = this.#now();
+    const counted = await storeCall('attempts.recordFailure', () =>
+      attempts.recordFailure(key, now, START_WINDOW_MS),
+    );
+    if (counted.failures > (this.#options.startsPerAddress ?? 200)) {
+      throw new FederationError('too_many_starts', 'too many sign-ins started from this address');
+    }
   }
 
   #provider(id: string): { settings: ProviderSettings; rp: OidcRelyingParty } {
