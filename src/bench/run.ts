@@ -130,7 +130,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   progress.addSteps(
     (wants('sizes') ? 1 : 0) +
       (wants('in-process') ? IN_PROCESS_STEPS : 0) +
-      (wants('http') ? httpSteps(http.rounds) : 0),
+      (wants('http') ? httpSteps(http.rounds, http.warmupSeconds > 0) : 0),
   );
 
   const redis = await connectRedis();

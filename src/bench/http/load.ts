@@ -140,9 +140,9 @@ function skipReason(definition: HttpScenarioDefinition, context: HttpContext): s
 }
 
 /** Progress steps `runHttp` takes for `rounds`. */
-export function httpSteps(rounds: number): number {
+export function httpSteps(rounds: number, warmup: boolean): number {
   const scenarios = HTTP_SCENARIOS.length - 1;
-  return 1 + scenarios + rounds * (scenarios + Math.ceil(scenarios / GROUP) + 1);
+  return 1 + (warmup ? scenarios : 0) + rounds * (scenarios + Math.ceil(scenarios / GROUP) + 1);
 }
 
 export async function runHttp(context: HttpContext): Promise<HttpScenario[]> {
@@ -196,70 +196,82 @@ export async function runHttp(context: HttpContext): Promise<HttpScenario[]> {
         }
       }),
     );
-    const baseline = children.get(BASELINE_ID);
-    if (baseline === undefined) throw new Error('the bare node:http baseline did not start');
-    const order = HTTP_SCENARIOS.filter((definition) => definition.id !== BASELINE_ID).map((d) => d.id);
+    const measureAll = async (): Promise<void> => {
+      const baseline = children.get(BASELINE_ID);
+      if (baseline === undefined) throw new Error('the bare node:http baseline did not start');
+      const order = HTTP_SCENARIOS.filter((definition) => definition.id !== BASELINE_ID).map((d) => d.id);
 
-    const run = async (id: string, round: number, seconds: number): Promise<HttpRun | null> => {
-      const child = children.get(id);
-      const scenario = results.get(id);
-      if (child === undefined || scenario === undefined || scenario.status !== 'ran') return null;
-      try {
-        const measured = await loadOnce(autocannon, child, options, seconds, round);
-        const problem = problems(measured) ?? (child.hasExited() ? 'the server exited' : null);
-        if (problem !== null) throw new Error(problem);
-        return measured;
-      } catch (error) {
-        scenario.status = 'failed';
-        scenario.reason = `${round === 0 ? 'warm-up' : `round ${String(round)}`}: ${(error as Error).message}`;
-        progress.note(`failed ${scenario.label}: ${scenario.reason}`);
-        return null;
+      const run = async (id: string, round: number, seconds: number): Promise<HttpRun | null> => {
+        const child = children.get(id);
+        const scenario = results.get(id);
+        if (child === undefined || scenario === undefined || scenario.status !== 'ran') return null;
+        try {
+          const measured = await loadOnce(autocannon, child, options, seconds, round);
+          const problem = problems(measured) ?? (child.hasExited() ? 'the server exited' : null);
+          if (problem !== null) throw new Error(problem);
+          return measured;
+        } catch (error) {
+          scenario.status = 'failed';
+          scenario.reason = `${round === 0 ? 'warm-up' : `round ${String(round)}`}: ${(error as Error).message}`;
+          progress.note(`failed ${scenario.label}: ${scenario.reason}`);
+          return null;
+        }
+      };
+
+      // Warm-up (round 0, not reported): every server once, JIT and caches warm.
+      if (options.warmupSeconds > 0) {
+        await run(BASELINE_ID, 0, options.warmupSeconds);
+        for (const id of order) {
+          progress.step(`http: warm-up ${results.get(id)?.label ?? id}`);
+          await run(id, 0, options.warmupSeconds);
+        }
+      }
+
+      for (let round = 1; round <= options.rounds; round++) {
+        const baselineRuns: HttpRun[] = [];
+        const pending: HttpRun[] = [];
+        const measureBaseline = async (): Promise<void> => {
+          progress.step(`http round ${String(round)}/${String(options.rounds)}: bare node:http baseline`);
+          const measured = await run(BASELINE_ID, round, options.durationSeconds);
+          if (measured === null) throw new Error('the baseline failed: the ratios would be meaningless');
+          const previous = baselineRuns[baselineRuns.length - 1];
+          baselineRuns.push(measured);
+          results.get(BASELINE_ID)?.runs.push(measured);
+          // The runs since the previous baseline are compared with the mean of the two around them.
+          for (const scenarioRun of pending) {
+            scenarioRun.baselineRequestsPerSecond =
+              previous === undefined
+                ? measured.requestsPerSecond
+                : (previous.requestsPerSecond + measured.requestsPerSecond) / 2;
+          }
+          pending.length = 0;
+        };
+        await measureBaseline();
+        for (let start = 0; start < order.length; start += GROUP) {
+          for (const id of order.slice(start, start + GROUP)) {
+            progress.step(
+              `http round ${String(round)}/${String(options.rounds)}: ${results.get(id)?.label ?? id}`,
+            );
+            const measured = await run(id, round, options.durationSeconds);
+            if (measured !== null) {
+              results.get(id)?.runs.push(measured);
+              pending.push(measured);
+            }
+          }
+          await measureBaseline();
+        }
       }
     };
-
-    // Warm-up (round 0, not reported): every server once, JIT and caches warm.
-    if (options.warmupSeconds > 0) {
-      await run(BASELINE_ID, 0, options.warmupSeconds);
-      for (const id of order) {
-        progress.step(`http: warm-up ${results.get(id)?.label ?? id}`);
-        await run(id, 0, options.warmupSeconds);
-      }
-    } else {
-      for (let i = 0; i < order.length; i++) progress.step('http: (no warm-up)');
-    }
-
-    for (let round = 1; round <= options.rounds; round++) {
-      const baselineRuns: HttpRun[] = [];
-      const pending: HttpRun[] = [];
-      const measureBaseline = async (): Promise<void> => {
-        progress.step(`http round ${String(round)}/${String(options.rounds)}: bare node:http baseline`);
-        const measured = await run(BASELINE_ID, round, options.durationSeconds);
-        if (measured === null) throw new Error('the baseline failed: the ratios would be meaningless');
-        const previous = baselineRuns[baselineRuns.length - 1];
-        baselineRuns.push(measured);
-        results.get(BASELINE_ID)?.runs.push(measured);
-        // The runs since the previous baseline are compared with the mean of the two around them.
-        for (const scenarioRun of pending) {
-          scenarioRun.baselineRequestsPerSecond =
-            previous === undefined
-              ? measured.requestsPerSecond
-              : (previous.requestsPerSecond + measured.requestsPerSecond) / 2;
-        }
-        pending.length = 0;
-      };
-      await measureBaseline();
-      for (let start = 0; start < order.length; start += GROUP) {
-        for (const id of order.slice(start, start + GROUP)) {
-          progress.step(
-            `http round ${String(round)}/${String(options.rounds)}: ${results.get(id)?.label ?? id}`,
-          );
-          const measured = await run(id, round, options.durationSeconds);
-          if (measured !== null) {
-            results.get(id)?.runs.push(measured);
-            pending.push(measured);
-          }
-        }
-        await measureBaseline();
+    try {
+      await measureAll();
+    } catch (error) {
+      // Without the baseline no ratio means anything: stop the section, keep what the other sections found.
+      const reason = `the HTTP section stopped: ${(error as Error).message}`;
+      progress.note(reason);
+      for (const scenario of all) {
+        if (scenario.status !== 'ran') continue;
+        scenario.status = 'failed';
+        scenario.reason = reason;
       }
     }
   } finally {
