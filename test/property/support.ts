@@ -119,6 +119,10 @@ export function base64url(length: number): fc.Arbitrary<string> {
 export const tokenShaped: fc.Arbitrary<string> = fc.oneof(
   fc.tuple(base64url(16), base64url(22)).map(([id, secret]) => `${id}.${secret}`),
   fc.tuple(base64url(16), base64url(22), base64url(22)).map(([id, secret, mac]) => `${id}.${secret}.${mac}`),
+  // A store's tagged ids (Redis): 18 characters, and the 17- and 19-character near misses.
+  fc
+    .tuple(fc.constantFrom(17, 18, 19), base64url(22), base64url(22))
+    .chain(([length, secret, mac]) => base64url(length).map((id) => `${id}.${secret}.${mac}`)),
   fc
     .tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 24 }))
     .chain(([a, b, c]) => fc.tuple(base64url(a), base64url(b), base64url(c)))

@@ -106,7 +106,9 @@ describe('parseToken (property)', () => {
     fc.assert(
       fc.property(fc.oneof(anyString, tokenShaped, nearMissToken(allTokens)), (value) => {
         const parts = parseToken(value);
-        const shaped = /^[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]{22}(\.[A-Za-z0-9_-]{22})?$/.test(value);
+        // Ids are 16 characters, or 18 with a store's 2-character tag (SessionStore.sessionIdTag); never 17.
+        const shaped =
+          /^([A-Za-z0-9_-]{16}|[A-Za-z0-9_-]{18})\.[A-Za-z0-9_-]{22}(\.[A-Za-z0-9_-]{22})?$/.test(value);
         assert.equal(parts !== null, shaped);
         if (parts === null) return;
         assert.equal(parts.payload, `${parts.id}.${parts.secret}`);
