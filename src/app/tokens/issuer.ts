@@ -18,7 +18,7 @@ export interface TokenResponse {
 }
 
 /**
- * Verifies an access token this issuer signed, for any of `audiences` (the tokens-lib verifier over the
+ * Verifies an access token this issuer signed, for any of `audiences` (the `cloakroom/tokens` verifier over the
  * issuer's own key set). Rejects with the library's `InvalidTokenError` when it is not valid.
  */
 export type AccessTokenVerifier = (
