@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { storeCall } from '../session/store-call.js';
+import { storeCall, storeFailure } from '../session/store-call.js';
 
 /** A note as the API returns it; times are ISO 8601 strings. */
 export interface Note {
@@ -114,9 +114,13 @@ export class SqliteNotes implements NotesRepository {
   }
 
   list(userId: string): Promise<Note[]> {
-    return storeCall('notes.list', () =>
-      Promise.resolve((this.#list.all(userId) as NoteTuple[]).map(tupleToNote)),
-    );
+    // The hot read: caught inline rather than through storeCall, whose async frame costs a promise and a
+    // microtask on every notes page and `GET /api/notes`. A failure still rejects with the store error.
+    try {
+      return Promise.resolve((this.#list.all(userId) as NoteTuple[]).map(tupleToNote));
+    } catch (error) {
+      return Promise.reject(storeFailure('notes.list', error));
+    }
   }
 
   get(userId: string, id: string): Promise<Note | null> {

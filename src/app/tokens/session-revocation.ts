@@ -26,6 +26,9 @@ export function revokeRefreshTokensWithSessions<U>(
       await store.delete(id);
     },
     ...(index === undefined ? {} : { index: wrapIndex(index, refresh) }),
+    // Reads pass through unchanged (only endings revoke families), so the inner store's synchronous read may
+    // too: without it every validation of the site's SQLite sessions awaited a promise it did not need.
+    ...(store.immediate === undefined ? {} : { immediate: store.immediate }),
   };
   const tag = store.sessionIdTag?.bind(store);
   if (tag !== undefined) wrapped.sessionIdTag = tag;

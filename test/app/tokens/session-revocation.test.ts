@@ -79,3 +79,16 @@ test("the store's optional id tag passes through", () => {
   assert.equal(store.sessionIdTag?.('x'), 'tx');
   assert.equal('sessionIdTag' in revokeRefreshTokensWithSessions(inner, recorder().refresh), false);
 });
+
+test("the store's synchronous read passes through (reads never revoke anything)", async () => {
+  const inner = new MemoryStore();
+  const { calls, refresh } = recorder();
+  const store = revokeRefreshTokensWithSessions(inner, refresh);
+  await store.create(record('s1', 'u1'));
+  assert.equal(store.immediate, inner.immediate);
+  assert.equal((store.immediate?.getNow('s1') as { session: SessionRecord } | null)?.session.id, 's1');
+  assert.equal(calls.length, 0);
+  const { immediate: _, ...asynchronous } = inner;
+  void _;
+  assert.equal('immediate' in revokeRefreshTokensWithSessions(asynchronous as typeof inner, refresh), false);
+});
