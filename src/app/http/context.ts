@@ -22,6 +22,10 @@ export class RequestContext {
   params: Readonly<Record<string, string | undefined>> = NO_PARAMS;
   /** Every `Set-Cookie` the request's session produced, in order (the router keeps the last per name). */
   readonly setCookies: string[] = [];
+  /** Appends to {@link setCookies}: the sink `loadRequestSession` hands each `Set-Cookie` to. */
+  readonly setCookieSink = (value: string): void => {
+    this.setCookies.push(value);
+  };
   readonly #rootLog: Logger;
   #log: Logger | undefined;
   #session: RequestSession<AppUser> | undefined;

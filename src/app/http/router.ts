@@ -106,6 +106,7 @@ export class AppRouter {
   readonly #sessions: SessionManager<AppUser>;
   readonly #log: Logger;
   readonly #errorPage: ErrorPage;
+  readonly #ends = new EndBatch();
 
   constructor(options: AppRouterOptions) {
     this.#sessions = options.sessions;
@@ -156,9 +157,7 @@ export class AppRouter {
     try {
       // A request with a bearer token never reads (or clears) the cookie, even on a path that matches nothing.
       if (route === null ? readBearerToken(req.headers.authorization) === null : route.session) {
-        ctx.useSession(
-          await loadRequestSession(this.#sessions, ctx.requestInfo(), (value) => ctx.setCookies.push(value)),
-        );
+        ctx.useSession(await loadRequestSession(this.#sessions, ctx.requestInfo(), ctx.setCookieSink));
       }
       if (!isSafeMethod(ctx.method)) refuseDeclaredOversize(req);
       if (route === null || found === null) throw notFound();
@@ -168,11 +167,11 @@ export class AppRouter {
       reply = this.#errorReply(ctx, errors, error);
     }
     try {
-      writeReply(res, ctx, reply);
+      writeReply(res, ctx, reply, this.#ends);
     } catch (error) {
       // A reply that cannot be written (an invalid header value): a plain 500, and the cause in the log.
       logServerError(ctx.log, error, 500);
-      if (!res.headersSent) writeReply(res, ctx, jsonError(new Error('unwritable reply')));
+      if (!res.headersSent) writeReply(res, ctx, jsonError(new Error('unwritable reply')), this.#ends);
       else res.destroy();
     }
     if (this.#log.isLevelEnabled('info')) {
@@ -205,10 +204,45 @@ export class AppRouter {
 const noopHandler = () => undefined;
 
 /**
- * Writes a reply in one `writeHead`: the security headers, `Cache-Control` (`no-store` unless the reply
- * sets one), `X-Request-Id`, the reply's own headers and the last `Set-Cookie` per cookie name.
+ * Ends responses together, once the event loop has run every request callback of its current turn
+ * (`setImmediate`, right after the poll phase), instead of each on its own. Each `end` is a socket write,
+ * and on loopback that write also wakes the client and runs its TCP receive path; written one by one while
+ * the client sits idle between answers, the writes cost the site more CPU than the rest of a `GET /api/notes`
+ * (see docs/benchmarks.md, "Reference site under load"). Only the socket write waits: the status and
+ * headers are set at once, so errors, logging and `headersSent` are unchanged.
  */
-function writeReply(res: ServerResponse, ctx: RequestContext, reply: Reply): void {
+class EndBatch {
+  #responses: ServerResponse[] = [];
+  #bodies: (string | Buffer | undefined)[] = [];
+  readonly #flush = (): void => {
+    const responses = this.#responses;
+    const bodies = this.#bodies;
+    this.#responses = [];
+    this.#bodies = [];
+    for (let i = 0; i < responses.length; i++) {
+      const res = responses[i] as ServerResponse;
+      try {
+        res.end(bodies[i]);
+      } catch {
+        // Not expected (the head was accepted, and a closed socket ignores the write); never let one
+        // answer stop the others.
+        res.destroy();
+      }
+    }
+  };
+
+  end(res: ServerResponse, body: string | Buffer | undefined): void {
+    if (this.#responses.push(res) === 1) setImmediate(this.#flush);
+    this.#bodies.push(body);
+  }
+}
+
+/**
+ * Writes a reply in one `writeHead`: the security headers, `Cache-Control` (`no-store` unless the reply
+ * sets one), `X-Request-Id`, the reply's own headers and the last `Set-Cookie` per cookie name. The body
+ * follows with the other answers of this turn of the event loop (see {@link EndBatch}).
+ */
+function writeReply(res: ServerResponse, ctx: RequestContext, reply: Reply, ends: EndBatch): void {
   const headers = [...SECURITY_HEADERS, 'x-request-id', ctx.requestId];
   const { body, contentType } = reply;
   if (contentType !== null) headers.push('content-type', contentType);
@@ -229,5 +263,5 @@ function writeReply(res: ServerResponse, ctx: RequestContext, reply: Reply): voi
     for (const value of lastPerCookie(ctx.setCookies)) headers.push('set-cookie', value);
   }
   res.writeHead(reply.status, headers);
-  res.end(body ?? undefined);
+  ends.end(res, body ?? undefined);
 }

@@ -54,7 +54,9 @@ export function withApiAccess(services: AppServices, path: string, handlers: Met
     wrapped[method] = async (ctx) => {
       const authorization = ctx.header('authorization');
       if (readBearerToken(authorization) === null) {
-        await useCookieSession(ctx, services);
+        // The cookie session, loaded as the router would (with the CSRF checks); inline, without an async
+        // frame of its own, as this is the path of every browser request to the API.
+        ctx.useSession(await loadRequestSession(services.sessions, ctx.requestInfo(), ctx.setCookieSink));
         return handler(ctx);
       }
       // An invalid token is 401 everywhere; a valid one on a session-only route is 403.
@@ -68,12 +70,6 @@ export function withApiAccess(services: AppServices, path: string, handlers: Met
 }
 
 const bearerChallenge = (error: string) => ({ 'www-authenticate': `Bearer error="${error}"` });
-
-async function useCookieSession(ctx: RequestContext, services: AppServices): Promise<void> {
-  ctx.useSession(
-    await loadRequestSession(services.sessions, ctx.requestInfo(), (value) => ctx.setCookies.push(value)),
-  );
-}
 
 /** Verifies the bearer token and sets the request's (read-only) session; resolves to a refusal reply or `null`. */
 async function useBearerSession(

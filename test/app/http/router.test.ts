@@ -3,6 +3,12 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pino } from 'pino';
+import { json } from '../../../src/app/http/reply.js';
+import { AppRouter } from '../../../src/app/http/router.js';
+import type { SessionManager } from '../../../src/session/manager.js';
+import type { AppUser } from '../../../src/app/http/env.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { captureLog, requestOnce } from '../api/client.js';
 
@@ -100,5 +106,74 @@ describe('the HTTP layer', () => {
       'HTTP/1.1 401 Unauthorized',
     );
     assert.equal((await fetch(`${app.url}/healthz`)).status, 200, 'still serving');
+  });
+});
+
+describe('answers are ended together, after the turn of the event loop that produced them', () => {
+  /** A response that records what the router does with it. */
+  function fakeResponse() {
+    const calls: string[] = [];
+    const res = {
+      statusCode: 200,
+      headersSent: false,
+      writeHead(status: number) {
+        calls.push(`head ${status}`);
+        res.statusCode = status;
+        res.headersSent = true;
+      },
+      end(body?: string) {
+        calls.push(`end ${body ?? ''}`);
+      },
+      destroy() {
+        calls.push('destroy');
+      },
+    };
+    return { res: res as unknown as ServerResponse, calls };
+  }
+
+  test('the head at once, every body in the setImmediate that follows, in order', async () => {
+    const router = new AppRouter({
+      sessions: {} as SessionManager<AppUser>,
+      log: pino({ level: 'silent' }),
+      errorPage: () => json({}, 500),
+    });
+    router.route(
+      '/thing/:n',
+      { errors: 'json', session: false },
+      { GET: (ctx) => json({ n: ctx.params.n }) },
+    );
+    const listener = router.listener();
+    const request = (url: string) =>
+      ({ method: 'GET', url, headers: {}, socket: { remoteAddress: '127.0.0.1' } }) as IncomingMessage;
+    const first = fakeResponse();
+    const second = fakeResponse();
+    listener(request('/thing/1'), first.res);
+    listener(request('/thing/2'), second.res);
+    // Microtasks only (no turn of the event loop): the handlers run and the heads are written, nothing ends.
+    for (let i = 0; i < 100 && (first.calls.length === 0 || second.calls.length === 0); i++) {
+      await Promise.resolve();
+    }
+    assert.deepEqual([first.calls, second.calls], [['head 200'], ['head 200']]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(first.calls, ['head 200', 'end {"n":"1"}']);
+    assert.deepEqual(second.calls, ['head 200', 'end {"n":"2"}']);
+  });
+
+  test('many concurrent requests on their own connections are each answered once', async () => {
+    const app = await startTestApp();
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${app.url}/healthz`, { headers: { connection: 'close' } })),
+      );
+      assert.deepEqual(
+        responses.map((response) => response.status),
+        responses.map(() => 200),
+      );
+      const ids = new Set(responses.map((response) => response.headers.get('x-request-id')));
+      assert.equal(ids.size, 20);
+      for (const response of responses) assert.deepEqual(await response.json(), { ok: true });
+    } finally {
+      await app.stop();
+    }
   });
 });
