@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpErrorOf } from '../errors.js';
 import { loadRequestSession, type RequestInfo, type RequestSession } from '../http/request-session.js';
+import { sendJsonAnswer } from '../http/send-json.js';
 import { lastPerCookie } from '../http/set-cookie.js';
 import type { SessionManager } from '../session/manager.js';
 
@@ -57,14 +58,7 @@ export function sessionOfNode<U>(
 export function sendSessionError(res: ServerResponse, error: unknown): boolean {
   const known = httpErrorOf(error);
   if (known === null) return false;
-  const body = JSON.stringify(known.body);
-  res.writeHead(known.status, {
-    ...known.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  res.end(body);
+  sendJsonAnswer(res, known);
   return true;
 }
 

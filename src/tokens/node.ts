@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJsonAnswer } from '../http/send-json.js';
 import { authenticateBearer, bearerErrorOf, type AuthenticateOptions } from './bearer.js';
 import type { TokenVerifier, VerifiedAccessToken } from './verify.js';
 
@@ -34,13 +35,6 @@ export function sendBearerError(
 ): boolean {
   const answer = bearerErrorOf(error, options);
   if (answer === null) return false;
-  const body = JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
-    ...answer.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-  });
-  res.end(body);
+  sendJsonAnswer(res, answer);
   return true;
 }
