@@ -17,6 +17,28 @@ export interface TokenResponse {
   issued_token_type?: string;
 }
 
+/** An access token as {@link TokenIssuer.sign} returns it. */
+export interface SignedAccess {
+  token: string;
+  expiresIn: number;
+  scope: string;
+}
+
+/** The one shape of every token answer (RFC 6749 §5.1), with a refresh token or a token type when given. */
+export function tokenResponse(
+  access: SignedAccess,
+  extra: { refreshToken?: string; issuedTokenType?: string } = {},
+): TokenResponse {
+  return {
+    access_token: access.token,
+    ...(extra.issuedTokenType === undefined ? {} : { issued_token_type: extra.issuedTokenType }),
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    ...(extra.refreshToken === undefined ? {} : { refresh_token: extra.refreshToken }),
+    scope: access.scope,
+  };
+}
+
 /**
  * Verifies an access token this issuer signed, for any of `audiences` (the `cloakroom/tokens` verifier over the
  * issuer's own key set). Rejects with the library's `InvalidTokenError` when it is not valid.
@@ -78,7 +100,7 @@ export class TokenIssuer {
   }
 
   /** Signs one access token; resolves to the token, its lifetime and its scope text. */
-  async sign(grant: AccessGrant): Promise<{ token: string; expiresIn: number; scope: string }> {
+  async sign(grant: AccessGrant): Promise<SignedAccess> {
     const { config, clock, keyring, issuer } = this.options;
     let lifetime = config.accessTokenSeconds;
     if (grant.notAfter !== undefined) {

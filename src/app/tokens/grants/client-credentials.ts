@@ -1,4 +1,4 @@
-import type { TokenIssuer, TokenResponse } from '../issuer.js';
+import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
 import { invalidClient } from '../oauth-error.js';
 import { grantScope, parseScope } from '../scope.js';
 import type { ClientRecord } from '../store/types.js';
@@ -18,10 +18,5 @@ export async function clientCredentialsGrant(
   const audience = clientAudience(form, client);
   const scope = grantScope(parseScope(form.get('scope')), client.scopes);
   const access = await issuer.sign({ subject: client.id, audience, clientId: client.id, scope });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: access.expiresIn,
-    scope: access.scope,
-  };
+  return tokenResponse(access);
 }

@@ -1,5 +1,5 @@
 import { SESSION_CLIENT_ID } from '../clients.js';
-import type { TokenIssuer, TokenResponse } from '../issuer.js';
+import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
 import { invalidGrant } from '../oauth-error.js';
 import { RefreshRefusedError } from '../refresh.js';
 import { grantScope, parseScope } from '../scope.js';
@@ -40,11 +40,5 @@ export async function refreshGrant(
     scope,
     sessionId: grant.sessionId,
   });
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: access.expiresIn,
-    refresh_token: refreshToken,
-    scope: access.scope,
-  };
+  return tokenResponse(access, { refreshToken });
 }

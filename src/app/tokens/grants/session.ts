@@ -3,7 +3,7 @@ import { InvalidRequestError } from '../../../errors.js';
 import type { Session } from '../../../session/session.js';
 import { SESSION_CLIENT_ID } from '../clients.js';
 import { API_SCOPES } from '../config.js';
-import type { TokenIssuer, TokenResponse } from '../issuer.js';
+import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
 import { OAuthError } from '../oauth-error.js';
 import { grantScope, parseScope } from '../scope.js';
 
@@ -53,11 +53,5 @@ export async function mintForSession(
     },
     { notAfter: session.absoluteExpiresAt },
   );
-  return {
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: access.expiresIn,
-    refresh_token: refreshToken,
-    scope: access.scope,
-  };
+  return tokenResponse(access, { refreshToken });
 }

@@ -1,5 +1,5 @@
 import type { Actor } from '../../../tokens/sign.js';
-import type { TokenIssuer, TokenResponse } from '../issuer.js';
+import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
 import { invalidClient, invalidGrant, OAuthError } from '../oauth-error.js';
 import { grantScope, parseScope, scopeList } from '../scope.js';
 import type { ClientRecord } from '../store/types.js';
@@ -87,11 +87,5 @@ export async function tokenExchangeGrant(
     actor,
     notAfter: subject.exp,
   });
-  return {
-    access_token: access.token,
-    issued_token_type: ACCESS_TOKEN_TYPE_URI,
-    token_type: 'Bearer',
-    expires_in: access.expiresIn,
-    scope: access.scope,
-  };
+  return tokenResponse(access, { issuedTokenType: ACCESS_TOKEN_TYPE_URI });
 }
