@@ -13,7 +13,6 @@ import { BinaryProtocol, MAX_RELATIVE_EXPIRATION } from './protocol.js';
 import { decodeRecord, encodeRecord } from './record.js';
 
 /** User snapshots kept in memcached beside the sessions (a cache too: an evicted one falls back). */
-/** Snapshot options; the same for every remote store. */
 export type MemcachedUserSnapshots<U> = UserSnapshotOptions<U>;
 
 export interface MemcachedStoreOptions<U> {
