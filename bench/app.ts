@@ -16,6 +16,9 @@
  * that of other processes on the machine, so a run disturbed by other work, or one where autocannon rather
  * than the server was the limit, shows as such.
  *
+ * Both servers end the answers of one event-loop turn together (the site's router always does; the hello
+ * world does unless `CLOAKROOM_BENCH_WRITES=immediate`), so neither gets a cheaper write path than the other.
+ *
  * Flags: `--duration N` seconds per run (10), `--rounds N` per target (3), `--quick` (3 s × 1 round),
  * `--connections N` (50), `--warmup N` seconds (2; 1 with --quick), `--json <file>` (raw results),
  * `--cpu-prof <dir>` (profile the site's process with node --cpu-prof; written when it exits).
@@ -533,6 +536,12 @@ async function main(): Promise<void> {
       `target (${options.warmup > 0 ? `after a ${options.warmup} s warm-up each` : 'no warm-up'}), alternating; ` +
       `${machine.nproc} CPUs (${machine.cpu}), ` +
       `node ${machine.node}; load average ${machine.loadAverageBefore.join(' ')} before the run`,
+  );
+  console.log(
+    process.env.CLOAKROOM_BENCH_WRITES === 'immediate'
+      ? 'writes: the hello world ends each answer at once (CLOAKROOM_BENCH_WRITES=immediate); the site batches its ends'
+      : 'writes: both servers end the answers of one event-loop turn together (the site always does; ' +
+          'CLOAKROOM_BENCH_WRITES=immediate makes the hello world end each at once)',
   );
 
   dataRoot = mkdtempSync(join(tmpdir(), 'cloakroom-bench-app-'));

@@ -1,16 +1,29 @@
 /**
  * The baseline for `npm run bench:app`: a bare `node:http` hello world in its own process, forked by
- * bench/app.ts with an IPC channel. It listens on a free loopback port and sends `{ type: 'ready', url }`;
- * it answers `{ type: 'cpu' }` with its CPU time so far, and exits on `{ type: 'stop' }`, SIGINT, SIGTERM
- * or when the parent goes away.
+ * bench/app.ts (and bench/writes.ts) with an IPC channel. It listens on a free loopback port and sends
+ * `{ type: 'ready', url }`; it answers `{ type: 'cpu' }` with its CPU time so far, and exits on
+ * `{ type: 'stop' }`, SIGINT, SIGTERM or when the parent goes away.
+ *
+ * `CLOAKROOM_BENCH_WRITES=immediate` ends each answer at once; otherwise the answers of one event-loop turn
+ * end together, as the reference site's do, so both are measured writing the same way.
+ * `HELLO_SPIN_MICROS=N` (bench/writes.ts) makes each request burn N µs of CPU first: a known amount of work.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EndBatch } from '../../src/http/end-batch.js';
 
 const body = Buffer.from('hello world');
+const batch = process.env.CLOAKROOM_BENCH_WRITES === 'immediate' ? null : new EndBatch();
+const spinNanos = BigInt(Math.round(Number(process.env.HELLO_SPIN_MICROS ?? '0') * 1000));
+
 const server = createServer((_req, res) => {
+  if (spinNanos > 0n) {
+    const until = process.hrtime.bigint() + spinNanos;
+    while (process.hrtime.bigint() < until);
+  }
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
-  res.end(body);
+  if (batch === null) res.end(body);
+  else batch.end(res, body);
 });
 // The same keep-alive window as the reference site, so both are measured on the same terms.
 server.keepAliveTimeout = 5_000;

@@ -234,6 +234,33 @@ export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
   ];
 }
 
+/** How the node:http servers of the run ended their answers, in one sentence for the reports. */
+export function writesSentence(results: { options: { http: { writes: 'batched' | 'immediate' } } }): string {
+  return results.options.http.writes === 'batched'
+    ? 'Every node:http server, the bare baseline included, ends the answers of one event-loop turn together ' +
+        '(as the reference site does; `--writes immediate` ends each at once).'
+    : 'Every node:http server ends each answer at once (`--writes immediate`).';
+}
+
+/**
+ * The calibration servers against the issue's own figures for them: how far this machine and load generator
+ * move a ratio for a known amount of work.
+ */
+export function calibrationNotes(scenarios: readonly HttpScenario[]): string[] {
+  const measured = scenarios.filter(
+    (scenario) =>
+      scenario.issueRatio !== undefined && scenario.status === 'ran' && scenario.ratio !== undefined,
+  );
+  if (measured.length === 0) return [];
+  const parts = measured.map(
+    (scenario) =>
+      `${scenario.label}: ${(scenario.ratio ?? 0).toFixed(2)} of bare here, ${(scenario.issueRatio ?? 0).toFixed(2)} in the issue's measurement`,
+  );
+  return [
+    `Calibration (the issue's reference servers, measured with wrk before Cloakroom): ${parts.join('; ')}.`,
+  ];
+}
+
 /** Notes on HTTP ratios that cannot be taken at face value: wide spread between rounds, or above 1. */
 export function httpNoise(scenarios: readonly HttpScenario[]): string[] {
   const notes: string[] = [];
@@ -251,6 +278,7 @@ export function httpNoise(scenarios: readonly HttpScenario[]): string[] {
       `HTTP ratios that moved 1.5x or more between rounds, so their median is uncertain: ${wide.join('; ')}.`,
     );
   }
+  notes.push(...calibrationNotes(scenarios));
   const above = scenarios.filter((scenario) => scenario.id !== BASELINE_ID && (scenario.ratio ?? 0) > 1);
   if (above.length > 0) {
     notes.push(

@@ -85,6 +85,8 @@ export const httpScenarioSchema = z.object({
    */
   cpuRatio: z.number().optional(),
   medianP99: z.number().optional(),
+  /** Calibration servers only: the ratio to bare the issue measured for the same server (wrk, 50 connections). */
+  issueRatio: z.number().optional(),
 });
 
 export const bandwidthRowSchema = z.object({
@@ -129,6 +131,11 @@ export const resultsSchema = z.object({
       durationSeconds: z.number().positive(),
       warmupSeconds: z.number().nonnegative(),
       connections: z.number().int().positive(),
+      writes: z
+        .enum(['batched', 'immediate'])
+        .describe(
+          'how the node:http servers ended their answers: together per event-loop turn, or each at once',
+        ),
     }),
     requestsPerMonth: z.number().int().positive(),
     redisUrl: z.string().describe('host and port only: credentials are never recorded'),

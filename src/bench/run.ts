@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bandwidth, evaluateTargets } from './analysis.js';
-import { httpSteps, runHttp } from './http/load.js';
+import { httpSteps, runHttp, type HttpWrites } from './http/load.js';
 import { IN_PROCESS_STEPS, runInProcess } from './in-process.js';
 import { median } from './measure.js';
 import type { Progress } from './progress.js';
@@ -38,6 +38,8 @@ export interface BenchOptions {
   durationSeconds?: number;
   warmupSeconds?: number;
   connections?: number;
+  /** How the node:http servers end their answers (see server.ts); `batched` unless told. */
+  writes?: HttpWrites;
   requestsPerMonth: number;
   /** How the run was started, for the report. */
   command: string;
@@ -112,6 +114,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     durationSeconds: options.durationSeconds ?? (quick ? 1 : 4),
     warmupSeconds: options.warmupSeconds ?? (quick ? 0 : 3),
     connections: options.connections ?? 50,
+    writes: options.writes ?? 'batched',
   };
   const custom =
     options.rounds !== undefined ||
@@ -120,6 +123,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     options.durationSeconds !== undefined ||
     options.warmupSeconds !== undefined ||
     options.connections !== undefined ||
+    (options.writes ?? 'batched') !== 'batched' ||
     options.sections.length !== SECTIONS.length;
   const wants = (section: Section): boolean => options.sections.includes(section);
 
@@ -179,7 +183,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         progress,
         redisProblem: redis instanceof Error ? redis.message : null,
         installed,
-        env: { REDIS_URL: redisUrl() },
+        env: { REDIS_URL: redisUrl(), CLOAKROOM_BENCH_WRITES: http.writes },
       });
     }
   } finally {

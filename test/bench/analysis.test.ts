@@ -1,7 +1,7 @@
 // Targets and the bandwidth projection, on hand-made figures: PASS, MISS and NOT RUN, never a hidden miss.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { bandwidth, evaluateTargets } from '../../src/bench/analysis.js';
+import { bandwidth, calibrationNotes, evaluateTargets, writesSentence } from '../../src/bench/analysis.js';
 import type { HttpScenario, SizeItem } from '../../src/bench/results.js';
 
 function http(id: string, ratio: number | undefined, status: HttpScenario['status'] = 'ran'): HttpScenario {
@@ -122,5 +122,26 @@ describe('bench noise notes', () => {
     assert.doesNotMatch(notes[0] ?? '', /steady/);
     assert.match(notes[1] ?? '', /^Above 1 .*wild 1\.20/);
     assert.deepEqual(httpNoise([steady]), []);
+  });
+});
+
+describe('bench calibration and write mode', () => {
+  test('a calibration server is quoted beside the ratio the issue measured for it; others are not', () => {
+    const map = { ...http('calibration-map', 0.87), label: 'Map lookup', issueRatio: 0.9 };
+    const notes = calibrationNotes([map, http('cloakroom-sqlite', 0.5)]);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0] ?? '', /Map lookup: 0\.87 of bare here, 0\.90 in the issue's measurement/);
+    assert.doesNotMatch(notes[0] ?? '', /cloakroom-sqlite/);
+  });
+
+  test('no calibration note when no calibration server ran', () => {
+    const skipped = { ...http('calibration-redis-get', undefined, 'skipped'), issueRatio: 0.6 };
+    assert.deepEqual(calibrationNotes([skipped, http('cloakroom-sqlite', 0.5)]), []);
+  });
+
+  test('the reports say how the servers wrote their answers', () => {
+    const options = (writes: 'batched' | 'immediate') => ({ options: { http: { writes } } });
+    assert.match(writesSentence(options('batched')), /baseline included/);
+    assert.match(writesSentence(options('immediate')), /each answer at once/);
   });
 });

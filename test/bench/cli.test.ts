@@ -50,3 +50,10 @@ test('bench rejects bad options before measuring anything', () => {
   assert.notEqual(run.status, 0);
   assert.match(run.stderr, /a comma-separated list of sizes, in-process, http, bandwidth/);
 });
+
+test('bench --writes takes only batched or immediate', () => {
+  const run = bench('--writes', 'sideways', '--out', join(dir, 'never-writes'));
+  assert.notEqual(run.status, 0);
+  assert.match(run.stderr, /--writes <mode>.*sideways.*Allowed choices are batched, immediate/s);
+  assert.ok(!existsSync(join(dir, 'never-writes')));
+});

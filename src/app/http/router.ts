@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto';
 import { METHODS, type IncomingMessage, type ServerResponse } from 'node:http';
 import findMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
+import { EndBatch } from '../../http/end-batch.js';
 import { loadRequestSession } from '../../http/request-session.js';
 import { lastPerCookie } from '../../http/set-cookie.js';
 import type { SessionManager } from '../../session/manager.js';
@@ -202,40 +203,6 @@ export class AppRouter {
 
 // find-my-way requires a handler per route; the router only uses `find`, so routes live in the store.
 const noopHandler = () => undefined;
-
-/**
- * Ends responses together, once the event loop has run every request callback of its current turn
- * (`setImmediate`, right after the poll phase), instead of each on its own. Each `end` is a socket write,
- * and on loopback that write also wakes the client and runs its TCP receive path; written one by one while
- * the client sits idle between answers, the writes cost the site more CPU than the rest of a `GET /api/notes`
- * (see docs/benchmarks.md, "Reference site under load"). Only the socket write waits: the status and
- * headers are set at once, so errors, logging and `headersSent` are unchanged.
- */
-class EndBatch {
-  #responses: ServerResponse[] = [];
-  #bodies: (string | Buffer | undefined)[] = [];
-  readonly #flush = (): void => {
-    const responses = this.#responses;
-    const bodies = this.#bodies;
-    this.#responses = [];
-    this.#bodies = [];
-    for (let i = 0; i < responses.length; i++) {
-      const res = responses[i] as ServerResponse;
-      try {
-        res.end(bodies[i]);
-      } catch {
-        // Not expected (the head was accepted, and a closed socket ignores the write); never let one
-        // answer stop the others.
-        res.destroy();
-      }
-    }
-  };
-
-  end(res: ServerResponse, body: string | Buffer | undefined): void {
-    if (this.#responses.push(res) === 1) setImmediate(this.#flush);
-    this.#bodies.push(body);
-  }
-}
 
 /**
  * Writes a reply in one `writeHead`: the security headers, `Cache-Control` (`no-store` unless the reply

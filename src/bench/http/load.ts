@@ -30,11 +30,15 @@ type Autocannon = (
   callback: (error: Error | null, result: AutocannonResult) => void,
 ) => unknown;
 
+/** How the node:http servers end their answers: together per event-loop turn, or each at once. */
+export type HttpWrites = 'batched' | 'immediate';
+
 export interface HttpOptions {
   rounds: number;
   durationSeconds: number;
   warmupSeconds: number;
   connections: number;
+  writes: HttpWrites;
 }
 
 export interface HttpContext {
@@ -155,6 +159,7 @@ export async function runHttp(context: HttpContext): Promise<HttpScenario[]> {
       stack: definition.stack,
       status: 'ran',
       runs: [],
+      ...(definition.issueRatio === undefined ? {} : { issueRatio: definition.issueRatio }),
     });
   }
   const all = [...results.values()];

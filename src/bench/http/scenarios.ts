@@ -2,6 +2,11 @@
  * The HTTP scenarios: every server answers `GET /me` with the signed-in user's data as JSON
  * (`{"user":{"id","email","name"}}`), except the two bare baselines, which answer the same body without
  * any session. The parent runs them; server.ts builds each one in its own process.
+ *
+ * Two calibration servers rebuild reference points the issue measured before Cloakroom existed (wrk, 50
+ * connections): a session looked up in an in-process `Map` (0.90 of bare) and one Redis `GET` per request
+ * (0.60). Measured in the same run, they show what this machine and load generator make of a known amount
+ * of work, so a ratio can be read against them rather than only against the issue's numbers.
  */
 export interface HttpScenarioDefinition {
   id: string;
@@ -10,6 +15,8 @@ export interface HttpScenarioDefinition {
   /** Packages it needs beyond Cloakroom's own (checked before starting it). */
   packages: readonly string[];
   redis: boolean;
+  /** For a calibration server: the ratio to bare the issue measured for it (wrk, 50 connections). */
+  issueRatio?: number;
 }
 
 export const BASELINE_ID = 'bare-node-http';
@@ -21,6 +28,22 @@ export const HTTP_SCENARIOS: readonly HttpScenarioDefinition[] = [
     stack: 'node:http',
     packages: [],
     redis: false,
+  },
+  {
+    id: 'calibration-map',
+    label: 'calibration: session id looked up in an in-process Map',
+    stack: 'node:http',
+    packages: [],
+    redis: false,
+    issueRatio: 0.9,
+  },
+  {
+    id: 'calibration-redis-get',
+    label: 'calibration: one Redis GET per request (ioredis)',
+    stack: 'node:http',
+    packages: ['ioredis'],
+    redis: true,
+    issueRatio: 0.6,
   },
   {
     id: 'cloakroom-sqlite',

@@ -5,11 +5,13 @@
  * `{ type: 'ready', url, cookie }` (or `{ type: 'failed', message }`). It answers `{ type: 'cpu' }` with its
  * CPU time and exits on `{ type: 'stop' }`, SIGTERM or when the parent goes away.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseCookie } from 'cookie';
 import { jwtVerify } from 'jose';
 import { sendSessionError, sessionOfNode } from '../../adapters/node.js';
+import { EndBatch } from '../../http/end-batch.js';
 import type { SessionStore } from '../../stores/types.js';
 import { importOptional, missingPackage } from '../optional.js';
 import { createBetterAuthSite } from '../peers/better-auth.js';
@@ -41,16 +43,29 @@ interface Built {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
+/**
+ * How the node:http servers end their answers (`CLOAKROOM_BENCH_WRITES`): `batched` (the default) ends the
+ * answers of one event-loop turn together, as the reference site does; `immediate` ends each at once. Every
+ * node:http server of a run, the bare baseline included, writes the same way (docs/benchmarks.md, "Socket
+ * writes on a two-core loopback").
+ */
+const batch = process.env.CLOAKROOM_BENCH_WRITES === 'immediate' ? null : new EndBatch();
+
+function finish(res: ServerResponse, body: string): void {
+  if (batch === null) res.end(body);
+  else batch.end(res, body);
+}
+
 function sendUser(res: ServerResponse, user: { id: string; email: string; name: string } | null): void {
   if (user === null) {
     const body = '{"error":{"code":"unauthenticated","message":"Sign in."}}';
     res.writeHead(401, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    finish(res, body);
     return;
   }
   const body = JSON.stringify({ user: { id: user.id, email: user.email, name: user.name } });
   res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  finish(res, body);
 }
 
 function fail(res: ServerResponse, error: unknown): void {
@@ -125,6 +140,55 @@ async function redisStore(
     store,
     close: async () => {
       await closeCache();
+      await deleteKeys(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+/** The issue's reference point: the cookie's value looked up in an in-process `Map` (no signature, no hash). */
+function calibrationMap(users: UserDatabase): Built {
+  const user = users.loadUser(SEED_USER_ID);
+  if (user === null) throw new Error('the bench user is missing');
+  const id = randomBytes(16).toString('base64url');
+  const sessions = new Map<string, { user: BenchUser }>([[id, { user }]]);
+  return {
+    cookie: `sid=${id}`,
+    listener: (req, res) => {
+      const sid = parseCookie(req.headers.cookie ?? '').sid;
+      sendUser(res, (sid === undefined ? undefined : sessions.get(sid))?.user ?? null);
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** The issue's other reference point: one Redis `GET` per request of the user as JSON, by the cookie's value. */
+async function calibrationRedisGet(users: UserDatabase): Promise<Built> {
+  const redis = await connectRedis();
+  if (redis instanceof Error) throw redis;
+  const user = users.loadUser(SEED_USER_ID);
+  if (user === null) throw new Error('the bench user is missing');
+  const prefix = runPrefix();
+  const id = randomBytes(16).toString('base64url');
+  await redis.set(`${prefix}${id}`, JSON.stringify(user));
+  return {
+    cookie: `sid=${id}`,
+    listener: (req, res) => {
+      const sid = parseCookie(req.headers.cookie ?? '').sid;
+      if (sid === undefined) {
+        sendUser(res, null);
+        return;
+      }
+      redis.get(`${prefix}${sid}`).then(
+        (json) => {
+          sendUser(res, json === null ? null : (JSON.parse(json) as BenchUser));
+        },
+        (error: unknown) => {
+          fail(res, error);
+        },
+      );
+    },
+    close: async () => {
       await deleteKeys(redis, prefix);
       redis.disconnect();
     },
@@ -269,11 +333,15 @@ async function build(id: string, users: UserDatabase): Promise<Built> {
         cookie: '',
         listener: (_req, res) => {
           res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body) });
-          res.end(body);
+          finish(res, body);
         },
         close: () => Promise.resolve(),
       };
     }
+    case 'calibration-map':
+      return calibrationMap(users);
+    case 'calibration-redis-get':
+      return calibrationRedisGet(users);
     case 'cloakroom-sqlite':
       return cloakroomOnNode(users, 'sqlite');
     case 'cloakroom-redis':

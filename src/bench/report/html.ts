@@ -2,6 +2,7 @@
  * The report as one self-contained HTML page (report.html): inline CSS and inline SVG charts, no script
  * and nothing fetched, so it opens offline and from a file.
  */
+import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
 import { barChart, escapeXml, type Bar } from './svg.js';
 import {
@@ -132,7 +133,7 @@ export function renderHtml(results: BenchResults): string {
     ),
     section(
       httpTable(results),
-      `autocannon, ${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ${String(results.options.http.rounds)} round(s); each server in its own process; ratios to the bare node:http rate measured around each run.`,
+      `autocannon, ${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ${String(results.options.http.rounds)} round(s); each server in its own process; ratios to the bare node:http rate measured around each run. ${writesSentence(results)}`,
       httpChart(results),
     ),
     section(sizesTable(results), 'Bytes of the credential each request carries.', sizeChart(results)),

@@ -1,4 +1,5 @@
 /** The report as Markdown (report.md): the machine, the targets first, then every table. */
+import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
 import {
   bandwidthTable,
@@ -55,7 +56,8 @@ export function renderMarkdown(results: BenchResults): string {
       `autocannon (${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ` +
         `${String(results.options.http.rounds)} round(s)) against each server in its own process, on loopback. ` +
         '"server µs/req" is the server process\'s CPU time per answered request; "CPU ratio" is the baseline\'s ' +
-        "CPU time per request over the scenario's, the same comparison by cost, which a busy machine disturbs less.",
+        "CPU time per request over the scenario's, the same comparison by cost, which a busy machine disturbs less. " +
+        writesSentence(results),
     ),
     section(
       bandwidthTable(results),
