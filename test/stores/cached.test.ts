@@ -178,6 +178,46 @@ describe('CachedStore', () => {
     assert.equal(innerA.gets, 3);
   });
 
+  test('a hit is answered synchronously (immediate), a miss or a cache that is not serving reads through', async () => {
+    const invalidator = new ControlledInvalidator();
+    const { a, b, innerA, clock } = await pairOverMemory(invalidator);
+    const record = makeRecord(clock.now());
+    await b.create(record);
+    const miss = a.immediate.getNow(record.id);
+    assert.ok(miss instanceof Promise, 'a miss is a promise of the read through');
+    assert.equal((await miss)?.session.id, record.id);
+    const hit = a.immediate.getNow(record.id);
+    assert.ok(!(hit instanceof Promise), 'a hit is answered at once');
+    assert.equal(hit?.session.id, record.id);
+    assert.equal(innerA.gets, 1);
+
+    // Revoked on B: A's next read is no longer answered from memory, and finds nothing.
+    await b.delete(record.id);
+    const after = a.immediate.getNow(record.id);
+    assert.ok(after instanceof Promise);
+    assert.equal(await after, null);
+
+    // While the subscription is lost, nothing is answered from memory.
+    const next = makeRecord(clock.now());
+    await b.create(next);
+    await a.get(next.id);
+    invalidator.emit({ type: 'lost', error: null });
+    const unsure = a.immediate.getNow(next.id);
+    assert.ok(unsure instanceof Promise, 'not serving: read through');
+    assert.equal((await unsure)?.session.id, next.id);
+  });
+
+  test('a validation served from memory is refused on A right after a revocation on B', async () => {
+    const { a, b, clock } = await pairOverMemory();
+    const managerA = createSessionManager({ store: a, origin: 'https://example.com', clock, signed: false });
+    const managerB = createSessionManager({ store: b, origin: 'https://example.com', clock, signed: false });
+    const issued = await managerB.create('ada', { userAgent: null, ip: null });
+    assert.equal((await managerA.validate(issued.token)).valid, true);
+    assert.equal((await managerA.validate(issued.token)).valid, true); // now from memory
+    await managerB.revoke(issued.session.id);
+    assert.deepEqual(await managerA.validate(issued.token), { valid: false, reason: 'not_found' });
+  });
+
   test('a delete on one process evicts the entry on the other', async () => {
     const { a, b, innerA, clock } = await pairOverMemory();
     const record = makeRecord(clock.now());

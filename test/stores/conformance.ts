@@ -154,6 +154,27 @@ export function runStoreConformance(
         assert.deepStrictEqual(found.user, { id: record.userId } satisfies SessionUser);
       });
 
+      it('an immediate read (where the store has one) answers what get answers', async ({
+        make,
+        store,
+        clock,
+      }) => {
+        const immediate = store.immediate;
+        if (immediate === undefined) return; // optional: validation awaits get instead
+        const record = make(clock.now());
+        await store.create(record);
+        // Twice: a caching store answers the second from memory, and must answer the same.
+        for (let read = 0; read < 2; read++) {
+          const found = await immediate.getNow(record.id);
+          assert.ok(found !== null, `read ${String(read)}`);
+          assertSameRecord(found.session, record);
+          assert.deepStrictEqual(found.user, (await store.get(record.id))?.user);
+        }
+        assert.equal(await immediate.getNow(randomId()), null);
+        await store.delete(record.id);
+        assert.equal(await immediate.getNow(record.id), null, 'a deleted session is never answered');
+      });
+
       it('keeps null user agent and ip as null', async ({ make, store, clock }) => {
         const record = make(clock.now(), { userAgent: null, ip: null });
         await store.create(record);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type {
+  ImmediateRead,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -144,11 +145,29 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
     return this.#entries.size;
   }
 
-  async get(id: string): Promise<StoredSession<U> | null> {
+  /**
+   * A hit is answered at once and a miss with the read through's promise, so a validation served from
+   * memory settles without awaiting anything (see `SessionStore.immediate`).
+   */
+  readonly immediate: ImmediateRead<U> = {
+    getNow: (id) => {
+      if (this.#live) {
+        const hit = this.#entries.get(id);
+        if (hit !== undefined) return hit;
+      }
+      return this.#readThrough(id);
+    },
+  };
+
+  get(id: string): Promise<StoredSession<U> | null> {
     if (this.#live) {
       const hit = this.#entries.get(id);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) return Promise.resolve(hit);
     }
+    return this.#readThrough(id);
+  }
+
+  async #readThrough(id: string): Promise<StoredSession<U> | null> {
     const epoch = this.#epoch;
     const flight = this.#entries.startFlight(id, this.#live);
     let found: StoredSession<U> | null;
