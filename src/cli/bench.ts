@@ -47,6 +47,7 @@ interface BenchFlags {
   duration?: number;
   warmup?: number;
   connections?: number;
+  writes: 'batched' | 'immediate';
   requests: number;
   progress: boolean;
   render?: string;
@@ -93,6 +94,11 @@ export function benchCommand(): Command {
       new Option('--warmup <seconds>', 'warm-up seconds per HTTP server').argParser(nonNegativeNumber),
     )
     .addOption(new Option('--connections <n>', 'autocannon connections').argParser(positiveInteger))
+    .addOption(
+      new Option('--writes <mode>', 'how the node:http servers end their answers')
+        .choices(['batched', 'immediate'])
+        .default('batched'),
+    )
     .option('--requests <n>', 'requests a month for the bandwidth projection', positiveInteger, 100_000)
     .option('--no-progress', 'no progress bar or lines')
     .option('--render <results.json>', 'write the report of an earlier run again, without measuring')
@@ -121,6 +127,7 @@ export function benchCommand(): Command {
           durationSeconds: flags.duration,
           warmupSeconds: flags.warmup,
           connections: flags.connections,
+          writes: flags.writes,
           requestsPerMonth: flags.requests,
           command: ['cloakroom', ...process.argv.slice(2)].join(' '),
           progress,
