@@ -4,3 +4,4 @@ export type { InvalidationMessage } from './message.js';
 export { LocalInvalidator } from './local.js';
 export { RedisInvalidator, type RedisInvalidatorOptions } from './redis.js';
 export { PostgresInvalidator, type PostgresInvalidatorOptions } from './postgres.js';
+export { SqliteInvalidator, type SqliteInvalidatorOptions } from './sqlite.js';
