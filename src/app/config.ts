@@ -26,9 +26,10 @@ export interface AppConfig {
    */
   databaseUrl: string | undefined;
   /**
-   * Keep validated sessions in an in-process near-cache in front of Redis, evicted on every process through
-   * Redis pub/sub when a session is revoked. From `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default off). Needs
-   * `store`.
+   * Keep validated sessions in an in-process near-cache, evicted on every process when a session is
+   * revoked: through Redis pub/sub in front of Redis (`store`), through a table of the SQLite file in front of
+   * the embedded store (processes sharing one data folder). From `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default
+   * off). Not with sessions in PostgreSQL alone.
    */
   nearCache: boolean;
   /** Access and refresh tokens (lifetimes, signing algorithm, extra audiences): see docs/tokens.md. */
@@ -69,9 +70,10 @@ export function configFromEnv(
   }
   const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
   const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
-  if (nearCache && store === undefined) {
+  const database = databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL));
+  if (nearCache && store === undefined && database !== undefined) {
     throw new ConfigError(
-      'CLOAKROOM_NEAR_CACHE needs CLOAKROOM_STORE (the near-cache sits in front of Redis)',
+      'CLOAKROOM_NEAR_CACHE sits in front of Redis (CLOAKROOM_STORE) or the embedded SQLite store, not of sessions in PostgreSQL',
     );
   }
   return {
@@ -87,7 +89,7 @@ export function configFromEnv(
       optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
     logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
     store,
-    databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
+    databaseUrl: database,
     nearCache,
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     tokens:

@@ -31,7 +31,12 @@ import type { ThrottleRule } from '../accounts/throttle.js';
 import type { AttemptStore, UserStore } from '../accounts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import { SessionManager } from '../session/manager.js';
-import { CachedStore, RedisInvalidator } from '../stores/cached/index.js';
+import {
+  CachedStore,
+  RedisInvalidator,
+  SqliteInvalidator,
+  type Invalidator,
+} from '../stores/cached/index.js';
 import { guardPool, PostgresStore, postgresPoolOptions } from '../stores/postgres/index.js';
 import { redisClientOptions, redisClusterOptions, type RedisClient } from '../stores/redis/client.js';
 import { RedisStore } from '../stores/redis/index.js';
@@ -107,6 +112,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
   if (config.store !== undefined) await useRedis(backends, config, config.store, log);
+  else if (config.nearCache && backends.db !== null) await useSqliteNearCache(backends, backends.db, log);
 
   const tokens = await createTokenServices({
     origin: config.origin,
@@ -240,27 +246,40 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
       return user === null ? null : { id: user.id, email: user.email };
     },
   });
-  if (config.nearCache) {
-    const cached = await CachedStore.create(redisStore, {
-      invalidator: new RedisInvalidator(client),
-      onError: (error) => {
-        log.warn(
-          { err: error instanceof Error ? error.message : 'unknown' },
-          'near-cache invalidation failed',
-        );
-      },
-    });
-    backends.store = cached;
-    backends.closers.push(() => cached.close());
-  } else {
-    backends.store = redisStore;
-  }
+  if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
+  else backends.store = redisStore;
   backends.attempts = new RedisAttemptStore(client);
   backends.federationState = new RedisFederationStateStore(client);
   backends.checks.push(() => client.ping());
   backends.closers.push(() => {
     client.disconnect();
   });
+}
+
+/**
+ * Puts the near-cache in front of `store` (the backends' session store from then on); it is closed, and
+ * stops polling or listening, with the site.
+ */
+async function useNearCache(
+  backends: Backends,
+  store: SessionStore<AppUser>,
+  invalidator: Invalidator,
+  log: Logger,
+): Promise<void> {
+  const cached = await CachedStore.create(store, {
+    invalidator,
+    onError: (error) => {
+      log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
+    },
+  });
+  backends.store = cached;
+  // Before the database's own closer, which runs later (closers run last first).
+  backends.closers.push(() => cached.close());
+}
+
+/** Processes sharing one data folder evict each other's cached sessions through the SQLite file itself. */
+function useSqliteNearCache(backends: Backends, db: Database, log: Logger): Promise<void> {
+  return useNearCache(backends, backends.store, new SqliteInvalidator(db), log);
 }
 
 function connectRedis(url: string): RedisClient {

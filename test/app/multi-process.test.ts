@@ -3,7 +3,6 @@
 // the connection's search_path) and is dropped afterwards. Without Redis or PostgreSQL the file is skipped
 // with a message, except on CI, where it fails.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { serveSite, siteCall, stopSite, type SiteProcess } from '../helpers/site-process.js';
 
 const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -39,46 +39,12 @@ if (unreachable !== null && process.env.CI === 'true') {
 const skip = unreachable === null ? false : `PostgreSQL or Redis not reachable (${unreachable})`;
 if (skip !== false) console.warn(`# SKIPPED test/app/multi-process.test.ts: ${skip}`);
 
-interface Site {
-  url: string;
-  child: ChildProcess;
-}
-
-function serve(env: Record<string, string>): Promise<Site> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL within 30 s: ${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s,)]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ url: match[1]!, child });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
-
-async function stop(site: Site | undefined): Promise<void> {
-  if (site === undefined || site.child.exitCode !== null || site.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => site.child.once('exit', resolve));
-  site.child.kill('SIGTERM');
-  await exited;
-}
-
 /** Two site processes sharing a fresh PostgreSQL schema, one Redis and one data folder (for the secrets). */
 function pairOfSites(extra: Record<string, string> = {}) {
   const schema = `cr_mp_${randomBytes(5).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cloakroom-mp-'));
   const admin = new pg.Pool({ connectionString: PG_URL });
-  const sites: { a?: Site; b?: Site } = {};
+  const sites: { a?: SiteProcess; b?: SiteProcess } = {};
   before(async () => {
     await admin.query(`CREATE SCHEMA ${schema}`);
     const env = {
@@ -89,11 +55,11 @@ function pairOfSites(extra: Record<string, string> = {}) {
       CLOAKROOM_LOG_LEVEL: 'warn',
       ...extra,
     };
-    sites.a = await serve(env); // first: creates the shared secrets and migrates
-    sites.b = await serve(env);
+    sites.a = await serveSite(env); // first: creates the shared secrets and migrates
+    sites.b = await serveSite(env);
   });
   after(async () => {
-    await Promise.all([stop(sites.a), stop(sites.b)]);
+    await Promise.all([stopSite(sites.a), stopSite(sites.b)]);
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });
@@ -101,20 +67,15 @@ function pairOfSites(extra: Record<string, string> = {}) {
   return sites;
 }
 
-const call = (site: Site, path: string, init: { method?: string; cookie?: string; json?: unknown } = {}) =>
-  fetch(site.url + path, {
-    method: init.method ?? 'GET',
-    headers: {
-      origin: ORIGIN,
-      ...(init.cookie ? { cookie: init.cookie } : {}),
-      ...(init.json === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: init.json === undefined ? undefined : JSON.stringify(init.json),
-  });
+const call = (
+  site: SiteProcess,
+  path: string,
+  init: { method?: string; cookie?: string; json?: unknown } = {},
+) => siteCall(site, ORIGIN, path, init);
 
 const PASSWORD = 'two processes, one site';
 
-async function register(site: Site): Promise<{ email: string; cookie: string }> {
+async function register(site: SiteProcess): Promise<{ email: string; cookie: string }> {
   const email = `mp-${randomBytes(4).toString('hex')}@example.com`;
   const registered = await call(site, '/api/auth/register', {
     method: 'POST',
