@@ -538,6 +538,11 @@ async function main(): Promise<void> {
       `node ${machine.node}; load average ${machine.loadAverageBefore.join(' ')} before the run`,
   );
   console.log(
+    process.env.CLOAKROOM_NEAR_CACHE === 'on'
+      ? 'sessions: SQLite with the near-cache in front (CLOAKROOM_NEAR_CACHE=on)'
+      : 'sessions: SQLite, read on every request (CLOAKROOM_NEAR_CACHE=on puts the near-cache in front)',
+  );
+  console.log(
     process.env.CLOAKROOM_BENCH_WRITES === 'immediate'
       ? 'writes: the hello world ends each answer at once (CLOAKROOM_BENCH_WRITES=immediate); the site batches its ends'
       : 'writes: both servers end the answers of one event-loop turn together (the site always does; ' +

@@ -34,6 +34,8 @@ const config = configFromEnv({
   HOST: '127.0.0.1',
   CLOAKROOM_DATA_DIR: dataDir,
   CLOAKROOM_ORIGIN: `http://127.0.0.1:${port}`,
+  // `CLOAKROOM_NEAR_CACHE=on npm run bench:app` measures the site with its near-cache over SQLite.
+  CLOAKROOM_NEAR_CACHE: process.env.CLOAKROOM_NEAR_CACHE,
 });
 // No hasher option: the production argon2id parameters (they only matter at registration here).
 const running = await startServer(config, { log: pino({ level: 'silent' }) });
