@@ -134,6 +134,7 @@ function relative(
 
 export const CLOAKROOM_HTTP = [
   'cloakroom-sqlite',
+  'cloakroom-sqlite-near-cache',
   'cloakroom-redis',
   'cloakroom-near-cache',
   'express-cloakroom-redis',

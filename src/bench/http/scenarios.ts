@@ -53,6 +53,13 @@ export const HTTP_SCENARIOS: readonly HttpScenarioDefinition[] = [
     redis: false,
   },
   {
+    id: 'cloakroom-sqlite-near-cache',
+    label: 'Cloakroom on node:http, SQLite + near-cache',
+    stack: 'node:http',
+    packages: ['better-sqlite3'],
+    redis: false,
+  },
+  {
     id: 'cloakroom-redis',
     label: 'Cloakroom on node:http, Redis (user snapshot)',
     stack: 'node:http',

@@ -83,14 +83,25 @@ function headersOf(req: IncomingMessage): Headers {
   return headers;
 }
 
-async function cloakroomOnNode(users: UserDatabase, kind: 'sqlite' | 'redis' | 'near-cache'): Promise<Built> {
+async function cloakroomOnNode(
+  users: UserDatabase,
+  kind: 'sqlite' | 'sqlite-near-cache' | 'redis' | 'near-cache',
+): Promise<Built> {
   let store: SessionStore<BenchUser>;
   let close = (): Promise<void> => Promise.resolve();
-  if (kind === 'sqlite') {
+  if (kind === 'sqlite' || kind === 'sqlite-near-cache') {
     const { SqliteStore } = await import('../../stores/sqlite/index.js');
-    store = new SqliteStore<BenchUser>(users.db, {
+    const sqlite = new SqliteStore<BenchUser>(users.db, {
       users: { table: USERS_TABLE, columns: ['id', 'email', 'name'] },
     });
+    store = sqlite;
+    if (kind === 'sqlite-near-cache') {
+      // As the site runs with CLOAKROOM_NEAR_CACHE=on and no Redis: evictions travel through the file.
+      const { CachedStore, SqliteInvalidator } = await import('../../stores/cached/index.js');
+      const cached = await CachedStore.create(sqlite, { invalidator: new SqliteInvalidator(users.db) });
+      store = cached;
+      close = () => cached.close();
+    }
   } else {
     const built = await redisStore(users, kind === 'near-cache');
     store = built.store;
@@ -344,6 +355,8 @@ async function build(id: string, users: UserDatabase): Promise<Built> {
       return calibrationRedisGet(users);
     case 'cloakroom-sqlite':
       return cloakroomOnNode(users, 'sqlite');
+    case 'cloakroom-sqlite-near-cache':
+      return cloakroomOnNode(users, 'sqlite-near-cache');
     case 'cloakroom-redis':
       return cloakroomOnNode(users, 'redis');
     case 'cloakroom-near-cache':
