@@ -27,9 +27,9 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /**
    * Keep validated sessions in an in-process near-cache, evicted on every process when a session is
-   * revoked: through Redis pub/sub in front of Redis (`store`), through a table of the SQLite file in front of
-   * the embedded store (processes sharing one data folder). From `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default
-   * off). Not with sessions in PostgreSQL alone.
+   * revoked: through Redis pub/sub in front of Redis (`store`), LISTEN/NOTIFY in front of PostgreSQL, a table
+   * of the SQLite file in front of the embedded store (processes sharing one data folder). From
+   * `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default off).
    */
   nearCache: boolean;
   /** Access and refresh tokens (lifetimes, signing algorithm, extra audiences): see docs/tokens.md. */
@@ -70,12 +70,6 @@ export function configFromEnv(
   }
   const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
   const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
-  const database = databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL));
-  if (nearCache && store === undefined && database !== undefined) {
-    throw new ConfigError(
-      'CLOAKROOM_NEAR_CACHE sits in front of Redis (CLOAKROOM_STORE) or the embedded SQLite store, not of sessions in PostgreSQL',
-    );
-  }
   return {
     host: overrides.host ?? env.HOST ?? '127.0.0.1',
     port,
@@ -89,7 +83,7 @@ export function configFromEnv(
       optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
     logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
     store,
-    databaseUrl: database,
+    databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
     nearCache,
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     tokens:

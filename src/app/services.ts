@@ -33,6 +33,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { SessionManager } from '../session/manager.js';
 import {
   CachedStore,
+  PostgresInvalidator,
   RedisInvalidator,
   SqliteInvalidator,
   type Invalidator,
@@ -98,6 +99,8 @@ interface Backends {
   /** Identity links live with the users; federation records (pre-login, logout ids) with the sessions. */
   identities: IdentityStore;
   federationState: FederationStateStore;
+  /** How a near-cache in front of `store` tells the other processes of a revocation (CLOAKROOM_NEAR_CACHE). */
+  invalidator: () => Invalidator;
   checks: (() => Promise<unknown>)[];
   closers: (() => Promise<void> | void)[];
 }
@@ -112,7 +115,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
   if (config.store !== undefined) await useRedis(backends, config, config.store, log);
-  else if (config.nearCache && backends.db !== null) await useSqliteNearCache(backends, backends.db, log);
+  else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
 
   const tokens = await createTokenServices({
     origin: config.origin,
@@ -190,6 +193,8 @@ function sqliteBackends(config: AppConfig): Backends {
     tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
     identities: new SqliteIdentityStore(db),
     federationState: new SqliteFederationStateStore(db),
+    // Processes sharing one data folder evict each other's cached sessions through the SQLite file itself.
+    invalidator: () => new SqliteInvalidator(db),
     checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
     closers: [
       () => {
@@ -218,6 +223,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
     identities: new PostgresIdentityStore(pool),
     federationState: new PostgresFederationStateStore(pool),
+    invalidator: () => new PostgresInvalidator(pool),
     checks: [() => pool.query('SELECT 1')],
     closers: [() => pool.end()],
   };
@@ -275,11 +281,6 @@ async function useNearCache(
   backends.store = cached;
   // Before the database's own closer, which runs later (closers run last first).
   backends.closers.push(() => cached.close());
-}
-
-/** Processes sharing one data folder evict each other's cached sessions through the SQLite file itself. */
-function useSqliteNearCache(backends: Backends, db: Database, log: Logger): Promise<void> {
-  return useNearCache(backends, backends.store, new SqliteInvalidator(db), log);
 }
 
 function connectRedis(url: string): RedisClient {

@@ -44,7 +44,13 @@ function pairOfSites(extra: Record<string, string> = {}) {
   const schema = `cr_mp_${randomBytes(5).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'cloakroom-mp-'));
   const admin = new pg.Pool({ connectionString: PG_URL });
-  const sites: { a?: SiteProcess; b?: SiteProcess } = {};
+  const sites: {
+    a?: SiteProcess;
+    b?: SiteProcess;
+    /** Runs SQL on the sites' tables behind their backs (`cloakroom_…` names, qualified with the schema). */
+    sql?: (text: string, values: unknown[]) => Promise<pg.QueryResult>;
+  } = {};
+  sites.sql = (text, values) => admin.query(text.replace(/\bcloakroom_/g, `${schema}.cloakroom_`), values);
   before(async () => {
     await admin.query(`CREATE SCHEMA ${schema}`);
     const env = {
@@ -150,3 +156,50 @@ describe('the same, with the near-cache on (CLOAKROOM_NEAR_CACHE=on)', { skip },
     assert.ok(worst < 100, `worst delay ${worst.toFixed(1)} ms`);
   });
 });
+
+describe(
+  'near-cache on PostgreSQL alone (CLOAKROOM_NEAR_CACHE=on, no Redis: LISTEN/NOTIFY)',
+  { skip },
+  () => {
+    const sites = pairOfSites({ CLOAKROOM_NEAR_CACHE: 'on', CLOAKROOM_STORE: '' });
+
+    test('the near-cache is on: a session row removed behind its back is still served from memory', async () => {
+      const { a, b } = sites as Required<typeof sites>;
+      const { cookie } = await register(a);
+      const me = (await (await call(b, '/api/me', { cookie })).json()) as { session: { id: string } };
+      // No process is told of this delete, so only a cache can still serve the session.
+      const deleted = await sites.sql!('DELETE FROM cloakroom_sessions WHERE id = $1', [me.session.id]);
+      assert.equal(deleted.rowCount, 1);
+      assert.equal((await call(b, '/api/me', { cookie })).status, 200);
+    });
+
+    test('a revocation on B reaches A within 100 ms: measured over 20 sign-outs', async () => {
+      const { a, b } = sites as Required<typeof sites>;
+      const { email } = await register(a);
+      const delays: number[] = [];
+      for (let trial = 0; trial < 20; trial++) {
+        const login = await call(a, '/api/auth/login', {
+          method: 'POST',
+          json: { email, password: PASSWORD },
+        });
+        assert.equal(login.status, 200);
+        const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+        for (const site of [a, b, a, b]) assert.equal((await call(site, '/api/me', { cookie })).status, 200);
+        assert.equal((await call(b, '/api/auth/logout', { method: 'POST', cookie })).status, 204);
+        const revokedAt = performance.now();
+        let refused = false;
+        while (!refused && performance.now() - revokedAt < 1000) {
+          refused = (await call(a, '/api/me', { cookie })).status === 401;
+        }
+        assert.ok(refused, `trial ${trial}: A still accepted the session 1 s after its revocation`);
+        delays.push(performance.now() - revokedAt);
+      }
+      delays.sort((x, y) => x - y);
+      const worst = delays[delays.length - 1]!;
+      console.log(
+        `# PostgreSQL near-cache revocation delay across two processes: median ${delays[10]!.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (20 trials)`,
+      );
+      assert.ok(worst < 100, `worst delay ${worst.toFixed(1)} ms`);
+    });
+  },
+);

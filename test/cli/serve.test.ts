@@ -33,26 +33,6 @@ describe('cloakroom serve (what npm start runs)', () => {
     assert.doesNotMatch(result.stderr, /\n\s+at /);
   });
 
-  test('the near-cache in front of sessions in PostgreSQL alone is refused, clearly and before connecting', () => {
-    const result = spawnSync(process.execPath, [...CLI, 'serve'], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        CLOAKROOM_NEAR_CACHE: 'on',
-        CLOAKROOM_STORE: '',
-        // Port 9 (discard): nothing listens, so a connection attempt would fail differently.
-        CLOAKROOM_DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none',
-        CLOAKROOM_DATA_DIR: tmpdir(),
-      },
-    });
-    assert.equal(result.status, 2);
-    assert.match(
-      result.stderr,
-      /CLOAKROOM_NEAR_CACHE sits in front of Redis .* or the embedded SQLite store/,
-    );
-    assert.doesNotMatch(result.stderr, /\n\s+at /);
-  });
-
   test('starts on a fresh data folder, prints its URL, serves, keeps secrets private and unlogged', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'cloakroom-cli-'));
     const child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--data-dir', dataDir], {
