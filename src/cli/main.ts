@@ -29,7 +29,9 @@ export function program(): Command {
         'CLOAKROOM_SESSION_ABSOLUTE_SECONDS, CLOAKROOM_LOG_LEVEL (info). Flags win over the environment.\n' +
         'Access tokens: CLOAKROOM_ACCESS_TOKEN_SECONDS (300, max 3600), CLOAKROOM_SIGNING_ALG (EdDSA),\n' +
         'CLOAKROOM_TOKEN_AUDIENCES, CLOAKROOM_TOKEN_SCOPES, CLOAKROOM_REFRESH_IDLE_SECONDS,\n' +
-        'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).',
+        'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).\n' +
+        'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://),\n' +
+        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md).',
     )
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on', port)

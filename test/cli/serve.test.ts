@@ -18,6 +18,10 @@ describe('cloakroom serve (what npm start runs)', () => {
       '--origin',
       'CLOAKROOM_DATA_DIR',
       'CLOAKROOM_ORIGIN',
+      'CLOAKROOM_DATABASE_URL',
+      'CLOAKROOM_STORE',
+      'CLOAKROOM_NEAR_CACHE',
+      'CLOAKROOM_OIDC_CONFIG',
     ]) {
       assert.ok(result.stdout.includes(word), word);
     }
