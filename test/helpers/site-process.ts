@@ -55,3 +55,42 @@ export function siteCall(
     body: init.json === undefined ? undefined : JSON.stringify(init.json),
   });
 }
+
+/**
+ * Signs in on `a` `trials` times; each time both processes validate (and so may cache) the session, `b`
+ * signs it out, and `a` is polled until it refuses it. Resolves to the delays in ms, from `b`'s 204 to
+ * `a`'s first 401, sorted; fails a trial that `a` still accepts after 1 s.
+ */
+export async function signOutDelays(
+  a: SiteProcess,
+  b: SiteProcess,
+  origin: string,
+  credentials: { email: string; password: string },
+  trials = 20,
+): Promise<number[]> {
+  const call = (site: SiteProcess, path: string, init?: Parameters<typeof siteCall>[3]) =>
+    siteCall(site, origin, path, init);
+  const delays: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const login = await call(a, '/api/auth/login', { method: 'POST', json: credentials });
+    if (login.status !== 200)
+      throw new Error(`trial ${String(trial)}: sign-in answered ${String(login.status)}`);
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    for (const site of [a, b, a, b]) {
+      const me = await call(site, '/api/me', { cookie });
+      if (me.status !== 200) throw new Error(`trial ${String(trial)}: /api/me answered ${String(me.status)}`);
+    }
+    const out = await call(b, '/api/auth/logout', { method: 'POST', cookie });
+    if (out.status !== 204)
+      throw new Error(`trial ${String(trial)}: sign-out answered ${String(out.status)}`);
+    const signedOutAt = performance.now();
+    let refused = false;
+    while (!refused && performance.now() - signedOutAt < 1000) {
+      refused = (await call(a, '/api/me', { cookie })).status === 401;
+    }
+    if (!refused)
+      throw new Error(`trial ${String(trial)}: A still accepted the session 1 s after the sign-out`);
+    delays.push(performance.now() - signedOutAt);
+  }
+  return delays.sort((x, y) => x - y);
+}

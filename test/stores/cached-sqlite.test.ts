@@ -10,13 +10,7 @@ import Database from 'better-sqlite3';
 import { createSessionManager } from '../../src/session/manager.js';
 import { CachedStore, SqliteInvalidator } from '../../src/stores/cached/index.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
-import type {
-  SessionRecord,
-  SessionStore,
-  SessionTouch,
-  SessionUser,
-  StoredSession,
-} from '../../src/stores/types.js';
+import { CountingStore } from '../helpers/counting-store.js';
 import { makeRecord, ManualClock, runStoreConformance } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloakroom-cached-sqlite-'));
@@ -25,31 +19,6 @@ after(() => {
 });
 let files = 0;
 const dbFile = (): string => join(dir, `sessions-${String(++files)}.db`);
-
-/** Counts the reads that reach SQLite, so a test can tell a cache hit from a read through. */
-class CountingStore implements SessionStore {
-  gets = 0;
-  readonly index: SqliteStore['index'];
-  constructor(readonly inner: SqliteStore) {
-    this.index = inner.index;
-  }
-  get(id: string): Promise<StoredSession<SessionUser> | null> {
-    this.gets++;
-    return this.inner.get(id);
-  }
-  create(session: SessionRecord): Promise<void> {
-    return this.inner.create(session);
-  }
-  touch(id: string, touch: SessionTouch): Promise<boolean> {
-    return this.inner.touch(id, touch);
-  }
-  replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
-    return this.inner.replace(id, version, next);
-  }
-  delete(id: string): Promise<void> {
-    return this.inner.delete(id);
-  }
-}
 
 /** One "process": its own connection to `file`, its SQLite store, and a near-cache in front of it. */
 async function processOn(file: string, options: { pollMs?: number; clock?: ManualClock } = {}) {

@@ -27,14 +27,8 @@ import { decodeMessage, encodeMessage } from '../../src/stores/cached/message.js
 import { MemoryStore } from '../../src/stores/memory.js';
 import { PostgresStore } from '../../src/stores/postgres/index.js';
 import { RedisStore, redisClientOptions } from '../../src/stores/redis/index.js';
-import type {
-  SessionIndex,
-  SessionRecord,
-  SessionStore,
-  SessionTouch,
-  SessionUser,
-  StoredSession,
-} from '../../src/stores/types.js';
+import type { SessionStore, SessionUser } from '../../src/stores/types.js';
+import { CountingStore } from '../helpers/counting-store.js';
 import { DATABASE_URL, describePostgres, freshSchema, testPool } from './postgres-support.js';
 import { HOUR, makeRecord, ManualClock, runStoreConformance, SECOND } from './conformance.js';
 
@@ -47,43 +41,6 @@ const unique = (): string => `${runId}_${++counter}`;
 
 // ---------------------------------------------------------------------------------------------------------
 // Test doubles
-
-/** Delegates to a store and counts the calls that reach it; `gate` can hold the next get until released. */
-class CountingStore<U = SessionUser> implements SessionStore<U> {
-  gets = 0;
-  readonly index?: SessionIndex;
-  gate: Promise<void> | null = null;
-
-  readonly sessionIdTag?: (userId: string) => string;
-
-  constructor(readonly inner: SessionStore<U>) {
-    this.index = inner.index;
-    if (inner.sessionIdTag !== undefined) this.sessionIdTag = inner.sessionIdTag.bind(inner);
-  }
-
-  async get(id: string): Promise<StoredSession<U> | null> {
-    this.gets++;
-    const found = await this.inner.get(id);
-    if (this.gate !== null) await this.gate;
-    return found;
-  }
-
-  create(session: SessionRecord): Promise<void> {
-    return this.inner.create(session);
-  }
-
-  touch(id: string, touch: SessionTouch): Promise<boolean> {
-    return this.inner.touch(id, touch);
-  }
-
-  replace(id: string, version: number, next: SessionRecord): Promise<boolean> {
-    return this.inner.replace(id, version, next);
-  }
-
-  delete(id: string): Promise<void> {
-    return this.inner.delete(id);
-  }
-}
 
 /** An in-process bus whose delivery the test controls: drop messages, fail publishes, report a loss. */
 class ControlledInvalidator implements Invalidator {
