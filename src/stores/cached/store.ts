@@ -160,11 +160,8 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
   };
 
   get(id: string): Promise<StoredSession<U> | null> {
-    if (this.#live) {
-      const hit = this.#entries.get(id);
-      if (hit !== undefined) return Promise.resolve(hit);
-    }
-    return this.#readThrough(id);
+    // A hit becomes a resolved promise; a read through's promise is returned as it is.
+    return Promise.resolve(this.immediate.getNow(id));
   }
 
   async #readThrough(id: string): Promise<StoredSession<U> | null> {
