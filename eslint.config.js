@@ -1,4 +1,4 @@
-// Type-aware lint. src/ gets the strict type-checked rules (a floating store promise is an auth bug); tests,
+// Type-aware lint. Each package's src/ gets the strict type-checked rules (a floating store promise is an auth bug); tests,
 // benchmarks and examples get the recommended type-checked rules, which still catch floating promises.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -8,10 +8,10 @@ const typeAware = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench-results/', 'test-results/'] },
+  { ignores: ['**/dist/', '**/node_modules/', '**/data/', 'coverage/', '**/bench-results/', '**/test-results/'] },
   js.configs.recommended,
   {
-    files: ['src/**/*.ts'],
+    files: ['packages/*/src/**/*.ts'],
     extends: [...tseslint.configs.strictTypeChecked],
     languageOptions: typeAware,
     rules: {
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    files: ['packages/*/test/**/*.ts', 'packages/app/bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: typeAware,
     rules: {

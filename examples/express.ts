@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import express, { type Express } from 'express';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { cloakroom, cloakroomErrors, sessionOf } from '../src/adapters/express.js';
-import { createSessionManager, type SessionManager } from '../src/index.js';
-import { SqliteStore } from '../src/stores/sqlite/index.js';
+import { cloakroom, cloakroomErrors, sessionOf } from 'cloakroom/express';
+import { createSessionManager, type SessionManager } from 'cloakroom';
+import { SqliteStore } from 'cloakroom/stores/sqlite';
 
 export function createExpressApp(sessions: SessionManager<{ id: string }>): Express {
   const app = express();

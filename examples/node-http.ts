@@ -11,9 +11,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { sendSessionError, sessionOfNode } from '../src/adapters/node.js';
-import { createSessionManager, type Session, type SessionManager } from '../src/index.js';
-import { SqliteStore } from '../src/stores/sqlite/index.js';
+import { sendSessionError, sessionOfNode } from 'cloakroom/node';
+import { createSessionManager, type Session, type SessionManager } from 'cloakroom';
+import { SqliteStore } from 'cloakroom/stores/sqlite';
 
 export interface ExampleOptions {
   dataDir: string;

@@ -21,12 +21,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import {
-  accessTokenOfNode,
-  createVerifier,
-  sendBearerError,
-  type TokenVerifier,
-} from '../src/tokens/index.js';
+import { accessTokenOfNode, createVerifier, sendBearerError, type TokenVerifier } from 'cloakroom/tokens';
 
 export interface ResourceServiceOptions {
   /** The issuer's origin, exactly as its tokens' `iss` (the site's `CLOAKROOM_ORIGIN`). */

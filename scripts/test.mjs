@@ -1,5 +1,5 @@
-// Runs every test file under test/ with node's test runner. Node 20's runner takes explicit files, not
-// globs, so this script finds them; extra arguments narrow the run (`npm test -- test/session`).
+// Runs every test file under packages/*/test/ with node's test runner. Node 20's runner takes explicit files, not
+// globs, so this script finds them; extra arguments narrow the run (`npm test -- packages/cloakroom/test/session`).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ function collect(path) {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['test']).flatMap(collect);
+const files = (roots.length > 0 ? roots : ['packages/cloakroom/test', 'packages/app/test']).flatMap(collect);
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -1,0 +1,149 @@
+import { resolve } from 'node:path';
+import { isLoopbackOrigin, normalizeOrigin } from 'cloakroom/session';
+import type { ProviderSettings } from 'cloakroom/federation';
+import { readProvidersFile } from './federation/providers-file.js';
+import { tokenConfigFromEnv, type TokenConfig } from './tokens/config.js';
+
+/** Everything the reference site needs to start; read from the environment by {@link configFromEnv}. */
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** Where the SQLite database and the generated secrets live. */
+  dataDir: string;
+  /** The public origin, used for the cookie's security, the CSRF checks and links. */
+  origin: string;
+  idleTimeoutSeconds: number | undefined;
+  absoluteTimeoutSeconds: number | undefined;
+  logLevel: string;
+  /**
+   * Where sessions (and sign-in throttling) live when not in SQLite: `redis://host:port[/db]`,
+   * `rediss://…`, or `redis+cluster://host:port,host:port,…`. From `CLOAKROOM_STORE`.
+   */
+  store: string | undefined;
+  /**
+   * PostgreSQL for users, notes (and sessions, unless `store` says Redis): `postgres://…`. From
+   * `CLOAKROOM_DATABASE_URL`. Without it everything stays in SQLite under the data folder.
+   */
+  databaseUrl: string | undefined;
+  /**
+   * Keep validated sessions in an in-process near-cache, evicted on every process when a session is
+   * revoked: through Redis pub/sub in front of Redis (`store`), LISTEN/NOTIFY in front of PostgreSQL, a table
+   * of the SQLite file in front of the embedded store (processes sharing one data folder). From
+   * `CLOAKROOM_NEAR_CACHE` (`on`/`off`, default off).
+   */
+  nearCache: boolean;
+  /** Access and refresh tokens (lifetimes, signing algorithm, extra audiences): see docs/tokens.md. */
+  tokens: TokenConfig;
+  /**
+   * OpenID providers to sign in with, from the JSON file named by `CLOAKROOM_OIDC_CONFIG` (see
+   * docs/federation.md). Empty without it.
+   */
+  oidcProviders: ProviderSettings[];
+}
+
+/** A configuration value that cannot be used; the message names the variable, never a secret. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Reads `HOST` (default 127.0.0.1), `PORT` (3000), `CLOAKROOM_DATA_DIR` (./data), `CLOAKROOM_ORIGIN`
+ * (http://localhost:$PORT), `CLOAKROOM_SESSION_IDLE_SECONDS`, `CLOAKROOM_SESSION_ABSOLUTE_SECONDS` and
+ * `CLOAKROOM_LOG_LEVEL` (info). `overrides` (from command-line flags) win over the environment.
+ */
+export function configFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<AppConfig> = {},
+): AppConfig {
+  const port = overrides.port ?? integer(env.PORT, 'PORT', 3000, 0, 65535);
+  const originText = overrides.origin ?? env.CLOAKROOM_ORIGIN ?? `http://localhost:${port}`;
+  let origin: string;
+  try {
+    origin = normalizeOrigin(originText, 'CLOAKROOM_ORIGIN');
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (origin.startsWith('http:') && !isLoopbackOrigin(origin)) {
+    throw new ConfigError(
+      'CLOAKROOM_ORIGIN must be https unless it is a loopback origin (localhost, 127.0.0.1, [::1])',
+    );
+  }
+  const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
+  const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
+  return {
+    host: overrides.host ?? env.HOST ?? '127.0.0.1',
+    port,
+    dataDir: resolve(overrides.dataDir ?? env.CLOAKROOM_DATA_DIR ?? 'data'),
+    origin,
+    idleTimeoutSeconds:
+      overrides.idleTimeoutSeconds ??
+      optionalInteger(env.CLOAKROOM_SESSION_IDLE_SECONDS, 'CLOAKROOM_SESSION_IDLE_SECONDS'),
+    absoluteTimeoutSeconds:
+      overrides.absoluteTimeoutSeconds ??
+      optionalInteger(env.CLOAKROOM_SESSION_ABSOLUTE_SECONDS, 'CLOAKROOM_SESSION_ABSOLUTE_SECONDS'),
+    logLevel: overrides.logLevel ?? env.CLOAKROOM_LOG_LEVEL ?? 'info',
+    store,
+    databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
+    nearCache,
+    oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
+    tokens:
+      overrides.tokens ??
+      tokenConfigFromEnv(env, (message) => {
+        throw new ConfigError(message);
+      }),
+  };
+}
+
+function integer(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name} must be a whole number`);
+  const number = Number(value);
+  if (number < min || number > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
+  return number;
+}
+
+function optionalInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  return integer(value, name, 0, 1, 10 * 365 * 24 * 3600);
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+function storeUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^(redis|rediss|redis\+cluster):\/\/[^\s]+$/.test(value)) {
+    // The message never repeats the value: it may hold a password.
+    throw new ConfigError('CLOAKROOM_STORE must be a redis://, rediss:// or redis+cluster:// URL');
+  }
+  return value;
+}
+
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^postgres(ql)?:\/\/[^\s]+$/.test(value)) {
+    throw new ConfigError('CLOAKROOM_DATABASE_URL must be a postgres:// URL');
+  }
+  return value;
+}
+
+function oidcProviders(path: string | undefined): ProviderSettings[] {
+  if (path === undefined) return [];
+  try {
+    return readProvidersFile(path);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function flag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (/^(on|1|true|yes)$/i.test(value)) return true;
+  if (/^(off|0|false|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be on or off`);
+}

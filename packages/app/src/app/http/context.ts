@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { RequestInfo, RequestSession } from 'cloakroom';
+import type { AppUser } from './env.js';
+
+const NO_PARAMS: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
+/**
+ * One request as the site's routes see it: method, path, headers, route parameters, the query string, a
+ * request id and a logger, and the session once the router has loaded it. Responses are not written here:
+ * handlers return a {@link Reply}.
+ */
+export class RequestContext {
+  readonly req: IncomingMessage;
+  /** The request method as sent (`HEAD` stays `HEAD`; the router serves it with the GET handler). */
+  readonly method: string;
+  /** The path without the query string, as sent (not decoded). */
+  readonly path: string;
+  /** A random id for this request, echoed in `X-Request-Id` and in every log line about it. */
+  readonly requestId: string;
+  /** The matched route's parameters (`:id`), decoded. */
+  params: Readonly<Record<string, string | undefined>> = NO_PARAMS;
+  /** Every `Set-Cookie` the request's session produced, in order (the router keeps the last per name). */
+  readonly setCookies: string[] = [];
+  /** Appends to {@link setCookies}: the sink `loadRequestSession` hands each `Set-Cookie` to. */
+  readonly setCookieSink = (value: string): void => {
+    this.setCookies.push(value);
+  };
+  readonly #rootLog: Logger;
+  #log: Logger | undefined;
+  #session: RequestSession<AppUser> | undefined;
+  #query: URLSearchParams | undefined;
+
+  constructor(req: IncomingMessage, log: Logger, requestId: string) {
+    this.req = req;
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.requestId = requestId;
+    this.#rootLog = log;
+  }
+
+  /** A logger bound to the request id, made on first use (a pino child costs even when nothing logs). */
+  get log(): Logger {
+    this.#log ??= this.#rootLog.isLevelEnabled('error')
+      ? this.#rootLog.child({ requestId: this.requestId })
+      : this.#rootLog;
+    return this.#log;
+  }
+
+  /** A request header (lower-case name), or `undefined`. Node joins repeated headers (cookies with `; `). */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  }
+
+  /** A query-string parameter (the first one of that name), or `undefined`. */
+  query(name: string): string | undefined {
+    if (this.#query === undefined) {
+      const url = this.req.url ?? '';
+      const q = url.indexOf('?');
+      this.#query = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    }
+    return this.#query.get(name) ?? undefined;
+  }
+
+  /** The client's address: the socket's peer (the site does not trust proxy headers). */
+  get ip(): string | null {
+    return this.req.socket.remoteAddress ?? null;
+  }
+
+  /** The request's session headers and address, as the session layer reads them. */
+  requestInfo(): RequestInfo {
+    const { headers } = this.req;
+    return {
+      method: this.method,
+      cookie: headers.cookie ?? null,
+      origin: headers.origin ?? null,
+      secFetchSite: this.header('sec-fetch-site') ?? null,
+      userAgent: headers['user-agent'] ?? null,
+      ip: this.ip,
+    };
+  }
+
+  /**
+   * The request's session. Routes registered with `session: false` have none, and asking for it there is
+   * a programming error (`TypeError`).
+   */
+  get session(): RequestSession<AppUser> {
+    if (this.#session === undefined) throw new TypeError('this route does not load the session');
+    return this.#session;
+  }
+
+  /** The session if it was loaded, else `undefined` (an error before or without the session step). */
+  get loadedSession(): RequestSession<AppUser> | undefined {
+    return this.#session;
+  }
+
+  /** Set by the router once the session is loaded. */
+  useSession(session: RequestSession<AppUser>): void {
+    this.#session = session;
+  }
+}

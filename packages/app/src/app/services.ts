@@ -1,0 +1,296 @@
+import type { Database } from 'better-sqlite3';
+import { Cluster, Redis } from 'ioredis';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { Accounts } from 'cloakroom/accounts';
+import type { PasswordHasher } from 'cloakroom/accounts';
+import {
+  migratePostgresAccounts,
+  POSTGRES_ACCOUNT_USERS_JOIN,
+  PostgresAttemptStore,
+  PostgresUserStore,
+  migratePostgresIdentities,
+  PostgresIdentityStore,
+} from 'cloakroom/accounts/postgres';
+import { RedisAttemptStore } from 'cloakroom/accounts/redis';
+import {
+  ACCOUNT_USERS_JOIN,
+  SqliteAttemptStore,
+  SqliteIdentityStore,
+  SqliteUserStore,
+} from 'cloakroom/accounts/sqlite';
+import type { IdentityStore } from 'cloakroom/accounts';
+import { migratePostgresFederationState, PostgresFederationStateStore } from 'cloakroom/federation';
+import { RedisFederationStateStore } from 'cloakroom/federation';
+import { SqliteFederationStateStore } from 'cloakroom/federation';
+import type { FederationStateStore } from 'cloakroom/federation';
+import type { ThrottleRule } from 'cloakroom/accounts';
+import type { AttemptStore, UserStore } from 'cloakroom/accounts';
+import { systemClock, type Clock } from 'cloakroom';
+import { SessionManager } from 'cloakroom/session';
+import {
+  CachedStore,
+  PostgresInvalidator,
+  RedisInvalidator,
+  SqliteInvalidator,
+  type Invalidator,
+} from 'cloakroom/stores/cached';
+import { guardPool, PostgresStore, postgresPoolOptions } from 'cloakroom/stores/postgres';
+import { redisClientOptions, redisClusterOptions, type RedisClient } from 'cloakroom/stores/redis';
+import { RedisStore } from 'cloakroom/stores/redis';
+import { SqliteStore } from 'cloakroom/stores/sqlite';
+import type { SessionStore } from 'cloakroom/stores';
+import type { AppConfig } from './config.js';
+import { openDatabase } from './database.js';
+import { SiteFederation } from './federation/service.js';
+import type { AppUser } from './http/env.js';
+import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
+import { SqliteNotes, type NotesRepository } from './notes.js';
+import { revokeRefreshTokensWithSessions } from './tokens/session-revocation.js';
+import { createTokenServices, type TokenServices } from './tokens/services.js';
+import {
+  migratePostgresTokens,
+  PostgresClientStore,
+  PostgresRefreshTokenStore,
+} from './tokens/store/postgres.js';
+import { SqliteClientStore, SqliteRefreshTokenStore } from './tokens/store/sqlite.js';
+import type { ClientStore, RefreshTokenStore } from './tokens/store/types.js';
+
+/** What the routes work with, built once per process. */
+export interface AppServices {
+  config: AppConfig;
+  /** The SQLite database under the data folder, or `null` when PostgreSQL holds the site's data. */
+  db: Database | null;
+  sessions: SessionManager<AppUser>;
+  accounts: Accounts<AppUser>;
+  notes: NotesRepository;
+  /** The token issuer (refresh tokens, clients, signing keys) and the API's bearer-token checks. */
+  tokens: TokenServices;
+  /** OpenID Connect sign-in with the providers of `CLOAKROOM_OIDC_CONFIG` (none without it). */
+  federation: SiteFederation;
+  log: Logger;
+  /** Whether every store the site uses answers (for `/healthz`). */
+  healthy(): Promise<boolean>;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  config: AppConfig;
+  sessionKeys: string[];
+  log: Logger;
+  clock?: Clock;
+  /** Tests pass cheaper argon2 parameters or tighter throttling. */
+  hasher?: PasswordHasher;
+  throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+}
+
+interface Backends {
+  db: Database | null;
+  users: UserStore;
+  attempts: AttemptStore;
+  notes: NotesRepository;
+  store: SessionStore<AppUser>;
+  /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
+  tokens: { refresh: RefreshTokenStore; clients: ClientStore };
+  /** Identity links live with the users; federation records (pre-login, logout ids) with the sessions. */
+  identities: IdentityStore;
+  federationState: FederationStateStore;
+  /** How a near-cache in front of `store` tells the other processes of a revocation (CLOAKROOM_NEAR_CACHE). */
+  invalidator: () => Invalidator;
+  checks: (() => Promise<unknown>)[];
+  closers: (() => Promise<void> | void)[];
+}
+
+/**
+ * Builds the site on its stores: SQLite under the data folder by default; PostgreSQL for users, notes,
+ * throttling and sessions with `CLOAKROOM_DATABASE_URL`; Redis (or a Redis Cluster) for sessions and
+ * throttling with `CLOAKROOM_STORE`, so several processes share them.
+ */
+export async function createServices(options: ServiceOptions): Promise<AppServices> {
+  const { config, log } = options;
+  const backends =
+    config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
+  if (config.store !== undefined) await useRedis(backends, config, config.store, log);
+  else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
+
+  const tokens = await createTokenServices({
+    origin: config.origin,
+    dataDir: config.dataDir,
+    config: config.tokens,
+    stores: backends.tokens,
+    sessionStore: backends.store,
+    clock: options.clock ?? systemClock,
+    log,
+  });
+  backends.closers.push(() => {
+    tokens.close();
+  });
+  const sessions = new SessionManager<AppUser>({
+    // Ending a session also revokes the refresh tokens minted from it.
+    store: revokeRefreshTokensWithSessions(backends.store, tokens.refresh),
+    origin: config.origin,
+    keys: options.sessionKeys,
+    idleTimeoutSeconds: config.idleTimeoutSeconds,
+    absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
+    clock: options.clock,
+  });
+  const accounts = new Accounts<AppUser>({
+    users: backends.users,
+    attempts: backends.attempts,
+    sessionUser: (user) => ({ id: user.id, email: user.email }),
+    sessions,
+    hasher: options.hasher,
+    throttle: options.throttle,
+    clock: options.clock,
+  });
+  const federation = new SiteFederation({
+    providers: config.oidcProviders,
+    origin: config.origin,
+    users: backends.users,
+    identities: backends.identities,
+    state: backends.federationState,
+    attempts: backends.attempts,
+    sessions,
+    log,
+    clock: options.clock,
+  });
+  return {
+    config,
+    db: backends.db,
+    sessions,
+    accounts,
+    notes: backends.notes,
+    tokens,
+    federation,
+    log,
+    healthy: async () => {
+      try {
+        await Promise.all(backends.checks.map((check) => check()));
+        return true;
+      } catch (error) {
+        log.error({ err: error instanceof Error ? error.message : 'unknown' }, 'health check failed');
+        return false;
+      }
+    },
+    close: async () => {
+      for (const close of backends.closers.reverse()) await close();
+    },
+  };
+}
+
+function sqliteBackends(config: AppConfig): Backends {
+  const db = openDatabase(config.dataDir);
+  return {
+    db,
+    users: new SqliteUserStore(db),
+    attempts: new SqliteAttemptStore(db),
+    notes: new SqliteNotes(db),
+    store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
+    tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
+    identities: new SqliteIdentityStore(db),
+    federationState: new SqliteFederationStateStore(db),
+    // Processes sharing one data folder evict each other's cached sessions through the SQLite file itself.
+    invalidator: () => new SqliteInvalidator(db),
+    checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
+    closers: [
+      () => {
+        db.close();
+      },
+    ],
+  };
+}
+
+async function postgresBackends(config: AppConfig, log: Logger): Promise<Backends> {
+  const pool = new pg.Pool(postgresPoolOptions({ connectionString: config.databaseUrl }));
+  guardPool(pool, (error) => {
+    log.warn({ err: error.message }, 'PostgreSQL connection lost');
+  });
+  await migratePostgresAccounts(pool);
+  await migratePostgresNotes(pool);
+  await migratePostgresTokens(pool);
+  await migratePostgresIdentities(pool);
+  await migratePostgresFederationState(pool);
+  return {
+    db: null,
+    users: new PostgresUserStore(pool),
+    attempts: new PostgresAttemptStore(pool),
+    notes: new PostgresNotes(pool),
+    store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
+    tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
+    identities: new PostgresIdentityStore(pool),
+    federationState: new PostgresFederationStateStore(pool),
+    invalidator: () => new PostgresInvalidator(pool),
+    checks: [() => pool.query('SELECT 1')],
+    closers: [() => pool.end()],
+  };
+}
+
+/** Sessions and throttling move to Redis; the user comes from the user store (SQLite or PostgreSQL). */
+async function useRedis(backends: Backends, config: AppConfig, url: string, log: Logger): Promise<void> {
+  const client = connectRedis(url);
+  client.on('error', (error: Error) => {
+    log.warn({ err: error.message }, 'Redis connection error');
+  });
+  // The offline queue is off: wait until the client is ready, so the first requests do not fail.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error('Redis did not become ready within 10 s'));
+    }, 10_000);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const { users } = backends;
+  const redisStore = new RedisStore<AppUser>(client, {
+    loadUser: async (id) => {
+      const user = await users.findById(id);
+      return user === null ? null : { id: user.id, email: user.email };
+    },
+  });
+  if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
+  else backends.store = redisStore;
+  backends.attempts = new RedisAttemptStore(client);
+  backends.federationState = new RedisFederationStateStore(client);
+  backends.checks.push(() => client.ping());
+  backends.closers.push(() => {
+    client.disconnect();
+  });
+}
+
+/**
+ * Puts the near-cache in front of `store` (the backends' session store from then on); it is closed, and
+ * stops polling or listening, with the site.
+ */
+async function useNearCache(
+  backends: Backends,
+  store: SessionStore<AppUser>,
+  invalidator: Invalidator,
+  log: Logger,
+): Promise<void> {
+  const cached = await CachedStore.create(store, {
+    invalidator,
+    onError: (error) => {
+      log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
+    },
+  });
+  backends.store = cached;
+  // Before the database's own closer, which runs later (closers run last first).
+  backends.closers.push(() => cached.close());
+}
+
+function connectRedis(url: string): RedisClient {
+  if (url.startsWith('redis+cluster://')) {
+    const nodes = url
+      .slice('redis+cluster://'.length)
+      .split(',')
+      .map((node) => {
+        const parsed = new URL(`redis://${node}`);
+        return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+      });
+    return new Cluster(nodes, redisClusterOptions({ maxReconnectDelayMs: 1000 }));
+  }
+  // Reconnect backoff capped at 1 s, so service is back within about a second of the store.
+  return new Redis(url, redisClientOptions({ maxReconnectDelayMs: 1000 }));
+}

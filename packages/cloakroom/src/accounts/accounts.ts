@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.js';
+import { checkRequestOrigin } from '../csrf/check.js';
+import {
+  CsrfRejectedError,
+  EmailTakenError,
+  InvalidCredentialsError,
+  TooManyAttemptsError,
+  UnauthenticatedError,
+} from '../errors.js';
+import type { RequestInfo, RequestSession } from '../session/request-session.js';
+import type { SessionManager } from '../session/manager.js';
+import type { Session } from '../session/session.js';
+import { storeCall } from '../session/store-call.js';
+import { normalizeEmail } from './email.js';
+import { PasswordHasher } from './password-hash.js';
+import {
+  checkNewPassword,
+  MAX_PASSWORD_LENGTH,
+  normalizePassword,
+  passwordLength,
+} from './password-policy.js';
+import { SignInThrottle, type ThrottleRule } from './throttle.js';
+import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
+
+export interface AccountsOptions<U> {
+  users: UserStore;
+  attempts: AttemptStore;
+  sessions: SessionManager<U>;
+  hasher?: PasswordHasher;
+  throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+  clock?: Clock;
+  /**
+   * The session's user for an account, so `request.user` is set for the rest of the request that signed in
+   * (later requests get it from the store). Without it, `request.user` stays `null` until the next request.
+   */
+  sessionUser?: (user: AccountUser) => U;
+}
+
+export interface Credentials {
+  email: unknown;
+  password: unknown;
+}
+
+/**
+ * Registration, sign-in and password changes on top of Cloakroom sessions: argon2id hashes, NIST password
+ * rules, the same answer in the same time for an unknown email and a wrong password, and throttling by
+ * account and by address in the shared store.
+ *
+ * @example
+ * ```ts
+ * const accounts = new Accounts({ users, attempts, sessions });
+ * const user = await accounts.signIn(request, { email, password }); // the request is now signed in
+ * ```
+ */
+export class Accounts<U> {
+  readonly #users: UserStore;
+  readonly #sessions: SessionManager<U>;
+  readonly #hasher: PasswordHasher;
+  readonly #throttle: SignInThrottle;
+  readonly #clock: Clock;
+  readonly #sessionUser: ((user: AccountUser) => U) | undefined;
+
+  constructor(options: AccountsOptions<U>) {
+    this.#users = options.users;
+    this.#sessions = options.sessions;
+    this.#hasher = options.hasher ?? new PasswordHasher();
+    this.#clock = options.clock ?? systemClock;
+    this.#sessionUser = options.sessionUser;
+    this.#throttle = new SignInThrottle(options.attempts, this.#clock, options.throttle);
+  }
+
+  /** Prepares the dummy hash used for unknown emails, so the first such sign-in is not faster. */
+  warmUp(): Promise<void> {
+    return this.#hasher.warmUp();
+  }
+
+  /** Creates an account and signs the request in with a fresh session. */
+  async register(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    assertLoginOrigin(this.#sessions, request.info);
+    const email = normalizeEmail(input.email);
+    const password = normalizePassword(input.password);
+    checkNewPassword(password, { email });
+    if ((await storeCall('users.findByEmail', () => this.#users.findByEmail(email))) !== null) {
+      throw new EmailTakenError();
+    }
+    const user: UserRecord = {
+      id: randomUUID(),
+      email,
+      passwordHash: await this.#hasher.hash(password),
+      createdAt: this.#clock.now(),
+    };
+    await storeCall('users.create', () => this.#users.create(user));
+    const account = { id: user.id, email: user.email };
+    await request.signIn(user.id, this.#sessionUser?.(account));
+    return account;
+  }
+
+  /**
+   * Checks the credentials and signs the request in with a fresh session. Unknown email and wrong password
+   * both reject with `InvalidCredentialsError` after the same work; throttled attempts reject with
+   * `TooManyAttemptsError` before any hashing.
+   */
+  async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    assertLoginOrigin(this.#sessions, request.info);
+    const email = normalizeEmail(input.email);
+    const password = normalizePassword(input.password);
+    const user = await this.#checkPassword(email, password, request.info.ip);
+    const account = { id: user.id, email: user.email };
+    await request.signIn(user.id, this.#sessionUser?.(account));
+    return account;
+  }
+
+  /**
+   * Changes the signed-in user's password: checks the current one (throttled like a sign-in), ends every
+   * other session of the user and rotates the current one.
+   */
+  async changePassword(
+    request: RequestSession<U>,
+    input: { currentPassword: unknown; newPassword: unknown },
+  ): Promise<{ user: AccountUser; session: Session }> {
+    const session = request.session;
+    if (session === null) throw new UnauthenticatedError();
+    const current = normalizePassword(input.currentPassword, 'currentPassword');
+    const next = normalizePassword(input.newPassword, 'newPassword');
+    const stored = await storeCall('users.findById', () => this.#users.findById(session.userId));
+    if (stored === null) throw new UnauthenticatedError();
+    checkNewPassword(next, { email: stored.email });
+    const user = await this.#checkPassword(stored.email, current, request.info.ip);
+    const passwordHash = await this.#hasher.hash(next);
+    await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, passwordHash));
+    await request.revokeOtherSessions();
+    const rotated = await request.rotate();
+    if (rotated === null) throw new UnauthenticatedError();
+    return { user: { id: user.id, email: user.email }, session: rotated };
+  }
+
+  /** Drops throttling counters whose windows are over. */
+  sweepAttempts(): Promise<number> {
+    return this.#throttle.sweep();
+  }
+
+  async #checkPassword(email: string, password: string, ip: string | null): Promise<UserRecord> {
+    // Counts the attempt against the account before the password is checked (see SignInThrottle.begin).
+    const wait = await this.#throttle.begin(email, ip);
+    if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
+    // A password no account can have is refused before any hashing (argon2 of a huge input costs).
+    const possible =
+      password.length <= MAX_PASSWORD_LENGTH * 2 && passwordLength(password) <= MAX_PASSWORD_LENGTH;
+    const user = possible ? await storeCall('users.findByEmail', () => this.#users.findByEmail(email)) : null;
+    let valid = false;
+    if (user === null || user.passwordHash === null) {
+      if (possible) await this.#hasher.verifyDummy(password);
+    } else {
+      const check = await this.#hasher.verify(user.passwordHash, password);
+      valid = check.valid;
+      if (check.valid && check.needsRehash) {
+        const upgraded = await this.#hasher.hash(password);
+        await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, upgraded));
+      }
+    }
+    if (!valid || user === null) {
+      await this.#throttle.recordAddressFailure(ip);
+      throw new InvalidCredentialsError();
+    }
+    await this.#throttle.recordSuccess(email);
+    return user;
+  }
+}
+
+function assertLoginOrigin<U>(sessions: SessionManager<U>, info: RequestInfo): void {
+  const refused = checkRequestOrigin(info, sessions.config.trustedOrigins, 'login');
+  if (refused !== null) throw new CsrfRejectedError(refused);
+}

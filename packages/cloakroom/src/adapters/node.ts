@@ -1,0 +1,65 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpErrorOf } from '../errors.js';
+import { loadRequestSession, type RequestInfo, type RequestSession } from '../session/request-session.js';
+import { sendJsonAnswer } from '../lib/send-json.js';
+import { lastPerCookie } from './set-cookie.js';
+import type { SessionManager } from '../session/manager.js';
+
+function header(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  // node joins repeated headers with ", "; a joined Origin matches no trusted origin and is refused.
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The session-relevant parts of a `node:http` request; the address is the socket's peer. */
+export function requestInfoOfNode(req: IncomingMessage): RequestInfo {
+  return {
+    method: req.method ?? 'GET',
+    cookie: header(req.headers.cookie),
+    origin: header(req.headers.origin),
+    secFetchSite: header(req.headers['sec-fetch-site']),
+    userAgent: header(req.headers['user-agent']),
+    ip: req.socket.remoteAddress ?? null,
+  };
+}
+
+/**
+ * Reads a `node:http` request's session; cookie changes are appended to `res` as they happen (with
+ * `Cache-Control: no-store`), so call it before writing the response head. Rejects with
+ * `CsrfRejectedError` or `StoreUnavailableError`: pass those to {@link sendSessionError}.
+ *
+ * @example
+ * ```ts
+ * http.createServer(async (req, res) => {
+ *   try {
+ *     const session = await sessionOfNode(sessions, req, res);
+ *     res.end(session.user ? `hello ${session.user.id}` : 'hello stranger');
+ *   } catch (error) {
+ *     if (!sendSessionError(res, error)) throw error;
+ *   }
+ * });
+ * ```
+ */
+export function sessionOfNode<U>(
+  manager: SessionManager<U>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: RequestInfo = requestInfoOfNode(req),
+): Promise<RequestSession<U>> {
+  return loadRequestSession(manager, info, (value) => {
+    const current = res.getHeader('set-cookie');
+    const previous = current === undefined ? [] : Array.isArray(current) ? current : [String(current)];
+    res.setHeader('set-cookie', lastPerCookie([...previous, value]));
+    res.setHeader('cache-control', 'no-store');
+  });
+}
+
+/** Answers a Cloakroom error with its documented JSON body; `false` (nothing sent) for other errors. */
+export function sendSessionError(res: ServerResponse, error: unknown): boolean {
+  const known = httpErrorOf(error);
+  if (known === null) return false;
+  sendJsonAnswer(res, known);
+  return true;
+}
+
+export { RequestSession, type RequestInfo } from '../session/request-session.js';

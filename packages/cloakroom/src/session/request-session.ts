@@ -1,0 +1,153 @@
+import { checkRequestOrigin, isUnsafeMethod } from '../csrf/check.js';
+import { CsrfRejectedError } from '../errors.js';
+import type { Session } from './session.js';
+import type { SessionManager } from './manager.js';
+import type { InvalidSessionReason } from './validate.js';
+
+/** The parts of an HTTP request the session layer reads, as plain header values (`null` when absent). */
+export interface RequestInfo {
+  method: string;
+  cookie: string | null;
+  origin: string | null;
+  secFetchSite: string | null;
+  userAgent: string | null;
+  /** The client's address as the application determines it (proxy headers are the application's call). */
+  ip: string | null;
+}
+
+/** Receives each `Set-Cookie` value the request's session produces; adapters put it on their response. */
+export type CookieSink = (setCookie: string) => void;
+
+/**
+ * One request's view of its session: who is signed in, and the operations that change it. Each change
+ * hands its `Set-Cookie` to the adapter's sink at once, so it cannot be forgotten.
+ */
+export class RequestSession<U> {
+  readonly #manager: SessionManager<U>;
+  readonly #info: RequestInfo;
+  readonly #emit: CookieSink;
+  #session: Session | null;
+  #user: U | null;
+  /** Why the request has no session, when it presented a cookie that did not give one. */
+  readonly rejected: InvalidSessionReason | null;
+
+  constructor(
+    manager: SessionManager<U>,
+    info: RequestInfo,
+    emit: CookieSink,
+    state: { session: Session | null; user: U | null; rejected: InvalidSessionReason | null },
+  ) {
+    this.#manager = manager;
+    this.#info = info;
+    this.#emit = emit;
+    this.#session = state.session;
+    this.#user = state.user;
+    this.rejected = state.rejected;
+  }
+
+  /** The request headers the session layer read. */
+  get info(): RequestInfo {
+    return this.#info;
+  }
+
+  get session(): Session | null {
+    return this.#session;
+  }
+
+  get user(): U | null {
+    return this.#user;
+  }
+
+  /**
+   * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
+   * planted before sign-in never survives it. Applies the login origin checks first.
+   */
+  async signIn(userId: string, user?: U): Promise<Session> {
+    const refused = checkRequestOrigin(this.#info, this.#manager.config.trustedOrigins, 'login');
+    if (refused !== null) throw new CsrfRejectedError(refused);
+    const issued = await this.#manager.create(userId, { userAgent: this.#info.userAgent, ip: this.#info.ip });
+    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    this.#emit(issued.setCookie);
+    this.#session = issued.session;
+    this.#user = user ?? null;
+    return issued.session;
+  }
+
+  /** Ends the current session on the server and clears the cookie. */
+  async signOut(): Promise<void> {
+    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    this.#emit(this.#manager.clearCookie());
+    this.#session = null;
+    this.#user = null;
+  }
+
+  /** Ends every session of the signed-in user, this one included, and clears the cookie. */
+  async signOutEverywhere(): Promise<number> {
+    if (this.#session === null) return 0;
+    const ended = await this.#manager.revokeUserSessions(this.#session.userId);
+    this.#emit(this.#manager.clearCookie());
+    this.#session = null;
+    this.#user = null;
+    return ended;
+  }
+
+  /** Ends every other session of the signed-in user (after a password change, say). */
+  async revokeOtherSessions(): Promise<number> {
+    if (this.#session === null) return 0;
+    return this.#manager.revokeUserSessions(this.#session.userId, { except: this.#session.id });
+  }
+
+  /**
+   * Gives the current session a new id and secret (after a privilege change). Resolves to `null`, and
+   * signs the request out, when the session was revoked meanwhile.
+   */
+  async rotate(): Promise<Session | null> {
+    if (this.#session === null) return null;
+    const issued = await this.#manager.rotate(this.#session, {
+      userAgent: this.#info.userAgent,
+      ip: this.#info.ip,
+    });
+    if (issued === null) {
+      this.#emit(this.#manager.clearCookie());
+      this.#session = null;
+      this.#user = null;
+      return null;
+    }
+    this.#emit(issued.setCookie);
+    this.#session = issued.session;
+    return issued.session;
+  }
+}
+
+/**
+ * Reads the request's session: origin checks for unsafe requests that carry the cookie, then validation.
+ * Rejects with `CsrfRejectedError` (403) or `StoreUnavailableError` (503); a cookie that gives no session is
+ * cleared and the request goes on signed out.
+ */
+export async function loadRequestSession<U>(
+  manager: SessionManager<U>,
+  info: RequestInfo,
+  emit: CookieSink,
+): Promise<RequestSession<U>> {
+  const token = manager.readToken(info.cookie);
+  if (token !== null && isUnsafeMethod(info.method)) {
+    const refused = checkRequestOrigin(info, manager.config.trustedOrigins, 'session');
+    if (refused !== null) throw new CsrfRejectedError(refused);
+  }
+  const result = await manager.validate(token);
+  if (result.valid) {
+    return new RequestSession(manager, info, emit, {
+      session: result.session,
+      user: result.user,
+      rejected: null,
+    });
+  }
+  // A cookie that was read but gave no session (expired, revoked, forged) is cleared, so the browser stops
+  // sending it.
+  if (token !== null) emit(manager.clearCookie());
+  return new RequestSession(manager, info, emit, {
+    session: null,
+    user: null,
+    rejected: result.reason === 'missing' ? null : result.reason,
+  });
+}
