@@ -1,11 +1,11 @@
 /** The report as Markdown (report.md): the machine, the targets first, then every table. */
 import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
+import { reportHeader, versionsLine } from './header.js';
 import {
   bandwidthTable,
   httpTable,
   inProcessTable,
-  machineLines,
   notesOf,
   notRun,
   sizesTable,
@@ -32,14 +32,13 @@ function section(report: ReportTable, intro: string): string {
 
 export function renderMarkdown(results: BenchResults): string {
   const { seed } = results.bandwidth;
+  const header = reportHeader(results);
   const missing = notRun(results);
   const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
   const parts = [
-    '# cloakroom bench report',
-    `Run ${results.startedAt} → ${results.finishedAt} (${results.mode}): \`${results.command}\``,
-    machineLines(results)
-      .map((line) => `- ${line}`)
-      .join('\n'),
+    `# ${header.title}`,
+    `Run ${header.startedAt} → ${header.finishedAt} (${header.mode}): \`${header.command}\``,
+    header.machine.map((line) => `- ${line}`).join('\n'),
     section(
       targetsTable(results),
       `${String(passed)} of ${String(results.targets.length)} targets met. HTTP ratios divide a scenario's rate by the bare ` +
@@ -53,8 +52,7 @@ export function renderMarkdown(results: BenchResults): string {
     ),
     section(
       httpTable(results),
-      `autocannon (${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ` +
-        `${String(results.options.http.rounds)} round(s)) against each server in its own process, on loopback. ` +
+      `autocannon (${header.httpSettings}) against each server in its own process, on loopback. ` +
         '"server µs/req" is the server process\'s CPU time per answered request; "CPU ratio" is the baseline\'s ' +
         "CPU time per request over the scenario's, the same comparison by cost, which a busy machine disturbs less. " +
         writesSentence(results),
@@ -75,9 +73,6 @@ export function renderMarkdown(results: BenchResults): string {
         .map((note) => `- ${note}`)
         .join('\n')}`,
     );
-  const versions = Object.entries(results.versions)
-    .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)
-    .join(', ');
-  parts.push(`## Versions\n\n${versions}`);
+  parts.push(`## Versions\n\n${versionsLine(header)}`);
   return `${parts.join('\n\n')}\n`;
 }

@@ -34,7 +34,8 @@ export function formatBytes(bytes: number): string {
   return `${formatNumber(bytes)} B`;
 }
 
-const percent = (cores: number | null | undefined): string =>
+/** A share of one core as a percentage ("35%"), `n/a` when it was not measured. */
+export const percent = (cores: number | null | undefined): string =>
   cores === null || cores === undefined ? 'n/a' : `${(cores * 100).toFixed(0)}%`;
 
 export function formatMeasured(target: Target): string {
@@ -201,19 +202,6 @@ export function notRun(results: BenchResults): string[] {
       lines.push(`HTTP: ${scenario.label} — ${scenario.status}: ${scenario.reason ?? ''}`);
   }
   return lines;
-}
-
-export function machineLines(results: BenchResults): string[] {
-  const { machine } = results;
-  const other =
-    machine.otherCores.median === null
-      ? 'other processes: not measured (no /proc/stat)'
-      : `other processes kept ${percent(machine.otherCores.median)} of a core busy (median over the measurements; up to ${percent(machine.otherCores.max)})`;
-  return [
-    `${machine.cpu}, ${String(machine.cores)} cores, ${String(machine.memoryGiB)} GiB, ${machine.platform} ${machine.release}, Node ${machine.node}`,
-    `Redis: ${machine.redis ?? 'not used'}; load average before ${machine.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}, after ${machine.loadAverageAfter.map((v) => v.toFixed(2)).join(' ')}`,
-    other,
-  ];
 }
 
 /** The run's notes, then what the figures themselves say about noise (derived here, so older runs get it too). */
