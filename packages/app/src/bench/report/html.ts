@@ -4,6 +4,7 @@
  */
 import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
+import { comparisonsTable, COMPARISONS_INTRO } from './comparisons.js';
 import { reportHeader, versionsLine } from './header.js';
 import { barChart, escapeXml, type Bar } from './svg.js';
 import {
@@ -14,6 +15,7 @@ import {
   inProcessTable,
   notesOf,
   notRun,
+  PROJECT_TARGETS,
   sizesTable,
   targetsTable,
   type ReportTable,
@@ -112,7 +114,6 @@ figure { margin: .8rem 0; overflow-x: auto; } .machine { color: #444; } code { b
 `;
 
 export function renderHtml(results: BenchResults): string {
-  const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
   const missing = notRun(results);
   const { seed } = results.bandwidth;
   const header = reportHeader(results);
@@ -123,13 +124,8 @@ export function renderHtml(results: BenchResults): string {
     `<h1>${escapeXml(header.title)}</h1>`,
     `<p>Run ${escapeXml(header.startedAt)} → ${escapeXml(header.finishedAt)} (${escapeXml(header.mode)}): <code>${escapeXml(header.command)}</code></p>`,
     `<ul class="machine">${header.machine.map((line) => `<li>${escapeXml(line)}</li>`).join('')}</ul>`,
+    section(comparisonsTable(results), COMPARISONS_INTRO),
     legend,
-    section(
-      targetsTable(results),
-      `${String(passed)} of ${String(results.targets.length)} targets met. Misses are shown, never hidden.`,
-      '',
-      3,
-    ),
     section(
       httpTable(results),
       `autocannon, ${header.httpSettings}; each server in its own process; ratios to the bare node:http rate measured around each run. ${writesSentence(results)}`,
@@ -145,6 +141,7 @@ export function renderHtml(results: BenchResults): string {
       bandwidthTable(results),
       `The seed said ~${String(seed.claimedMegabytes)} MB a month at 100k page views; recomputed with the measured HS256 JWT: ${seed.recomputedMegabytes.toFixed(1)} MB.`,
     ),
+    section({ ...targetsTable(results), title: PROJECT_TARGETS.title }, PROJECT_TARGETS.intro, '', 3),
     `<section><h2>Not run</h2>${missing.length === 0 ? '<p>Every scenario ran.</p>' : `<ul>${missing.map((line) => `<li>${escapeXml(line)}</li>`).join('')}</ul>`}</section>`,
     notesOf(results).length === 0
       ? ''

@@ -1,6 +1,10 @@
-/** The report as Markdown (report.md): the machine, the targets first, then every table. */
+/**
+ * The report as Markdown (report.md): the run and the machine, Cloakroom beside each peer, every table, then
+ * the project's own targets.
+ */
 import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
+import { comparisonsTable, COMPARISONS_INTRO } from './comparisons.js';
 import { reportHeader, versionsLine } from './header.js';
 import {
   bandwidthTable,
@@ -8,6 +12,7 @@ import {
   inProcessTable,
   notesOf,
   notRun,
+  PROJECT_TARGETS,
   sizesTable,
   targetsTable,
   type ReportTable,
@@ -34,16 +39,11 @@ export function renderMarkdown(results: BenchResults): string {
   const { seed } = results.bandwidth;
   const header = reportHeader(results);
   const missing = notRun(results);
-  const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
   const parts = [
     `# ${header.title}`,
     `Run ${header.startedAt} → ${header.finishedAt} (${header.mode}): \`${header.command}\``,
     header.machine.map((line) => `- ${line}`).join('\n'),
-    section(
-      targetsTable(results),
-      `${String(passed)} of ${String(results.targets.length)} targets met. HTTP ratios divide a scenario's rate by the bare ` +
-        'node:http rate measured around it in the same round (median over rounds); "x" compares two such ratios.',
-    ),
+    section(comparisonsTable(results), COMPARISONS_INTRO),
     section(sizesTable(results), 'Bytes of the credential each request carries, made by the real packages.'),
     section(
       inProcessTable(results),
@@ -63,6 +63,7 @@ export function renderMarkdown(results: BenchResults): string {
         `${String(seed.cookieBytes)}-byte cookie (its own inputs give ${(((seed.jwtBytes - seed.cookieBytes) * 100_000) / 1e6).toFixed(1)} MB). ` +
         `Recomputed with the HS256 JWT measured here: ${seed.recomputedMegabytes.toFixed(1)} MB at ${results.bandwidth.requestsPerMonth.toLocaleString('en-US')} requests.`,
     ),
+    section({ ...targetsTable(results), title: PROJECT_TARGETS.title }, PROJECT_TARGETS.intro),
   ];
   parts.push(
     `## Not run\n\n${missing.length === 0 ? 'Every scenario ran.' : missing.map((line) => `- ${line}`).join('\n')}`,

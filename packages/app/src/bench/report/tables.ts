@@ -55,6 +55,18 @@ export function formatThreshold(target: Target): string {
   return `${target.comparison} ${value}`;
 }
 
+/**
+ * How the report files name and introduce the targets. They are the project's own goals, kept for its
+ * release work (docs/benchmarks.md says what they are and why), so the files show them after the
+ * comparisons a reader came for.
+ */
+export const PROJECT_TARGETS = {
+  title: "Targets: the project's own goals",
+  intro:
+    'The goals Cloakroom set itself (what they are and why: docs/benchmarks.md), checked on this run. ' +
+    'Misses are shown, never hidden. "x" compares two ratios to bare, as above.',
+} as const;
+
 export function targetsTable(results: BenchResults): ReportTable {
   return {
     title: 'Targets',
