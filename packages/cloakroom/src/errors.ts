@@ -46,9 +46,10 @@ export class CloakroomError extends Error {
   readonly code: CloakroomErrorCode;
   /**
    * How long the client should wait before trying again, for temporary refusals; the HTTP edge sends it as
-   * `Retry-After`. Declared here so `httpErrorOf` needs to know no feature's classes.
+   * `Retry-After`. Declared here (type only: no own property on errors that leave it out) so `httpErrorOf`
+   * needs to know no feature's classes.
    */
-  readonly retryAfterSeconds?: number;
+  declare readonly retryAfterSeconds?: number;
 
   constructor(code: CloakroomErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

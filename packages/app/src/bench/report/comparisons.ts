@@ -6,6 +6,7 @@
 import type { BenchResults, HttpScenario } from '../results.js';
 import { formatNumber, formatRatio, type ReportTable } from './tables.js';
 
+/** One row of the comparison table: a peer's scenario and the Cloakroom scenario beside it. */
 export interface Comparison {
   /** The peer's HTTP scenario. */
   peer: string;

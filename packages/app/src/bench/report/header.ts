@@ -6,6 +6,7 @@
 import type { BenchResults } from '../results.js';
 import { percent } from './tables.js';
 
+/** The header's content, laid out by each format its own way. */
 export interface ReportHeader {
   /** The report's title. */
   title: string;
