@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { checkRequestOrigin } from '../csrf/check.js';
-import {
-  CsrfRejectedError,
-  EmailTakenError,
-  InvalidCredentialsError,
-  TooManyAttemptsError,
-  UnauthenticatedError,
-} from '../errors.js';
+import { CsrfRejectedError } from '../csrf/errors.js';
+import { UnauthenticatedError } from '../session/errors.js';
+import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
 import type { RequestInfo, RequestSession } from '../session/request-session.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Session } from '../session/session.js';
