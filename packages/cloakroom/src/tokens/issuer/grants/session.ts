@@ -1,34 +1,41 @@
-import { z } from 'zod';
-import { InvalidRequestError } from 'cloakroom';
-import type { Session } from 'cloakroom/session';
+import { InvalidRequestError } from '../../../errors.js';
+import type { Session } from '../../../session/session.js';
 import { SESSION_CLIENT_ID } from '../clients.js';
-import { API_SCOPES } from '../config.js';
 import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
-import { OAuthError } from '../oauth-error.js';
+import { OAuthError } from '../errors.js';
 import { grantScope, parseScope } from '../scope.js';
 
-/** The body of `POST /api/tokens`. */
-export const sessionTokenRequestSchema = z.strictObject({
-  audience: z.string().max(512).optional(),
-  scope: z.string().max(4096).optional(),
-});
+/** What a signed-in user asks for: an audience (default: the issuer's first session audience) and a scope. */
+export interface SessionTokenRequest {
+  audience?: string | undefined;
+  /** Space-separated; default: every scope the audience allows. */
+  scope?: string | undefined;
+}
 
 /**
- * `POST /api/tokens`: a signed-in user gets an access token (for the site's API by default, or for one of
- * the configured audiences) and a refresh token bound to the session, the user, the scope and the audience.
- * The refresh family never outlives the session. Refusals are 400 `invalid_request` naming the field.
+ * A signed-in user gets an access token (for the issuer's first session audience by default, or for another
+ * of its `sessionAudiences`) and a refresh token bound to the session, the user, the scope and the audience:
+ * what the site's `POST /api/tokens` answers. The refresh family never outlives the session. Refusals are
+ * `InvalidRequestError` (400 `invalid_request`) naming the field.
+ *
+ * @example
+ * ```ts
+ * const response = await mintForSession(issuer, session, { scope: 'notes:read' });
+ * ```
  */
 export async function mintForSession(
   issuer: TokenIssuer,
   session: Session,
-  request: z.output<typeof sessionTokenRequestSchema>,
+  request: SessionTokenRequest,
 ): Promise<TokenResponse> {
-  const audience = request.audience ?? issuer.options.apiAudience;
-  if (!issuer.userAudiences.includes(audience)) {
+  const { sessionAudiences } = issuer.options;
+  const audience = request.audience ?? sessionAudiences[0]?.audience;
+  const entry = sessionAudiences.find((candidate) => candidate.audience === audience);
+  if (entry === undefined) {
     throw new InvalidRequestError('This audience is not available.', 'audience');
   }
-  const isApi = audience === issuer.options.apiAudience;
-  const allowed = isApi ? [...API_SCOPES] : issuer.options.config.extraScopes;
+  const allowed = entry.scopes;
+  const { audience: granted } = entry;
   let scope: string[];
   try {
     scope = grantScope(parseScope(request.scope), allowed);
@@ -38,7 +45,7 @@ export async function mintForSession(
   }
   const access = await issuer.sign({
     subject: session.userId,
-    audience,
+    audience: granted,
     clientId: SESSION_CLIENT_ID,
     scope,
     sessionId: session.id,
@@ -48,7 +55,7 @@ export async function mintForSession(
       userId: session.userId,
       clientId: SESSION_CLIENT_ID,
       scope: access.scope,
-      audience,
+      audience: granted,
       sessionId: session.id,
     },
     { notAfter: session.absoluteExpiresAt },
