@@ -30,12 +30,18 @@ export interface IssuerBackend {
 
 const DAY = 24 * 3600;
 
-/** Runs the issuer-store conformance suite against the stores `open` returns. */
-export function runIssuerStoreConformance(name: string, open: () => Promise<IssuerBackend>): void {
+/**
+ * Runs the issuer-store conformance suite against the stores `open` returns. `clock` is the suite's clock,
+ * which stores that compute TTLs (Redis) must use.
+ */
+export function runIssuerStoreConformance(
+  name: string,
+  open: (clock: ManualClock) => Promise<IssuerBackend>,
+): void {
   conformance(name, open);
 }
 
-function conformance(name: string, open: () => Promise<IssuerBackend>): void {
+function conformance(name: string, open: (clock: ManualClock) => Promise<IssuerBackend>): void {
   describe(name, () => {
     let backend: IssuerBackend;
     const clock = new ManualClock();
@@ -51,7 +57,7 @@ function conformance(name: string, open: () => Promise<IssuerBackend>): void {
     });
 
     before(async () => {
-      backend = await open();
+      backend = await open(clock);
     });
     after(async () => {
       await backend.close();
