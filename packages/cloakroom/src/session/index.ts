@@ -6,4 +6,3 @@ export type { Session } from './session.js';
 export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';
 export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
-export { isExpired, toSession } from './session.js';
