@@ -343,7 +343,10 @@ function conformance(name: string, open: (clock: ManualClock) => Promise<IssuerB
         (await backend.refresh.find(firsts[key]!))?.family.revokedReason ?? null;
       const at = clock.now() + 1;
       assert.equal(await backend.refresh.revoke({ familyId: families.other.id }, 'revoked', at), 1);
-      assert.equal(await backend.refresh.revoke({ familyId: families.other.id }, 'reuse_detected', at + 1), 0);
+      assert.equal(
+        await backend.refresh.revoke({ familyId: families.other.id }, 'reuse_detected', at + 1),
+        0,
+      );
       assert.equal(await reason('other'), 'revoked', 'never re-revoked');
       assert.equal((await backend.refresh.find(firsts.other!))?.family.revokedAt, at);
       assert.equal(await backend.refresh.revoke({ sessionId: 's1' }, 'session_ended', at), 2);

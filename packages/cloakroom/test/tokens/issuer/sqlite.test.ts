@@ -4,10 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  SqliteClientStore,
-  SqliteRefreshTokenStore,
-} from '../../../src/tokens/issuer/stores/sqlite.js';
+import { SqliteClientStore, SqliteRefreshTokenStore } from '../../../src/tokens/issuer/stores/sqlite.js';
 import { runIssuerStoreConformance } from './conformance.js';
 
 function open(file: string): Database.Database {

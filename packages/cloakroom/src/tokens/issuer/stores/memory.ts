@@ -105,8 +105,8 @@ export class MemoryClientStore implements ClientStore {
   }
 
   list(): Promise<ClientRecord[]> {
-    const ids = [...this.#clients.keys()].sort();
-    return Promise.resolve(ids.map((id) => this.#clients.get(id)!));
+    const clients = [...this.#clients.values()];
+    return Promise.resolve(clients.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
   }
 
   remove(id: string): Promise<boolean> {

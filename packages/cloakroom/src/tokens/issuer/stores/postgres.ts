@@ -178,7 +178,11 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       result = await this.#pool.query(`${set} WHERE id = $3 ${live}`, [now, reason, selector.familyId]);
     } else if ('clientId' in selector) {
       // Unindexed: revoking a client's families is rare (removing the client), a scan is fine.
-      result = await this.#pool.query(`${set} WHERE client_id = $3 ${live}`, [now, reason, selector.clientId]);
+      result = await this.#pool.query(`${set} WHERE client_id = $3 ${live}`, [
+        now,
+        reason,
+        selector.clientId,
+      ]);
     } else if ('sessionId' in selector) {
       result = await this.#pool.query(`${set} WHERE session_id = $3 ${live}`, [
         now,

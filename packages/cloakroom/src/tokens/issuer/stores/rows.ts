@@ -1,4 +1,9 @@
-import type { ClientRecord, FamilyRevocationReason, RefreshFamilyRecord, RefreshTokenRecord } from '../types.js';
+import type {
+  ClientRecord,
+  FamilyRevocationReason,
+  RefreshFamilyRecord,
+  RefreshTokenRecord,
+} from '../types.js';
 
 // Rows of the issuer's SQL tables (SQLite and PostgreSQL share the schema), as the drivers return them once
 // PostgreSQL's bigint columns are turned into numbers.
@@ -63,4 +68,3 @@ export const toClient = (row: ClientRow): ClientRecord => ({
   audiences: row.audiences === '' ? [] : row.audiences.split(' '),
   createdAt: row.created_at,
 });
-

@@ -20,8 +20,13 @@ export class RedisClientStore implements ClientStore {
   }
 
   async add(client: ClientRecord): Promise<void> {
-    const record = JSON.stringify({ ...client, scopes: [...client.scopes], audiences: [...client.audiences] });
-    if ((await this.#client.hsetnx(this.#key, client.id, record)) === 0) throw new ClientExistsError(client.id);
+    const record = JSON.stringify({
+      ...client,
+      scopes: [...client.scopes],
+      audiences: [...client.audiences],
+    });
+    if ((await this.#client.hsetnx(this.#key, client.id, record)) === 0)
+      throw new ClientExistsError(client.id);
   }
 
   async find(id: string): Promise<ClientRecord | null> {

@@ -61,13 +61,30 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
       this.#client.set(keys.token(first.id), family.id, 'PX', ttl),
     ]);
     const fields: string[] = [
-      'u', family.userId, 'c', family.clientId, 'sc', family.scope, 'a', family.audience,
-      'ca', String(family.createdAt), 'ae', String(family.absoluteExpiresAt),
-      `t:${first.id}`, packToken(first),
+      'u',
+      family.userId,
+      'c',
+      family.clientId,
+      'sc',
+      family.scope,
+      'a',
+      family.audience,
+      'ca',
+      String(family.createdAt),
+      'ae',
+      String(family.absoluteExpiresAt),
+      `t:${first.id}`,
+      packToken(first),
     ];
     if (family.sessionId !== null) fields.push('s', family.sessionId);
-    if (family.revokedAt !== null) fields.push('ra', String(family.revokedAt), 'rr', family.revokedReason ?? '');
-    const created = await runScript(this.#client, scripts.createFamily, [keys.family(family.id)], [ttl, ...fields]);
+    if (family.revokedAt !== null)
+      fields.push('ra', String(family.revokedAt), 'rr', family.revokedReason ?? '');
+    const created = await runScript(
+      this.#client,
+      scripts.createFamily,
+      [keys.family(family.id)],
+      [ttl, ...fields],
+    );
     if (created !== 1) throw new Error('a refresh family with this id already exists');
   }
 
@@ -82,7 +99,8 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
     );
     const [userId, clientId, scope, audience, sessionId, createdAt, ends, revokedAt, reason, packed, usedAt] =
       values;
-    if (userId == null || clientId == null || scope == null || audience == null || packed == null) return null;
+    if (userId == null || clientId == null || scope == null || audience == null || packed == null)
+      return null;
     const family: RefreshFamilyRecord = {
       id: familyId,
       userId,
@@ -147,9 +165,12 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
       const familyIds = await this.#client.zrangebyscore(keys.expiry(), '-inf', before, 'LIMIT', 0, 500);
       if (familyIds.length === 0) return deleted;
       for (const familyId of familyIds) {
-        const result = (await runScript(this.#client, scripts.dropExpired, [keys.family(familyId)], [
-          String(before),
-        ])) as (number | Buffer)[];
+        const result = (await runScript(
+          this.#client,
+          scripts.dropExpired,
+          [keys.family(familyId)],
+          [String(before)],
+        )) as (number | Buffer)[];
         if (result[0] === 0) continue; // ends later after all (re-created): keep it and its score
         if (result[0] === 1) {
           deleted += 1;
@@ -162,11 +183,12 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
   }
 
   async #revokeFamily(familyId: string, reason: FamilyRevocationReason, now: number, spare: string) {
-    return (await runScript(this.#client, scripts.revoke, [this.#keys.family(familyId)], [
-      String(now),
-      reason,
-      spare,
-    ])) as number;
+    return (await runScript(
+      this.#client,
+      scripts.revoke,
+      [this.#keys.family(familyId)],
+      [String(now), reason, spare],
+    )) as number;
   }
 
   /** Milliseconds until `end` by the store's clock; at least 1 (an ended family is kept for an instant). */
@@ -180,7 +202,12 @@ function packToken(token: RefreshTokenRecord): string {
   return `${token.createdAt}:${token.expiresAt}:${Buffer.from(token.secretHash).toString('base64url')}`;
 }
 
-function unpackToken(id: string, familyId: string, packed: string, usedAt: string | null): RefreshTokenRecord {
+function unpackToken(
+  id: string,
+  familyId: string,
+  packed: string,
+  usedAt: string | null,
+): RefreshTokenRecord {
   const [createdAt, expiresAt, hash] = packed.split(':');
   return {
     id,
