@@ -29,7 +29,19 @@ export type CloakroomErrorCode =
   // inspect (input the inspector cannot read)
   | 'no_token'
   | 'malformed_token'
-  | 'key_unreadable';
+  | 'key_unreadable'
+  // The token issuer (`cloakroom/tokens/issuer`): the RFC 6749 §5.2 / RFC 7009 / RFC 8693 error codes, so an
+  // OAuth refusal's code is the `error` it answers with, and a client id that is already registered.
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'server_error'
+  | 'temporarily_unavailable'
+  | 'client_exists';
 
 /**
  * The base of every error Cloakroom throws on purpose. `cause` keeps the underlying failure for the server
@@ -101,6 +113,18 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   no_token: 400,
   malformed_token: 400,
   key_unreadable: 400,
+  // The OAuth endpoints answer these in RFC 6749's own shape (the issuer's OAuthError.status and body()); this
+  // is the fallback for one that reaches a JSON route.
+  invalid_client: 401,
+  invalid_grant: 400,
+  unauthorized_client: 400,
+  unsupported_grant_type: 400,
+  invalid_scope: 400,
+  invalid_target: 400,
+  unsupported_token_type: 400,
+  server_error: 500,
+  temporarily_unavailable: 503,
+  client_exists: 409,
 };
 
 // Public messages: fixed per code where the internal message could say more than a client should know.

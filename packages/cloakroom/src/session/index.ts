@@ -7,4 +7,3 @@ export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';
 export { UnauthenticatedError } from './errors.js';
 export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
-export { isExpired, toSession } from './session.js';

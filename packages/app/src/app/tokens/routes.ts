@@ -1,4 +1,12 @@
+import { z } from 'zod';
 import { CloakroomError, UnauthenticatedError } from 'cloakroom';
+import {
+  handleRevokeRequest,
+  handleTokenRequest,
+  mintForSession,
+  OAuthError,
+  type OAuthRequest,
+} from 'cloakroom/tokens/issuer';
 import { readBody } from '../http/body.js';
 import type { RequestContext } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
@@ -8,11 +16,13 @@ import { json, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { withApiAccess } from './api-access.js';
-import type { OAuthRequest } from './form.js';
-import { mintForSession, sessionTokenRequestSchema } from './grants/session.js';
 import { authorizationServerMetadata } from './metadata.js';
-import { OAuthError } from './oauth-error.js';
-import { handleRevokeRequest, handleTokenRequest } from './token-endpoint.js';
+
+/** The body of `POST /api/tokens`. */
+const sessionTokenRequestSchema = z.strictObject({
+  audience: z.string().max(512).optional(),
+  scope: z.string().max(4096).optional(),
+});
 
 // RFC 6749 §5.1: token responses and their errors are never cached.
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

@@ -1,5 +1,5 @@
-import { OAuthError } from '../oauth-error.js';
-import type { ClientRecord } from '../store/types.js';
+import { OAuthError } from '../errors.js';
+import type { ClientRecord } from '../types.js';
 
 /**
  * The one audience a client asks for, from `audience` (RFC 8693) or `resource` (RFC 8707); when it names

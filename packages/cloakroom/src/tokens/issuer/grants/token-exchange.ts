@@ -1,8 +1,8 @@
-import type { Actor } from 'cloakroom/tokens';
+import type { Actor } from '../../index.js';
 import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
-import { invalidClient, invalidGrant, OAuthError } from '../oauth-error.js';
+import { invalidClient, invalidGrant, OAuthError } from '../errors.js';
 import { grantScope, parseScope, scopeList } from '../scope.js';
-import type { ClientRecord } from '../store/types.js';
+import type { ClientRecord } from '../types.js';
 import { clientAudience } from './audience.js';
 import type { RefusalSink } from './refresh.js';
 

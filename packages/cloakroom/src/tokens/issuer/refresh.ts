@@ -1,35 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from 'cloakroom';
-import { storeCall } from 'cloakroom/stores';
+import type { Clock } from '../../clock.js';
+import { storeCall } from '../../session/store-call.js';
+import { RefreshRefusedError } from './errors.js';
 import type {
   FamilyRevocationReason,
   FamilySelector,
   RefreshFamilyRecord,
   RefreshTokenStore,
-} from './store/types.js';
+} from './types.js';
 
-/** Why a presented refresh token gives nothing; logged, never shown (the client only sees `invalid_grant`). */
-export type RefreshRefusal =
-  | 'malformed'
-  | 'unknown'
-  | 'wrong_secret'
-  | 'expired'
-  | 'revoked'
-  | 'reused'
-  | 'client_mismatch'
-  | 'session_ended';
-
-/** A refresh token that cannot be used; `reason` is for the log. */
-export class RefreshRefusedError extends Error {
-  override name = 'RefreshRefusedError';
-  readonly reason: RefreshRefusal;
-
-  constructor(reason: RefreshRefusal) {
-    super(`refresh token refused (${reason})`);
-    this.reason = reason;
-  }
-}
-
+/** What {@link RefreshTokens} is built on. */
 export interface RefreshTokenOptions {
   store: RefreshTokenStore;
   clock: Clock;
@@ -174,7 +154,7 @@ export class RefreshTokens {
     return true;
   }
 
-  /** Revokes every matching family (signing out, a revoked session, a password change). */
+  /** Revokes every matching family (signing out, a revoked session, a password change, a removed client). */
   revokeFamilies(selector: FamilySelector, reason: FamilyRevocationReason): Promise<number> {
     const { store, clock } = this.#options;
     return storeCall('refresh.revoke', () => store.revoke(selector, reason, clock.now()));

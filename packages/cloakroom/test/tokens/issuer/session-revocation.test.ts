@@ -2,11 +2,11 @@
 // reaches the families, they are revoked before the session goes, and the store's own abilities pass through.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RefreshTokens } from '../../../src/app/tokens/refresh.js';
-import { revokeRefreshTokensWithSessions } from '../../../src/app/tokens/session-revocation.js';
-import type { FamilySelector } from '../../../src/app/tokens/store/types.js';
-import { MemoryStore } from '../../../../cloakroom/src/stores/memory.js';
-import type { SessionRecord } from '../../../../cloakroom/src/stores/types.js';
+import type { RefreshTokens } from '../../../src/tokens/issuer/refresh.js';
+import { revokeRefreshTokensWithSessions } from '../../../src/tokens/issuer/session-revocation.js';
+import type { FamilySelector } from '../../../src/tokens/issuer/types.js';
+import { MemoryStore } from '../../../src/stores/memory.js';
+import type { SessionRecord } from '../../../src/stores/types.js';
 
 function recorder(fail = false) {
   const calls: [FamilySelector, string][] = [];

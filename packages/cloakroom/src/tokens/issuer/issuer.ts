@@ -1,10 +1,7 @@
-import type { Clock } from 'cloakroom';
-import type { SigningKeyring } from 'cloakroom/tokens';
-import { signAccessToken, type Actor } from 'cloakroom/tokens';
-import type { AccessTokenClaims } from 'cloakroom/tokens';
+import type { Clock } from '../../clock.js';
+import { signAccessToken, type AccessTokenClaims, type Actor, type SigningKeyring } from '../index.js';
 import type { RefreshTokens } from './refresh.js';
-import type { ClientStore } from './store/types.js';
-import type { TokenConfig } from './config.js';
+import type { ClientStore } from './types.js';
 
 /** The token response of RFC 6749 §5.1 (and of `POST /api/tokens`). */
 export interface TokenResponse {
@@ -48,12 +45,23 @@ export type AccessTokenVerifier = (
   audiences: readonly string[],
 ) => Promise<Readonly<AccessTokenClaims>>;
 
+/** An audience a signed-in user may get tokens for (see `mintForSession`), and the scopes allowed in them. */
+export interface SessionAudience {
+  audience: string;
+  scopes: readonly string[];
+}
+
+/** What a {@link TokenIssuer} is built on. */
 export interface TokenIssuerOptions {
-  /** `iss`: the site's origin. */
+  /** `iss`: the issuer's origin. */
   issuer: string;
-  /** `<origin>/api`, the site's own API. */
-  apiAudience: string;
-  config: TokenConfig;
+  /** Access-token lifetime in seconds (capped further per grant, e.g. by a subject token's `exp`). */
+  accessTokenSeconds: number;
+  /**
+   * The audiences a signed-in user may get tokens for, each with the scopes it allows; the first is the
+   * default when a request names none (typically the site's own API).
+   */
+  sessionAudiences: readonly SessionAudience[];
   keyring: SigningKeyring;
   refresh: RefreshTokens;
   clients: ClientStore;
@@ -76,8 +84,20 @@ export interface AccessGrant {
 }
 
 /**
- * The site's token issuer: signs access tokens with the keyring's current key and holds the refresh-token
- * families and registered clients. The grants (`grants/*.ts`) and the HTTP routes are built on it.
+ * The token issuer: signs access tokens with the keyring's current key and holds the refresh-token
+ * families and registered clients. The grants (`grants/*.ts`) and the token endpoint are built on it.
+ *
+ * @example
+ * ```ts
+ * const issuer = new TokenIssuer({
+ *   issuer: 'https://auth.example', accessTokenSeconds: 300,
+ *   sessionAudiences: [{ audience: 'https://auth.example/api', scopes: ['notes:read'] }],
+ *   keyring, refresh, clients, clock: systemClock, isSessionLive,
+ *   verify: async (token, audiences) => (await createVerifier({ issuer: 'https://auth.example',
+ *     audience: audiences, algorithms: SIGNING_ALGORITHMS, jwks: keyring, cache: false }).verify(token)).claims,
+ * });
+ * const response = await handleTokenRequest(issuer, { contentType, authorization, body });
+ * ```
  */
 export class TokenIssuer {
   readonly options: TokenIssuerOptions;
@@ -94,15 +114,15 @@ export class TokenIssuer {
     return this.options.clients;
   }
 
-  /** The audiences a signed-in user may get tokens for: the site's API first, then the configured ones. */
+  /** The audiences a signed-in user may get tokens for, the default first. */
   get userAudiences(): string[] {
-    return [this.options.apiAudience, ...this.options.config.extraAudiences];
+    return this.options.sessionAudiences.map((entry) => entry.audience);
   }
 
   /** Signs one access token; resolves to the token, its lifetime and its scope text. */
   async sign(grant: AccessGrant): Promise<SignedAccess> {
-    const { config, clock, keyring, issuer } = this.options;
-    let lifetime = config.accessTokenSeconds;
+    const { accessTokenSeconds, clock, keyring, issuer } = this.options;
+    let lifetime = accessTokenSeconds;
     if (grant.notAfter !== undefined) {
       lifetime = Math.min(lifetime, grant.notAfter - Math.floor(clock.now() / 1000));
     }

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { basicCredentials, readForm } from '../../../src/app/tokens/form.js';
-import { OAuthError } from '../../../src/app/tokens/oauth-error.js';
-import { RefreshRefusedError, RefreshTokens } from '../../../src/app/tokens/refresh.js';
-import { parseScope, grantScope } from '../../../src/app/tokens/scope.js';
-import type { RefreshTokenStore } from '../../../src/app/tokens/store/types.js';
-import { params } from '../../../../cloakroom/test/property/support.js';
+import { basicCredentials, readForm } from '../../../src/tokens/issuer/form.js';
+import { OAuthError, RefreshRefusedError } from '../../../src/tokens/issuer/errors.js';
+import { RefreshTokens } from '../../../src/tokens/issuer/refresh.js';
+import { parseScope, grantScope } from '../../../src/tokens/issuer/scope.js';
+import type { RefreshTokenStore } from '../../../src/tokens/issuer/types.js';
+import { params } from '../../property/support.js';
 
 const MARK = 'Zq9Secret';
 const hostile = fc.oneof(

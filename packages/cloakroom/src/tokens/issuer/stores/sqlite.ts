@@ -1,19 +1,21 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from 'cloakroom/stores/sqlite';
-import {
-  ClientExistsError,
-  type ClientRecord,
-  type ClientStore,
-  type FamilyRevocationReason,
-  type FamilySelector,
-  type RefreshFamilyRecord,
-  type RefreshTokenRecord,
-  type RefreshTokenStore,
-} from './types.js';
+import { settle } from '../../../stores/sqlite/settle.js';
+import { ClientExistsError } from '../errors.js';
+import { toClient, toFamily, toToken, type ClientRow, type FamilyRow, type TokenRow } from './rows.js';
+import type {
+  ClientRecord,
+  ClientStore,
+  FamilyRevocationReason,
+  FamilySelector,
+  RefreshFamilyRecord,
+  RefreshTokenRecord,
+  RefreshTokenStore,
+} from '../types.js';
 
 /**
- * The issuer's tables in the site's SQLite database. Their own names (`cloakroom_refresh_*`,
- * `cloakroom_clients`), created if missing; a foreign key removes a family's tokens with it.
+ * The issuer's tables in a SQLite database (the site's own, typically). Their own names
+ * (`cloakroom_refresh_*`, `cloakroom_clients`), created if missing. The foreign key documents the relation;
+ * sweeping deletes a family's tokens itself, so it does not depend on `PRAGMA foreign_keys` being on.
  */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS cloakroom_refresh_families (
@@ -55,50 +57,6 @@ export function migrateSqliteTokens(db: Database): void {
   db.exec(SCHEMA);
 }
 
-interface FamilyRow {
-  id: string;
-  user_id: string;
-  client_id: string;
-  scope: string;
-  audience: string;
-  session_id: string | null;
-  created_at: number;
-  absolute_expires_at: number;
-  revoked_at: number | null;
-  revoked_reason: string | null;
-}
-
-interface TokenRow {
-  id: string;
-  family_id: string;
-  secret_hash: Buffer;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-}
-
-export const toFamily = (row: FamilyRow): RefreshFamilyRecord => ({
-  id: row.id,
-  userId: row.user_id,
-  clientId: row.client_id,
-  scope: row.scope,
-  audience: row.audience,
-  sessionId: row.session_id,
-  createdAt: row.created_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  revokedAt: row.revoked_at,
-  revokedReason: row.revoked_reason as FamilyRevocationReason | null,
-});
-
-export const toToken = (row: TokenRow): RefreshTokenRecord => ({
-  id: row.id,
-  familyId: row.family_id,
-  secretHash: new Uint8Array(row.secret_hash),
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  usedAt: row.used_at,
-});
-
 const tokenParams = (token: RefreshTokenRecord) => ({
   id: token.id,
   familyId: token.familyId,
@@ -110,14 +68,25 @@ const tokenParams = (token: RefreshTokenRecord) => ({
 const INSERT_TOKEN = `INSERT INTO cloakroom_refresh_tokens (id, family_id, secret_hash, created_at, expires_at)
   VALUES (@id, @familyId, @secretHash, @createdAt, @expiresAt)`;
 
-/** Refresh-token families in SQLite; rotation is one transaction, so a token can be used only once. */
+/**
+ * Refresh-token families in SQLite (better-sqlite3); rotation is one immediate transaction, so a token can
+ * be used only once, across processes sharing the file too. Creates its tables if missing.
+ *
+ * @example
+ * ```ts
+ * const db = new Database('data/cloakroom.db');
+ * const refresh = new SqliteRefreshTokenStore(db);
+ * const clients = new SqliteClientStore(db);
+ * ```
+ */
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   readonly #db: Database;
   readonly #insertFamily: Statement;
   readonly #insertToken: Statement;
   readonly #find: Statement;
   readonly #markUsed: Statement;
-  readonly #revoke: Record<'session' | 'user' | 'userExcept' | 'family', Statement>;
+  readonly #revoke: Record<'session' | 'user' | 'userExcept' | 'family' | 'client', Statement>;
+  readonly #deleteExpiredTokens: Statement;
   readonly #deleteExpired: Statement;
 
   constructor(db: Database) {
@@ -147,7 +116,12 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
       user: revoke('user_id = @userId'),
       userExcept: revoke('user_id = @userId AND (session_id IS NULL OR session_id <> @exceptSessionId)'),
       family: revoke('id = @familyId'),
+      // Unindexed: revoking a client's families is rare (removing the client), a scan is fine.
+      client: revoke('client_id = @clientId'),
     };
+    this.#deleteExpiredTokens = db.prepare(`
+      DELETE FROM cloakroom_refresh_tokens WHERE family_id IN
+        (SELECT id FROM cloakroom_refresh_families WHERE absolute_expires_at <= ?)`);
     this.#deleteExpired = db.prepare('DELETE FROM cloakroom_refresh_families WHERE absolute_expires_at <= ?');
   }
 
@@ -198,6 +172,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
       const base = { now, reason };
       if ('familyId' in selector) return this.#revoke.family.run({ ...base, ...selector }).changes;
       if ('sessionId' in selector) return this.#revoke.session.run({ ...base, ...selector }).changes;
+      if ('clientId' in selector) return this.#revoke.client.run({ ...base, ...selector }).changes;
       if (selector.exceptSessionId === undefined) {
         return this.#revoke.user.run({ ...base, userId: selector.userId }).changes;
       }
@@ -206,28 +181,16 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   }
 
   deleteExpired(before: number): Promise<number> {
-    return settle(() => this.#deleteExpired.run(before).changes);
+    return settle(() =>
+      this.#db.transaction(() => {
+        this.#deleteExpiredTokens.run(before);
+        return this.#deleteExpired.run(before).changes;
+      })(),
+    );
   }
 }
 
-interface ClientRow {
-  id: string;
-  secret_hash: string;
-  scopes: string;
-  audiences: string;
-  created_at: number;
-}
-
-/** Scopes and audiences are stored space-separated (neither may contain a space). */
-export const toClient = (row: ClientRow): ClientRecord => ({
-  id: row.id,
-  secretHash: row.secret_hash,
-  scopes: row.scopes === '' ? [] : row.scopes.split(' '),
-  audiences: row.audiences === '' ? [] : row.audiences.split(' '),
-  createdAt: row.created_at,
-});
-
-/** Registered service clients in SQLite. */
+/** Registered service clients in SQLite (better-sqlite3). Creates its tables if missing. */
 export class SqliteClientStore implements ClientStore {
   readonly #insert: Statement;
   readonly #find: Statement;

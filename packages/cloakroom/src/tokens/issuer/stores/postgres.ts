@@ -1,20 +1,22 @@
 import type { Pool } from 'pg';
-import { runMigrations } from 'cloakroom/stores/postgres';
-import { toClient, toFamily, toToken } from './sqlite.js';
-import {
-  ClientExistsError,
-  type ClientRecord,
-  type ClientStore,
-  type FamilyRevocationReason,
-  type FamilySelector,
-  type RefreshFamilyRecord,
-  type RefreshTokenRecord,
-  type RefreshTokenStore,
-} from './types.js';
+import { runMigrations } from '../../../stores/postgres/migrate.js';
+import { ClientExistsError } from '../errors.js';
+import { toClient, toFamily, toToken } from './rows.js';
+import type {
+  ClientRecord,
+  ClientStore,
+  FamilyRevocationReason,
+  FamilySelector,
+  RefreshFamilyRecord,
+  RefreshTokenRecord,
+  RefreshTokenStore,
+} from '../types.js';
 
 /**
- * The issuer's tables in PostgreSQL, as their own migration component (`app-tokens`) beside the account,
- * session and notes components. Times are bigint milliseconds.
+ * Creates or upgrades the issuer's tables in PostgreSQL (idempotent; resolves to the versions it applied),
+ * as their own migration component beside the account and session components. The component keeps the
+ * name it had when these tables belonged to the reference site (`app-tokens`): renaming it would rerun
+ * version 1 on databases that already have the tables. Times are bigint milliseconds.
  */
 export function migratePostgresTokens(pool: Pool): Promise<number[]> {
   return runMigrations(pool, {
@@ -69,7 +71,18 @@ const tokenValues = (token: RefreshTokenRecord) => [
   token.expiresAt,
 ];
 
-/** Refresh-token families in PostgreSQL; rotation is one statement, so a token can be used only once. */
+/**
+ * Refresh-token families in PostgreSQL (pg); rotation is one statement, so a token can be used only once.
+ * Run {@link migratePostgresTokens} first.
+ *
+ * @example
+ * ```ts
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migratePostgresTokens(pool);
+ * const refresh = new PostgresRefreshTokenStore(pool);
+ * const clients = new PostgresClientStore(pool);
+ * ```
+ */
 export class PostgresRefreshTokenStore implements RefreshTokenStore {
   readonly #pool: Pool;
 
@@ -163,6 +176,13 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     let result;
     if ('familyId' in selector) {
       result = await this.#pool.query(`${set} WHERE id = $3 ${live}`, [now, reason, selector.familyId]);
+    } else if ('clientId' in selector) {
+      // Unindexed: revoking a client's families is rare (removing the client), a scan is fine.
+      result = await this.#pool.query(`${set} WHERE client_id = $3 ${live}`, [
+        now,
+        reason,
+        selector.clientId,
+      ]);
     } else if ('sessionId' in selector) {
       result = await this.#pool.query(`${set} WHERE session_id = $3 ${live}`, [
         now,
@@ -189,7 +209,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   }
 }
 
-/** Registered service clients in PostgreSQL. */
+/** Registered service clients in PostgreSQL (pg). Run {@link migratePostgresTokens} first. */
 export class PostgresClientStore implements ClientStore {
   readonly #pool: Pool;
 

@@ -1,4 +1,4 @@
-import { OAuthError } from './oauth-error.js';
+import { OAuthError } from './errors.js';
 import { SCOPE_TOKEN } from './clients.js';
 
 /**

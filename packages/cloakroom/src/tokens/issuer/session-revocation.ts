@@ -1,12 +1,17 @@
-import type { SessionIndex, SessionRecord, SessionStore, SessionTouch } from 'cloakroom/stores';
+import type { SessionIndex, SessionRecord, SessionStore, SessionTouch } from '../../stores/types.js';
 import type { RefreshTokens } from './refresh.js';
 
 /**
- * Wraps the site's session store so that every way a session ends also ends the refresh-token families
- * minted from it: a deleted session (signing out, revoking it from "your sessions"), a replaced one
- * (rotation after a password change: the old id is gone, and so are its families), and a user's sessions
- * deleted in bulk (signing out everywhere, the other sessions after a password change). The families are
- * revoked first, so a failure leaves the session alive and its tokens dead, never the reverse.
+ * Wraps a session store so that every way a session ends also ends the refresh-token families minted
+ * from it: a deleted session (signing out, revoking it from "your sessions"), a replaced one (rotation after
+ * a password change: the old id is gone, and so are its families), and a user's sessions deleted in bulk
+ * (signing out everywhere, the other sessions after a password change). The families are revoked first, so
+ * a failure leaves the session alive and its tokens dead, never the reverse.
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessionManager({ store: revokeRefreshTokensWithSessions(store, refresh), ... });
+ * ```
  */
 export function revokeRefreshTokensWithSessions<U>(
   store: SessionStore<U>,

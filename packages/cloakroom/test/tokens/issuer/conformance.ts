@@ -1,50 +1,49 @@
-// The issuer's stores (refresh-token families, registered clients) and the refresh-token rules on top of
-// them, run against SQLite and PostgreSQL alike: rotation, reuse detection, limits, revocation selectors.
+// One conformance suite for the issuer's stores (refresh-token families, registered clients), run against
+// every implementation (memory, SQLite, PostgreSQL, Redis): the refresh-token rules on top of them (rotation,
+// reuse detection revoking the family, limits, revocation selectors) and the store contract itself
+// (atomic rotation with exactly one winner across connections, revocation by session, user and client,
+// sweeping, client lookup). Moved from the site's tests/app/tokens/stores.test.ts; its assertions are kept.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
-import pg from 'pg';
-import { openDatabase } from '../../../src/app/database.js';
-import {
-  authenticateClient,
-  hashClientSecret,
-  registerClient,
-  verifyClientSecret,
-} from '../../../src/app/tokens/clients.js';
-import { RefreshRefusedError, RefreshTokens } from '../../../src/app/tokens/refresh.js';
-import {
-  migratePostgresTokens,
-  PostgresClientStore,
-  PostgresRefreshTokenStore,
-} from '../../../src/app/tokens/store/postgres.js';
-import { SqliteClientStore, SqliteRefreshTokenStore } from '../../../src/app/tokens/store/sqlite.js';
-import {
-  ClientExistsError,
-  type ClientStore,
-  type RefreshFamilyRecord,
-  type RefreshTokenStore,
-} from '../../../src/app/tokens/store/types.js';
-import { ManualClock } from '../../../../cloakroom/test/helpers/clock.js';
-import {
-  DATABASE_URL,
-  describePostgres,
-  freshSchema,
-  testPool,
-} from '../../../../cloakroom/test/stores/postgres-support.js';
+import { beforeEach, describe, before, after, test } from 'node:test';
+import { authenticateClient, hashClientSecret, registerClient } from '../../../src/tokens/issuer/clients.js';
+import { ClientExistsError, RefreshRefusedError } from '../../../src/tokens/issuer/errors.js';
+import { RefreshTokens } from '../../../src/tokens/issuer/refresh.js';
+import type {
+  ClientStore,
+  RefreshFamilyRecord,
+  RefreshTokenRecord,
+  RefreshTokenStore,
+} from '../../../src/tokens/issuer/types.js';
+import { ManualClock } from '../../helpers/clock.js';
 
-interface Backend {
+/** The stores under test, opened fresh for one run of the suite. */
+export interface IssuerBackend {
   refresh: RefreshTokenStore;
   clients: ClientStore;
+  /**
+   * The same data through another connection (another client, pool or database handle), as a second
+   * process sees it: concurrent rotations are raced across both. Omit for in-process stores.
+   */
+  peer?: RefreshTokenStore;
   close(): Promise<void>;
 }
 
 const DAY = 24 * 3600;
 
-function conformance(name: string, open: () => Promise<Backend>): void {
+/**
+ * Runs the issuer-store conformance suite against the stores `open` returns. `clock` is the suite's clock,
+ * which stores that compute TTLs (Redis) must use.
+ */
+export function runIssuerStoreConformance(
+  name: string,
+  open: (clock: ManualClock) => Promise<IssuerBackend>,
+): void {
+  conformance(name, open);
+}
+
+function conformance(name: string, open: (clock: ManualClock) => Promise<IssuerBackend>): void {
   describe(name, () => {
-    let backend: Backend;
+    let backend: IssuerBackend;
     const clock = new ManualClock();
     const live = new Set<string>();
     const reused: RefreshFamilyRecord[] = [];
@@ -58,7 +57,7 @@ function conformance(name: string, open: () => Promise<Backend>): void {
     });
 
     before(async () => {
-      backend = await open();
+      backend = await open(clock);
     });
     after(async () => {
       await backend.close();
@@ -252,47 +251,164 @@ function conformance(name: string, open: () => Promise<Backend>): void {
         await assert.rejects(registerClient(backend.clients, client, clock), TypeError);
       }
     });
+    // The store contract itself, below RefreshTokens.
+    const family = (overrides: Partial<RefreshFamilyRecord> = {}): RefreshFamilyRecord => ({
+      id: `fam-${Math.random().toString(36).slice(2)}`,
+      userId: 'user-2',
+      clientId: 'session',
+      scope: 'a b',
+      audience: 'https://site.example/api',
+      sessionId: null,
+      createdAt: clock.now(),
+      absoluteExpiresAt: clock.now() + 30 * DAY * 1000,
+      revokedAt: null,
+      revokedReason: null,
+      ...overrides,
+    });
+    const token = (familyId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord => ({
+      id: `tok-${Math.random().toString(36).slice(2)}`,
+      familyId,
+      secretHash: new Uint8Array(32).fill(7),
+      createdAt: clock.now(),
+      expiresAt: clock.now() + DAY * 1000,
+      usedAt: null,
+      ...overrides,
+    });
+
+    test('store: a family and its first token are found together, records round-trip exactly', async () => {
+      const fam = family({ sessionId: 'sess-x' });
+      const first = token(fam.id);
+      await backend.refresh.createFamily(fam, first);
+      const found = await backend.refresh.find(first.id);
+      assert.deepEqual(found, { token: first, family: fam });
+      assert.equal(await backend.refresh.find('tok-missing'), null);
+    });
+
+    test('store: rotate marks the token used once and stores its successor; a second rotate stores nothing', async () => {
+      const fam = family();
+      const first = token(fam.id);
+      await backend.refresh.createFamily(fam, first);
+      const next = token(fam.id);
+      assert.equal(await backend.refresh.rotate(first.id, clock.now() + 5, next), true);
+      assert.equal((await backend.refresh.find(first.id))?.token.usedAt, clock.now() + 5);
+      assert.deepEqual((await backend.refresh.find(next.id))?.token, next);
+      const other = token(fam.id);
+      assert.equal(await backend.refresh.rotate(first.id, clock.now() + 6, other), false);
+      assert.equal(await backend.refresh.find(other.id), null);
+      assert.equal((await backend.refresh.find(first.id))?.token.usedAt, clock.now() + 5, 'usedAt kept');
+      assert.equal(await backend.refresh.rotate('tok-missing', clock.now(), token(fam.id)), false);
+    });
+
+    test('store: concurrent rotations of one token, over two connections: exactly one winner', async () => {
+      for (let round = 0; round < 5; round += 1) {
+        const fam = family();
+        const first = token(fam.id);
+        await backend.refresh.createFamily(fam, first);
+        const stores = [backend.refresh, backend.peer ?? backend.refresh];
+        const successors = Array.from({ length: 8 }, () => token(fam.id));
+        const results = await Promise.all(
+          successors.map((next, i) => stores[i % 2]!.rotate(first.id, clock.now(), next)),
+        );
+        assert.equal(results.filter(Boolean).length, 1, `round ${round}: ${String(results)}`);
+        const stored = await Promise.all(successors.map((next) => backend.refresh.find(next.id)));
+        assert.deepEqual(
+          stored.map((found) => found !== null),
+          results,
+          'only the winner stored its successor',
+        );
+      }
+    });
+
+    test('store: revoke by family, session, user (except a session), client: only live matches, once', async () => {
+      const user = `user-${Math.random().toString(36).slice(2)}`;
+      const client = `client-${Math.random().toString(36).slice(2)}`;
+      const families = {
+        s1: family({ userId: user, sessionId: 's1' }),
+        s2: family({ userId: user, sessionId: 's2' }),
+        none: family({ userId: user }),
+        client: family({ userId: `${user}-b`, clientId: client }),
+        clientToo: family({ userId: `${user}-c`, clientId: client, sessionId: 's1' }),
+        other: family({ userId: `${user}-d` }),
+      };
+      const firsts = Object.fromEntries(
+        await Promise.all(
+          Object.entries(families).map(async ([key, fam]) => {
+            const first = token(fam.id);
+            await backend.refresh.createFamily(fam, first);
+            return [key, first.id] as const;
+          }),
+        ),
+      );
+      const reason = async (key: keyof typeof families) =>
+        (await backend.refresh.find(firsts[key]!))?.family.revokedReason ?? null;
+      const at = clock.now() + 1;
+      assert.equal(await backend.refresh.revoke({ familyId: families.other.id }, 'revoked', at), 1);
+      assert.equal(
+        await backend.refresh.revoke({ familyId: families.other.id }, 'reuse_detected', at + 1),
+        0,
+      );
+      assert.equal(await reason('other'), 'revoked', 'never re-revoked');
+      assert.equal((await backend.refresh.find(firsts.other!))?.family.revokedAt, at);
+      assert.equal(await backend.refresh.revoke({ sessionId: 's1' }, 'session_ended', at), 2);
+      assert.equal(await reason('s1'), 'session_ended');
+      assert.equal(await reason('clientToo'), 'session_ended');
+      assert.equal(await backend.refresh.revoke({ clientId: client }, 'revoked', at), 1);
+      assert.equal(await reason('client'), 'revoked');
+      assert.equal(
+        await backend.refresh.revoke({ userId: user, exceptSessionId: 's2' }, 'user_sessions_ended', at),
+        1,
+        'the session-less family; s1 is already revoked',
+      );
+      assert.equal(await reason('none'), 'user_sessions_ended');
+      assert.equal(await reason('s2'), null);
+      assert.equal(await backend.refresh.revoke({ userId: user }, 'user_sessions_ended', at), 1);
+      assert.equal(await reason('s2'), 'user_sessions_ended');
+      assert.equal(await backend.refresh.revoke({ userId: 'nobody' }, 'revoked', at), 0);
+      assert.equal(await backend.refresh.revoke({ sessionId: 'no-session' }, 'revoked', at), 0);
+      assert.equal(await backend.refresh.revoke({ clientId: 'no-client' }, 'revoked', at), 0);
+    });
+
+    test('store: deleteExpired removes families at or before the time (with all their tokens), only those', async () => {
+      const end = clock.now() + 40 * DAY * 1000;
+      const ending = family({ absoluteExpiresAt: end });
+      const later = family({ absoluteExpiresAt: end + 1 });
+      const first = token(ending.id);
+      const kept = token(later.id);
+      await backend.refresh.createFamily(ending, first);
+      await backend.refresh.createFamily(later, kept);
+      const next = token(ending.id);
+      assert.equal(await backend.refresh.rotate(first.id, clock.now(), next), true);
+      assert.ok((await backend.refresh.deleteExpired(end)) >= 1);
+      assert.equal(await backend.refresh.find(first.id), null);
+      assert.equal(await backend.refresh.find(next.id), null);
+      assert.deepEqual((await backend.refresh.find(kept.id))?.family, later);
+      assert.equal(await backend.refresh.revoke({ familyId: ending.id }, 'revoked', end), 0, 'gone');
+    });
+
+    test('store: clients are found by id (null when unknown), listed by id, and an id is taken once', async () => {
+      const base = `c-${Math.random().toString(36).slice(2)}`;
+      const record = (id: string) => ({
+        id,
+        secretHash: hashClientSecret(id),
+        scopes: ['x', 'y'],
+        audiences: ['https://a.example', 'https://b.example'],
+        createdAt: clock.now(),
+      });
+      await backend.clients.add(record(`${base}-b`));
+      await backend.clients.add(record(`${base}-a`));
+      assert.deepEqual(await backend.clients.find(`${base}-a`), record(`${base}-a`));
+      assert.equal(await backend.clients.find(`${base}-zzz`), null);
+      const listed = (await backend.clients.list()).map((client) => client.id);
+      assert.deepEqual(listed, [...listed].sort());
+      assert.ok(listed.indexOf(`${base}-a`) < listed.indexOf(`${base}-b`));
+      const error = await backend.clients.add(record(`${base}-a`)).then(
+        () => assert.fail('expected client_exists'),
+        (error: unknown) => error,
+      );
+      assert.ok(error instanceof ClientExistsError);
+      assert.equal(error.code, 'client_exists');
+      await backend.clients.remove(`${base}-a`);
+      await backend.clients.remove(`${base}-b`);
+    });
   });
 }
-
-test('client secret hashes are versioned and compared in constant time', () => {
-  const hash = hashClientSecret('s3cret');
-  assert.match(hash, /^sha256:[A-Za-z0-9_-]{43}$/);
-  assert.equal(verifyClientSecret(hash, 's3cret'), true);
-  assert.equal(verifyClientSecret(hash, 's3cret2'), false);
-  assert.equal(verifyClientSecret('md5:abc', 's3cret'), false);
-  assert.equal(verifyClientSecret('', 's3cret'), false);
-});
-
-conformance('SQLite', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cloakroom-tokens-'));
-  const db = openDatabase(dir);
-  return Promise.resolve({
-    refresh: new SqliteRefreshTokenStore(db),
-    clients: new SqliteClientStore(db),
-    close: () => {
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
-      return Promise.resolve();
-    },
-  });
-});
-
-describePostgres('PostgreSQL', () => {
-  conformance('PostgreSQL stores', async () => {
-    const admin = testPool();
-    const schema = await freshSchema(admin);
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, options: `-c search_path=${schema.name}` });
-    assert.deepEqual(await migratePostgresTokens(pool), [1]);
-    assert.deepEqual(await migratePostgresTokens(pool), [], 'migrations run once');
-    return {
-      refresh: new PostgresRefreshTokenStore(pool),
-      clients: new PostgresClientStore(pool),
-      close: async () => {
-        await pool.end();
-        await schema.drop();
-        await admin.end();
-      },
-    };
-  });
-});

@@ -1,7 +1,16 @@
 /**
- * What the issuer keeps: refresh-token families and registered service clients. Both live in the site's
- * durable database (SQLite or PostgreSQL), never in a cache that could evict them: losing a family's
- * "revoked for reuse" mark would let a stolen refresh token work again.
+ * What the issuer keeps: refresh-token families and registered service clients, behind two small store
+ * contracts (`null` means "not found"; a failure rejects, and the issuer turns it into `store_unavailable`).
+ * Keep them in a durable database (SQLite, PostgreSQL, or Redis with persistence), never in a cache that
+ * could evict them: losing a family's "revoked for reuse" mark would let a stolen refresh token work again.
+ *
+ * Invariants every store keeps (the conformance suite checks them):
+ * - `rotate` is atomic: of any number of concurrent rotations of one token, from any number of processes,
+ *   exactly one resolves `true`.
+ * - `revoke` only sets `revokedAt`/`revokedReason` on families not revoked yet, and never un-revokes.
+ * - A family's tokens live as long as the family: a used token stays findable (with its `usedAt`) until
+ *   the family is deleted, so its reuse is detected.
+ * - Records are never mutated once handed to or returned by a store.
  */
 
 /** Why a refresh-token family was revoked; recorded with the time, kept until the family is swept. */
@@ -44,9 +53,15 @@ export interface RefreshTokenRecord {
   readonly usedAt: number | null;
 }
 
-/** Which families a bulk revocation ends. */
+/**
+ * Which families a bulk revocation ends: one family, a session's, a user's (all, or all but one session's;
+ * families minted without a session count as "other"), or a client's.
+ */
 export type FamilySelector =
-  { sessionId: string } | { userId: string; exceptSessionId?: string } | { familyId: string };
+  | { sessionId: string }
+  | { userId: string; exceptSessionId?: string }
+  | { familyId: string }
+  | { clientId: string };
 
 /** Refresh-token families; `null` means "not found", a failure rejects. */
 export interface RefreshTokenStore {
@@ -77,20 +92,13 @@ export interface ClientRecord {
   readonly createdAt: number;
 }
 
-/** Registered clients. */
+/** Registered clients; `null` means "not found". */
 export interface ClientStore {
-  /** Registers a client; rejects with {@link ClientExistsError} when the id is taken. */
+  /** Registers a client; rejects with `ClientExistsError` (code `client_exists`) when the id is taken. */
   add(client: ClientRecord): Promise<void>;
   find(id: string): Promise<ClientRecord | null>;
+  /** Every registered client, ordered by id. */
   list(): Promise<ClientRecord[]>;
   /** Resolves to whether a client was removed. */
   remove(id: string): Promise<boolean>;
-}
-
-/** `clients add` with an id that is already registered. */
-export class ClientExistsError extends Error {
-  override name = 'ClientExistsError';
-  constructor(id: string) {
-    super(`a client with the id ${JSON.stringify(id)} is already registered`);
-  }
 }

@@ -3,7 +3,7 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { refreshGrant, type RefusalSink } from './grants/refresh.js';
 import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from './grants/token-exchange.js';
 import type { TokenIssuer, TokenResponse } from './issuer.js';
-import { OAuthError } from './oauth-error.js';
+import { OAuthError } from './errors.js';
 
 /**
  * `POST /oauth/token` as a plain function: the request's content type, `Authorization` header and body in,

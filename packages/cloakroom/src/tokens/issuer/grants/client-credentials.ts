@@ -1,7 +1,7 @@
 import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
-import { invalidClient } from '../oauth-error.js';
+import { invalidClient } from '../errors.js';
 import { grantScope, parseScope } from '../scope.js';
-import type { ClientRecord } from '../store/types.js';
+import type { ClientRecord } from '../types.js';
 import { clientAudience } from './audience.js';
 
 /**

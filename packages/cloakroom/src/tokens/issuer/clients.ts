@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from 'cloakroom';
-import { storeCall } from 'cloakroom/stores';
-import type { ClientRecord, ClientStore } from './store/types.js';
+import type { Clock } from '../../clock.js';
+import { storeCall } from '../../session/store-call.js';
+import type { ClientRecord, ClientStore } from './types.js';
 
 /** The client id of tokens minted from a session (`POST /api/tokens`): reserved, never registrable. */
 export const SESSION_CLIENT_ID = 'session';
@@ -40,6 +40,7 @@ export function verifyClientSecret(stored: string, secret: string): boolean {
 
 const DUMMY = createHash('sha256').update('no client').digest();
 
+/** A client to register: its id, and what it may obtain. */
 export interface NewClient {
   id: string;
   scopes: readonly string[];
@@ -48,7 +49,8 @@ export interface NewClient {
 
 /**
  * Registers a service client with a fresh 256-bit secret; resolves to the secret, which is stored only
- * hashed and cannot be shown again. Throws `TypeError` for an id, scope or audience that is not allowed.
+ * hashed and cannot be shown again. Throws `TypeError` for an id, scope or audience that is not allowed;
+ * rejects with `ClientExistsError` (code `client_exists`) when the id is taken.
  *
  * @example
  * ```ts

@@ -1,7 +1,6 @@
-import { OAuthError } from './oauth-error.js';
 import { authenticateClient } from './clients.js';
-import { invalidClient } from './oauth-error.js';
-import type { ClientStore, ClientRecord } from './store/types.js';
+import { invalidClient, OAuthError } from './errors.js';
+import type { ClientStore, ClientRecord } from './types.js';
 
 /** The largest form body the OAuth endpoints read (a token exchange carries an 8 KiB token at most). */
 export const MAX_FORM_BYTES = 16 * 1024;

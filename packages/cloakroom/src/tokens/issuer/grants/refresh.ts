@@ -1,9 +1,9 @@
 import { SESSION_CLIENT_ID } from '../clients.js';
 import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
-import { invalidGrant } from '../oauth-error.js';
-import { RefreshRefusedError } from '../refresh.js';
+import { invalidGrant } from '../errors.js';
+import { RefreshRefusedError } from '../errors.js';
 import { grantScope, parseScope } from '../scope.js';
-import type { ClientRecord } from '../store/types.js';
+import type { ClientRecord } from '../types.js';
 
 /** Told why a refresh token was refused (for the log; the client only sees `invalid_grant`). */
 export type RefusalSink = (reason: string) => void;
