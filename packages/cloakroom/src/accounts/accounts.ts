@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import { checkRequestOrigin } from '../csrf/check.js';
 import {
-  CsrfRejectedError,
   EmailTakenError,
   InvalidCredentialsError,
   TooManyAttemptsError,
   UnauthenticatedError,
 } from '../errors.js';
-import type { RequestInfo, RequestSession } from '../session/request-session.js';
+import type { RequestSession } from '../session/request-session.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Session } from '../session/session.js';
 import { storeCall } from '../session/store-call.js';
@@ -26,6 +24,10 @@ import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.j
 export interface AccountsOptions<U> {
   users: UserStore;
   attempts: AttemptStore;
+  /**
+   * The session manager of the requests given to these accounts (it fixes `U`). Sign-in goes through each
+   * request's own `RequestSession`, which applies this manager's trusted origins.
+   */
   sessions: SessionManager<U>;
   hasher?: PasswordHasher;
   throttle?: { account?: ThrottleRule; address?: ThrottleRule };
@@ -55,7 +57,6 @@ export interface Credentials {
  */
 export class Accounts<U> {
   readonly #users: UserStore;
-  readonly #sessions: SessionManager<U>;
   readonly #hasher: PasswordHasher;
   readonly #throttle: SignInThrottle;
   readonly #clock: Clock;
@@ -63,7 +64,6 @@ export class Accounts<U> {
 
   constructor(options: AccountsOptions<U>) {
     this.#users = options.users;
-    this.#sessions = options.sessions;
     this.#hasher = options.hasher ?? new PasswordHasher();
     this.#clock = options.clock ?? systemClock;
     this.#sessionUser = options.sessionUser;
@@ -77,7 +77,7 @@ export class Accounts<U> {
 
   /** Creates an account and signs the request in with a fresh session. */
   async register(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    assertLoginOrigin(this.#sessions, request.info);
+    request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     checkNewPassword(password, { email });
@@ -102,7 +102,7 @@ export class Accounts<U> {
    * `TooManyAttemptsError` before any hashing.
    */
   async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    assertLoginOrigin(this.#sessions, request.info);
+    request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     const user = await this.#checkPassword(email, password, request.info.ip);
@@ -166,9 +166,4 @@ export class Accounts<U> {
     await this.#throttle.recordSuccess(email);
     return user;
   }
-}
-
-function assertLoginOrigin<U>(sessions: SessionManager<U>, info: RequestInfo): void {
-  const refused = checkRequestOrigin(info, sessions.config.trustedOrigins, 'login');
-  if (refused !== null) throw new CsrfRejectedError(refused);
 }
