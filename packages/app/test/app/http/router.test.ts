@@ -137,11 +137,7 @@ describe('answers are ended together, after the turn of the event loop that prod
       log: pino({ level: 'silent' }),
       errorPage: () => json({}, 500),
     });
-    router.route(
-      '/thing/:n',
-      { errors: 'json', session: false },
-      { GET: (ctx) => json({ n: ctx.params.n }) },
-    );
+    router.route('/thing/:n', { errors: 'json', auth: 'none' }, { GET: (ctx) => json({ n: ctx.params.n }) });
     const listener = router.listener();
     const request = (url: string) =>
       ({ method: 'GET', url, headers: {}, socket: { remoteAddress: '127.0.0.1' } }) as IncomingMessage;
