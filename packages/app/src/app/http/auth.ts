@@ -45,20 +45,31 @@ export const BROWSER_SESSION_ONLY = Object.freeze({
 }) satisfies RouteAuth;
 
 /** One method's authentication, resolved when the route is registered (no lookup per request). */
-export type MethodAuth =
-  | { kind: 'none' }
-  | { kind: 'cookie' }
-  /** `scopes: null`: a token may not call this method (403 once the token is found valid). */
-  | { kind: 'cookieOrBearer'; scopes: readonly string[] | null };
+export type MethodAuth = { kind: 'none' } | { kind: 'cookie' } | BearerMethodAuth;
+
+/** A `cookieOrBearer` method: its authenticator and the scopes a token needs (`null`: no token may). */
+export interface BearerMethodAuth {
+  kind: 'cookieOrBearer';
+  authenticate: BearerAuthenticator;
+  scopes: readonly string[] | null;
+}
 
 export const NO_AUTH: MethodAuth = Object.freeze({ kind: 'none' });
 const COOKIE_AUTH: MethodAuth = Object.freeze({ kind: 'cookie' });
 
-/** Resolves a route's declaration for one of its methods. */
-export function methodAuth(auth: RouteAuth, method: RouteMethod): MethodAuth {
+/**
+ * Resolves a route's declaration for one of its methods. A `cookieOrBearer` route needs `authenticate`
+ * (`TypeError` without it, when the route is registered).
+ */
+export function methodAuth(
+  auth: RouteAuth,
+  method: RouteMethod,
+  authenticate: BearerAuthenticator | undefined,
+): MethodAuth {
   if (auth === 'none') return NO_AUTH;
   if (auth === 'cookie') return COOKIE_AUTH;
-  return { kind: 'cookieOrBearer', scopes: auth.cookieOrBearer.scopes[method] ?? null };
+  if (authenticate === undefined) throw new TypeError('a cookieOrBearer route needs a bearer authenticator');
+  return { kind: 'cookieOrBearer', authenticate, scopes: auth.cookieOrBearer.scopes[method] ?? null };
 }
 
 /**
@@ -91,17 +102,13 @@ const SESSION_ONLY_BODY = {
  */
 export async function useBearerSession(
   ctx: RequestContext,
-  options: {
-    sessions: SessionManager<AppUser>;
-    authenticate: BearerAuthenticator;
-    authorization: string;
-    scopes: readonly string[] | null;
-  },
+  sessions: SessionManager<AppUser>,
+  auth: BearerMethodAuth,
 ): Promise<Reply | null> {
-  const { sessions, authenticate, authorization, scopes } = options;
+  const { scopes } = auth;
   try {
     // A valid token on a session-only method is 403, an invalid one 401: it is verified in both cases.
-    const live = await authenticate(authorization, scopes ?? []);
+    const live = await auth.authenticate(ctx.header('authorization') ?? '', scopes ?? []);
     const info = { ...ctx.requestInfo(), cookie: null };
     ctx.useSession(new RequestSession(sessions, info, NO_COOKIE, { ...live, rejected: null }));
   } catch (error) {

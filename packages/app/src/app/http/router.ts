@@ -7,14 +7,20 @@
  * ```ts
  * // src/app/<feature>/routes.ts
  * export function featureRoutes(router: AppRouter, services: AppServices): void {
- *   router.route('/api/things/:id', { errors: 'json', auth: { cookieOrBearer: { scopes: { GET: ['things:read'] } } } }, {
- *     GET: async (ctx) => {
- *       const thing = await services.things.get(ctx.session.user?.id ?? '', ctx.params.id ?? '');
- *       if (thing === null) throw notFound();
- *       return json({ thing });
+ *   router.route(
+ *     '/api/things/:id',
+ *     // The cookie session, or an access token: with `things:read` for GET; DELETE takes the cookie only.
+ *     { errors: 'json', auth: { cookieOrBearer: { scopes: { GET: ['things:read'] } } } },
+ *     {
+ *       GET: async (ctx) => {
+ *         const thing = await services.things.get(ctx.session.user?.id ?? '', ctx.params.id ?? '');
+ *         if (thing === null) throw notFound();
+ *         return json({ thing });
+ *       },
+ *       DELETE: async (ctx) => { ...; return noContent(); },
  *     },
- *     DELETE: async (ctx) => { ...; return noContent(); }, // not in `scopes`: the browser session only
- *   });
+ *   );
+ *   router.route('/things', { errors: 'page', auth: 'cookie' }, { GET: (ctx) => html(...) });
  * }
  * // then call featureRoutes(router, services) in createApp (src/app/app.ts).
  * ```
@@ -139,9 +145,6 @@ export class AppRouter {
     options: RouteOptions<NoInfer<M>>,
     handlers: MethodHandlers<M>,
   ): void {
-    if (typeof options.auth === 'object' && this.#bearer === undefined) {
-      throw new TypeError(`${path} takes bearer tokens, but the router has no bearer authenticator`);
-    }
     const methods = Object.keys(handlers) as M[];
     const on = (method: string, handler: Handler, auth: MethodAuth) => {
       const route: Route = { errors: options.errors, auth, handler };
@@ -149,7 +152,7 @@ export class AppRouter {
     };
     for (const method of methods) {
       const handler = handlers[method];
-      const auth = methodAuth(options.auth, method);
+      const auth = methodAuth(options.auth, method, this.#bearer);
       on(method, handler, auth);
       // HEAD is GET without the body (node:http drops it), as HTTP requires of every GET resource.
       if (method === 'GET') on('HEAD', handler, auth);
@@ -180,24 +183,21 @@ export class AppRouter {
     const found = this.#router.find(ctx.method as HTTPMethod, req.url ?? '/');
     const route = (found?.store ?? null) as Route | null;
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
-    // A path that matches nothing reads no credential: its 404 costs no store read and sets no cookie.
-    const auth = route?.auth ?? NO_AUTH;
     let reply: Reply;
     try {
       // Free to check, so before anything that reads the store.
       if (!isSafeMethod(ctx.method)) refuseDeclaredOversize(req);
-      let refused: Reply | null = null;
-      if (auth.kind !== 'none') {
-        const authorization = auth.kind === 'cookieOrBearer' ? ctx.header('authorization') : undefined;
-        if (authorization === undefined || readBearerToken(authorization) === null) {
-          // Inline rather than in an async method of its own: this is the path of every browser request.
-          ctx.useSession(await loadRequestSession(this.#sessions, ctx.requestInfo(), ctx.setCookieSink));
-        } else {
-          refused = await this.#useBearer(ctx, authorization, auth);
-        }
-      }
+      // A path that matches nothing reads no credential: its 404 costs no store read and sets no cookie.
       if (route === null || found === null) throw notFound();
       ctx.params = found.params;
+      const { auth } = route;
+      let refused: Reply | null = null;
+      if (auth.kind === 'cookieOrBearer' && readBearerToken(ctx.header('authorization')) !== null) {
+        refused = await useBearerSession(ctx, this.#sessions, auth);
+      } else if (auth.kind !== 'none') {
+        // Inline rather than in an async method of its own: this is the path of every browser request.
+        ctx.useSession(await loadRequestSession(this.#sessions, ctx.requestInfo(), ctx.setCookieSink));
+      }
       reply = refused ?? (await route.handler(ctx));
     } catch (error) {
       reply = this.#errorReply(ctx, errors, error);
@@ -221,18 +221,6 @@ export class AppRouter {
         'request',
       );
     }
-  }
-
-  #useBearer(ctx: RequestContext, authorization: string, auth: MethodAuth): Promise<Reply | null> {
-    // Both checked when the route was registered; here for the types.
-    if (auth.kind !== 'cookieOrBearer' || this.#bearer === undefined)
-      throw new TypeError('not a bearer route');
-    return useBearerSession(ctx, {
-      sessions: this.#sessions,
-      authenticate: this.#bearer,
-      authorization,
-      scopes: auth.scopes,
-    });
   }
 
   #errorReply(ctx: RequestContext, errors: 'json' | 'page', error: unknown): Reply {
