@@ -4,20 +4,27 @@ import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
 import type { AppServices } from './services.js';
+import { apiBearerAuthenticator } from './tokens/api-access.js';
 import { tokenRoutes } from './tokens/routes.js';
 import { federationRoutes } from './federation/routes.js';
 
 /**
  * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions,
- * as a `node:http` request listener. Every route but the health check and the static assets loads the
- * session first (with the cross-site checks); how to add a route is described in `http/router.ts`.
+ * as a `node:http` request listener. Each route declares how it authenticates (the cookie session with the
+ * cross-site checks, an API access token, or nothing for the health check, the static assets and the OAuth
+ * endpoints) and the router does it before the handler; how to add a route is described in `http/router.ts`.
  */
 export function createApp(services: AppServices): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = new AppRouter({ sessions: services.sessions, log: services.log, errorPage });
+  const router = new AppRouter({
+    sessions: services.sessions,
+    log: services.log,
+    errorPage,
+    bearer: apiBearerAuthenticator(services.tokens),
+  });
 
   router.route(
     '/healthz',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     {
       GET: async () =>
         (await services.healthy())

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import { checkRequestOrigin } from '../csrf/check.js';
-import { CsrfRejectedError } from '../csrf/errors.js';
 import { UnauthenticatedError } from '../session/errors.js';
 import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
-import type { RequestInfo, RequestSession } from '../session/request-session.js';
+import type { RequestSession } from '../session/request-session.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Session } from '../session/session.js';
 import { storeCall } from '../session/store-call.js';
@@ -22,6 +20,10 @@ import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.j
 export interface AccountsOptions<U> {
   users: UserStore;
   attempts: AttemptStore;
+  /**
+   * The session manager of the requests given to these accounts (it fixes `U`). Sign-in goes through each
+   * request's own `RequestSession`, which applies this manager's trusted origins.
+   */
   sessions: SessionManager<U>;
   hasher?: PasswordHasher;
   throttle?: { account?: ThrottleRule; address?: ThrottleRule };
@@ -51,7 +53,6 @@ export interface Credentials {
  */
 export class Accounts<U> {
   readonly #users: UserStore;
-  readonly #sessions: SessionManager<U>;
   readonly #hasher: PasswordHasher;
   readonly #throttle: SignInThrottle;
   readonly #clock: Clock;
@@ -59,7 +60,6 @@ export class Accounts<U> {
 
   constructor(options: AccountsOptions<U>) {
     this.#users = options.users;
-    this.#sessions = options.sessions;
     this.#hasher = options.hasher ?? new PasswordHasher();
     this.#clock = options.clock ?? systemClock;
     this.#sessionUser = options.sessionUser;
@@ -73,7 +73,7 @@ export class Accounts<U> {
 
   /** Creates an account and signs the request in with a fresh session. */
   async register(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    assertLoginOrigin(this.#sessions, request.info);
+    request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     checkNewPassword(password, { email });
@@ -98,7 +98,7 @@ export class Accounts<U> {
    * `TooManyAttemptsError` before any hashing.
    */
   async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    assertLoginOrigin(this.#sessions, request.info);
+    request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     const user = await this.#checkPassword(email, password, request.info.ip);
@@ -162,9 +162,4 @@ export class Accounts<U> {
     await this.#throttle.recordSuccess(email);
     return user;
   }
-}
-
-function assertLoginOrigin<U>(sessions: SessionManager<U>, info: RequestInfo): void {
-  const refused = checkRequestOrigin(info, sessions.config.trustedOrigins, 'login');
-  if (refused !== null) throw new CsrfRejectedError(refused);
 }

@@ -59,12 +59,29 @@ export class RequestSession<U> {
   }
 
   /**
-   * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
-   * planted before sign-in never survives it. Applies the login origin checks first.
+   * Refuses a sign-in or registration sent from a foreign context (login CSRF): throws `CsrfRejectedError`
+   * (403) unless the request's `Sec-Fetch-Site` and `Origin` pass `checkRequestOrigin` in `login` mode, which
+   * lets through a request with neither header (there is no ambient credential to abuse yet). The one place
+   * this rule is applied: {@link signIn} and the `Accounts` sign-in paths call it; a route calls it itself
+   * before it reads a sign-in body, so a cross-site form post is refused before any work is done.
+   *
+   * @example
+   * ```ts
+   * request.assertLoginOrigin(); // 403 csrf_rejected from another site
+   * const input = await readBody(req);
+   * ```
    */
-  async signIn(userId: string, user?: U): Promise<Session> {
+  assertLoginOrigin(): void {
     const refused = checkRequestOrigin(this.#info, this.#manager.config.trustedOrigins, 'login');
     if (refused !== null) throw new CsrfRejectedError(refused);
+  }
+
+  /**
+   * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
+   * planted before sign-in never survives it. Applies the login origin checks first ({@link assertLoginOrigin}).
+   */
+  async signIn(userId: string, user?: U): Promise<Session> {
+    this.assertLoginOrigin();
     const issued = await this.#manager.create(userId, { userAgent: this.#info.userAgent, ip: this.#info.ip });
     if (this.#session !== null) await this.#manager.revoke(this.#session.id);
     this.#emit(issued.setCookie);

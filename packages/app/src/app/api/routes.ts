@@ -1,16 +1,15 @@
 import { z } from 'zod';
-import { checkRequestOrigin } from 'cloakroom/csrf';
-import { CsrfRejectedError, UnauthenticatedError } from 'cloakroom';
+import { UnauthenticatedError } from 'cloakroom';
 import type { Session } from 'cloakroom/session';
 import type { RequestContext } from '../http/context.js';
 import type { AppUser } from '../http/env.js';
 import { notFound } from '../http/errors.js';
 import { readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { json, noContent } from '../http/reply.js';
-import type { AppRouter, MethodHandlers } from '../http/router.js';
+import { BROWSER_SESSION_ONLY } from '../http/auth.js';
+import type { AppRouter } from '../http/router.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
-import { withApiAccess } from '../tokens/api-access.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
@@ -24,15 +23,6 @@ function signedIn(ctx: RequestContext): { user: AppUser; session: Session } {
   return { user, session };
 }
 
-/**
- * Login CSRF: sign-in and registration from a foreign context are refused (403) before the body is read, so a
- * cross-site form post is `csrf_rejected` whatever its content type, not `unsupported_media_type`.
- */
-function refuseForeignLogin(ctx: RequestContext, trustedOrigins: ReadonlySet<string>): void {
-  const refused = checkRequestOrigin(ctx.session.info, trustedOrigins, 'login');
-  if (refused !== null) throw new CsrfRejectedError(refused);
-}
-
 function idParam(ctx: RequestContext): string {
   const id = ctx.params.id;
   if (id === undefined) throw notFound();
@@ -41,132 +31,172 @@ function idParam(ctx: RequestContext): string {
 
 const publicUser = (user: AppUser) => ({ id: user.id, email: user.email });
 
-/** The JSON API under `/api`; its contract is in docs/app.md. Errors are JSON, other methods 405. */
+/**
+ * The JSON API under `/api`; its contract is in docs/app.md. Errors are JSON, other methods 405. Every
+ * route takes the cookie session or an access token (`Authorization: Bearer`) and says which scopes a token
+ * needs per method: reading the profile none, notes `notes:read` and `notes:write`; the account routes
+ * (signing in and out, passwords, sessions) need the browser session itself.
+ */
 export function apiRoutes(router: AppRouter, services: AppServices): void {
   const { accounts, notes, sessions } = services;
-  // Each route takes the cookie session or an access token (`Authorization: Bearer`); see tokens/api-access.ts.
-  const route = (path: string, handlers: MethodHandlers) => {
-    router.route(
-      `/api${path}`,
-      { errors: 'json', session: false },
-      withApiAccess(services, `/api${path}`, handlers),
-    );
-  };
 
-  route('/auth/register', {
-    POST: async (ctx) => {
-      refuseForeignLogin(ctx, sessions.config.trustedOrigins);
-      const input = await readJson(ctx, credentialsSchema);
-      const user = await accounts.register(ctx.session, input);
-      return json({ user: publicUser(user) }, 201);
+  router.route(
+    '/api/auth/register',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        // Login CSRF, before the body is read: a cross-site form post is `csrf_rejected` whatever its
+        // content type, not `unsupported_media_type`.
+        ctx.session.assertLoginOrigin();
+        const input = await readJson(ctx, credentialsSchema);
+        const user = await accounts.register(ctx.session, input);
+        return json({ user: publicUser(user) }, 201);
+      },
     },
-  });
+  );
 
-  route('/auth/login', {
-    POST: async (ctx) => {
-      refuseForeignLogin(ctx, sessions.config.trustedOrigins);
-      const input = await readJson(ctx, credentialsSchema);
-      const user = await accounts.signIn(ctx.session, input);
-      return json({ user: publicUser(user) }, 200);
+  router.route(
+    '/api/auth/login',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        ctx.session.assertLoginOrigin();
+        const input = await readJson(ctx, credentialsSchema);
+        const user = await accounts.signIn(ctx.session, input);
+        return json({ user: publicUser(user) }, 200);
+      },
     },
-  });
+  );
 
-  route('/auth/logout', {
-    POST: async (ctx) => {
-      refuseNonJsonBody(ctx);
-      signedIn(ctx);
-      await ctx.session.signOut();
-      return noContent();
+  router.route(
+    '/api/auth/logout',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        refuseNonJsonBody(ctx);
+        signedIn(ctx);
+        await ctx.session.signOut();
+        return noContent();
+      },
     },
-  });
+  );
 
-  route('/auth/password', {
-    POST: async (ctx) => {
-      signedIn(ctx);
-      const input = await readJson(ctx, passwordChangeSchema);
-      const { user } = await accounts.changePassword(ctx.session, input);
-      return json({ user: publicUser(user) }, 200);
+  router.route(
+    '/api/auth/password',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        signedIn(ctx);
+        const input = await readJson(ctx, passwordChangeSchema);
+        const { user } = await accounts.changePassword(ctx.session, input);
+        return json({ user: publicUser(user) }, 200);
+      },
     },
-  });
+  );
 
-  route('/me', {
-    GET: async (ctx) => {
-      const { user, session } = signedIn(ctx);
-      return json({
-        // The linked OpenID providers: [{ provider, subject }] (docs/federation.md).
-        user: { ...publicUser(user), identities: await services.federation.identitiesOf(user.id) },
-        session: { id: session.id, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt) },
-      });
+  router.route(
+    '/api/me',
+    { errors: 'json', auth: { cookieOrBearer: { scopes: { GET: [] } } } },
+    {
+      GET: async (ctx) => {
+        const { user, session } = signedIn(ctx);
+        return json({
+          // The linked OpenID providers: [{ provider, subject }] (docs/federation.md).
+          user: { ...publicUser(user), identities: await services.federation.identitiesOf(user.id) },
+          session: { id: session.id, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt) },
+        });
+      },
     },
-  });
+  );
 
-  route('/sessions', {
-    GET: async (ctx) => {
-      const { user, session } = signedIn(ctx);
-      const list = await sessions.listUserSessions(user.id);
-      return json({
-        sessions: list.map((s) => ({
-          id: s.id,
-          current: s.id === session.id,
-          createdAt: iso(s.createdAt),
-          lastSeenAt: iso(s.lastSeenAt),
-          userAgent: s.userAgent,
-          ip: s.ip,
-        })),
-      });
+  router.route(
+    '/api/sessions',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      GET: async (ctx) => {
+        const { user, session } = signedIn(ctx);
+        const list = await sessions.listUserSessions(user.id);
+        return json({
+          sessions: list.map((s) => ({
+            id: s.id,
+            current: s.id === session.id,
+            createdAt: iso(s.createdAt),
+            lastSeenAt: iso(s.lastSeenAt),
+            userAgent: s.userAgent,
+            ip: s.ip,
+          })),
+        });
+      },
+      DELETE: async (ctx) => {
+        refuseNonJsonBody(ctx);
+        signedIn(ctx);
+        await ctx.session.signOutEverywhere();
+        return noContent();
+      },
     },
-    DELETE: async (ctx) => {
-      refuseNonJsonBody(ctx);
-      signedIn(ctx);
-      await ctx.session.signOutEverywhere();
-      return noContent();
-    },
-  });
+  );
 
-  route('/sessions/:id', {
-    DELETE: async (ctx) => {
-      refuseNonJsonBody(ctx);
-      const { user, session } = signedIn(ctx);
-      const id = idParam(ctx);
-      const own = await sessions.listUserSessions(user.id);
-      if (!own.some((s) => s.id === id)) throw notFound();
-      if (id === session.id) await ctx.session.signOut();
-      else await sessions.revoke(id);
-      return noContent();
+  router.route(
+    '/api/sessions/:id',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      DELETE: async (ctx) => {
+        refuseNonJsonBody(ctx);
+        const { user, session } = signedIn(ctx);
+        const id = idParam(ctx);
+        const own = await sessions.listUserSessions(user.id);
+        if (!own.some((s) => s.id === id)) throw notFound();
+        if (id === session.id) await ctx.session.signOut();
+        else await sessions.revoke(id);
+        return noContent();
+      },
     },
-  });
+  );
 
-  route('/notes', {
-    GET: async (ctx) => {
-      const { user } = signedIn(ctx);
-      return json({ notes: await notes.list(user.id) });
+  router.route(
+    '/api/notes',
+    { errors: 'json', auth: { cookieOrBearer: { scopes: { GET: ['notes:read'], POST: ['notes:write'] } } } },
+    {
+      GET: async (ctx) => {
+        const { user } = signedIn(ctx);
+        return json({ notes: await notes.list(user.id) });
+      },
+      POST: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const input = await readJson(ctx, newNoteSchema);
+        return json({ note: await notes.create(user.id, input) }, 201);
+      },
     },
-    POST: async (ctx) => {
-      const { user } = signedIn(ctx);
-      const input = await readJson(ctx, newNoteSchema);
-      return json({ note: await notes.create(user.id, input) }, 201);
-    },
-  });
+  );
 
-  route('/notes/:id', {
-    GET: async (ctx) => {
-      const { user } = signedIn(ctx);
-      const note = await notes.get(user.id, idParam(ctx));
-      if (note === null) throw notFound();
-      return json({ note });
+  router.route(
+    '/api/notes/:id',
+    {
+      errors: 'json',
+      auth: {
+        cookieOrBearer: { scopes: { GET: ['notes:read'], PATCH: ['notes:write'], DELETE: ['notes:write'] } },
+      },
     },
-    PATCH: async (ctx) => {
-      const { user } = signedIn(ctx);
-      const changes = await readJson(ctx, noteChangesSchema);
-      const note = await notes.update(user.id, idParam(ctx), changes);
-      if (note === null) throw notFound();
-      return json({ note });
+    {
+      GET: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const note = await notes.get(user.id, idParam(ctx));
+        if (note === null) throw notFound();
+        return json({ note });
+      },
+      PATCH: async (ctx) => {
+        const { user } = signedIn(ctx);
+        const changes = await readJson(ctx, noteChangesSchema);
+        const note = await notes.update(user.id, idParam(ctx), changes);
+        if (note === null) throw notFound();
+        return json({ note });
+      },
+      DELETE: async (ctx) => {
+        refuseNonJsonBody(ctx);
+        const { user } = signedIn(ctx);
+        if (!(await notes.delete(user.id, idParam(ctx)))) throw notFound();
+        return noContent();
+      },
     },
-    DELETE: async (ctx) => {
-      refuseNonJsonBody(ctx);
-      const { user } = signedIn(ctx);
-      if (!(await notes.delete(user.id, idParam(ctx)))) throw notFound();
-      return noContent();
-    },
-  });
+  );
 }

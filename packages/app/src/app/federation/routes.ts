@@ -45,7 +45,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
 
   router.route(
     '/auth/oidc/:id/start',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: async (ctx) => {
         try {
@@ -64,7 +64,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
 
   router.route(
     '/auth/oidc/:id/callback',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: async (ctx) => {
         try {
@@ -84,7 +84,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
 
   router.route(
     '/auth/oidc/:id/link',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx) => {
         const { user, session } = signedIn(ctx);
@@ -106,7 +106,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
 
   router.route(
     '/auth/oidc/:id/unlink',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx) => {
         const { user } = signedIn(ctx);
@@ -125,7 +125,7 @@ export function federationRoutes(router: AppRouter, services: AppServices): void
   // signature is the authentication. Answers per OIDC Back-Channel Logout 1.0: 200, or 400 with an error.
   router.route(
     '/auth/oidc/:id/backchannel-logout',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     {
       POST: async (ctx) => {
         const field = await readForm(ctx);

@@ -84,7 +84,7 @@ export class RequestContext {
   }
 
   /**
-   * The request's session. Routes registered with `session: false` have none, and asking for it there is
+   * The request's session. Routes registered with `auth: 'none'` have none, and asking for it there is
    * a programming error (`TypeError`).
    */
   get session(): RequestSession<AppUser> {

@@ -7,14 +7,20 @@
  * ```ts
  * // src/app/<feature>/routes.ts
  * export function featureRoutes(router: AppRouter, services: AppServices): void {
- *   router.route('/api/things/:id', { errors: 'json' }, {
- *     GET: async (ctx) => {
- *       const thing = await services.things.get(ctx.params.id ?? '');
- *       if (thing === null) throw notFound();
- *       return json({ thing });
+ *   router.route(
+ *     '/api/things/:id',
+ *     // The cookie session, or an access token: with `things:read` for GET; DELETE takes the cookie only.
+ *     { errors: 'json', auth: { cookieOrBearer: { scopes: { GET: ['things:read'] } } } },
+ *     {
+ *       GET: async (ctx) => {
+ *         const thing = await services.things.get(ctx.session.user?.id ?? '', ctx.params.id ?? '');
+ *         if (thing === null) throw notFound();
+ *         return json({ thing });
+ *       },
+ *       DELETE: async (ctx) => { ...; return noContent(); },
  *     },
- *     DELETE: async (ctx) => { ...; return noContent(); },
- *   });
+ *   );
+ *   router.route('/things', { errors: 'page', auth: 'cookie' }, { GET: (ctx) => html(...) });
  * }
  * // then call featureRoutes(router, services) in createApp (src/app/app.ts).
  * ```
@@ -29,12 +35,20 @@
  *   format (OAuth's RFC 6749 body) catches its own errors and returns its own reply.
  * - Methods: each path lists its methods once. A GET also answers HEAD. On a `json` route any other method is
  *   405 `method_not_allowed` with `Allow`; on a `page` route it is the 404 page.
- * - The session: by default the router loads the cookie session before the handler (`ctx.session`), which
- *   applies the CSRF checks to unsafe methods (403 `csrf_rejected`). `session: false` skips it (static assets,
- *   health checks, endpoints that authenticate otherwise, e.g. with a bearer token or client credentials).
- * - Bodies: every unsafe request declaring more than 64 KiB is 413 before the handler runs. Read a body with
- *   `readJson(ctx, schema)` (JSON, 415 otherwise) or `readForm(ctx)` (urlencoded or multipart); both stop at
- *   64 KiB. An endpoint that takes no body calls `refuseNonJsonBody(ctx)` (415 for a non-JSON body).
+ * - Authentication: every route declares it (`auth`, see {@link RouteAuth} in `./auth.js`) and the router does
+ *   it once, before the handler. `'cookie'` loads the cookie session (`ctx.session`) with the CSRF checks on
+ *   unsafe methods (403 `csrf_rejected`): pages and the browser-only API. `{ cookieOrBearer: { scopes } }`
+ *   (JSON routes) also takes `Authorization: Bearer <access token>`: the scopes each method needs, a method
+ *   not listed answering a valid token 403 `insufficient_scope`; an invalid token is 401 on every method.
+ *   `'none'` reads no credential at all (static assets, the health check, OAuth endpoints, back-channel
+ *   logout): no `ctx.session`, no store read, never a `Set-Cookie`. A sign-in route calls
+ *   `ctx.session.assertLoginOrigin()` before reading its body (login CSRF).
+ * - Requests that match no route, and methods a route does not list, read no credential either: their 404
+ *   or 405 is the same for everyone and costs no store read (a 404 page shows the signed-out layout).
+ * - Bodies: every unsafe request declaring more than 64 KiB is 413 before anything else, authentication
+ *   included. Read a body with `readJson(ctx, schema)` (JSON, 415 otherwise) or `readForm(ctx)` (urlencoded
+ *   or multipart); both stop at 64 KiB. An endpoint that takes no body calls `refuseNonJsonBody(ctx)` (415
+ *   for a non-JSON body).
  * - Paths: find-my-way syntax (`/a/:id`, case-sensitive, a trailing slash is another path, parameters are
  *   decoded and at most 100 characters, else the route does not match). Query strings never reach the logs.
  */
@@ -47,6 +61,8 @@ import { loadRequestSession } from 'cloakroom';
 import { lastPerCookie } from 'cloakroom/http';
 import type { SessionManager } from 'cloakroom/session';
 import { readBearerToken } from 'cloakroom/tokens';
+import { methodAuth, NO_AUTH, useBearerSession, type BearerAuthenticator, type MethodAuth } from './auth.js';
+import type { RouteAuth, RouteMethod } from './auth.js';
 import { refuseDeclaredOversize } from './body.js';
 import { RequestContext } from './context.js';
 import type { AppUser } from './env.js';
@@ -56,15 +72,16 @@ import type { Reply } from './reply.js';
 /** A route's handler: a request in, a reply out. */
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
 
-/** The methods a route answers, each with its handler. */
-export type MethodHandlers = Partial<Record<'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', Handler>>;
+/** The methods a route answers (`M`), each with its handler. */
+export type MethodHandlers<M extends RouteMethod = RouteMethod> = Record<M, Handler>;
 
-export interface RouteOptions {
-  /** How errors are answered: the API's JSON body, or the HTML error page. */
-  errors: 'json' | 'page';
-  /** Load the cookie session (with its CSRF checks) before the handler. Default `true`. */
-  session?: boolean;
-}
+/**
+ * A route's declaration besides its handlers: how it answers errors (the API's JSON body, or the HTML error
+ * page) and how it authenticates (see {@link RouteAuth}; a bearer token only on JSON routes, whose refusals
+ * are RFC 6750 JSON bodies).
+ */
+export type RouteOptions<M extends RouteMethod = RouteMethod> =
+  { errors: 'json'; auth: RouteAuth<M> } | { errors: 'page'; auth: 'none' | 'cookie' };
 
 /** Answers errors on pages: the HTML error page (see pages/error-page.ts). */
 export type ErrorPage = (ctx: RequestContext, error: unknown) => Reply;
@@ -73,12 +90,14 @@ export interface AppRouterOptions {
   sessions: SessionManager<AppUser>;
   log: Logger;
   errorPage: ErrorPage;
+  /** Verifies the API's access tokens; required once a route declares `cookieOrBearer`. */
+  bearer?: BearerAuthenticator;
 }
 
 interface Route {
   handler: Handler;
   errors: 'json' | 'page';
-  session: boolean;
+  auth: MethodAuth;
 }
 
 /** Security headers on every answer, as name/value pairs ready for `writeHead`. */
@@ -107,36 +126,46 @@ export class AppRouter {
   readonly #sessions: SessionManager<AppUser>;
   readonly #log: Logger;
   readonly #errorPage: ErrorPage;
+  readonly #bearer: BearerAuthenticator | undefined;
   readonly #ends = new EndBatch();
 
   constructor(options: AppRouterOptions) {
     this.#sessions = options.sessions;
     this.#log = options.log;
     this.#errorPage = options.errorPage;
+    this.#bearer = options.bearer;
   }
 
-  /** Registers `path` with its methods (see the module comment). */
-  route(path: string, options: RouteOptions, handlers: MethodHandlers): void {
-    const methods = Object.keys(handlers) as (keyof MethodHandlers)[];
-    const base = { errors: options.errors, session: options.session ?? true };
-    const on = (method: string, handler: Handler) => {
-      this.#router.on(method as HTTPMethod, path, noopHandler, { ...base, handler } satisfies Route);
+  /**
+   * Registers `path` with its methods (see the module comment). The methods are the keys of `handlers`; a
+   * `cookieOrBearer` declaration can give scopes only to those.
+   */
+  route<M extends RouteMethod>(
+    path: string,
+    options: RouteOptions<NoInfer<M>>,
+    handlers: MethodHandlers<M>,
+  ): void {
+    const methods = Object.keys(handlers) as M[];
+    const on = (method: string, handler: Handler, auth: MethodAuth) => {
+      const route: Route = { errors: options.errors, auth, handler };
+      this.#router.on(method as HTTPMethod, path, noopHandler, route);
     };
     for (const method of methods) {
       const handler = handlers[method];
-      if (handler === undefined) continue;
-      on(method, handler);
+      const auth = methodAuth(options.auth, method, this.#bearer);
+      on(method, handler, auth);
       // HEAD is GET without the body (node:http drops it), as HTTP requires of every GET resource.
-      if (method === 'GET') on('HEAD', handler);
+      if (method === 'GET') on('HEAD', handler, auth);
     }
     if (options.errors !== 'json') return;
-    const allowed = (methods.includes('GET') ? [...methods, 'HEAD'] : methods).join(', ');
+    const allowed = (methods.includes('GET' as M) ? [...methods, 'HEAD'] : methods).join(', ');
     const refuse: Handler = () => {
       throw new ApiError(405, 'method_not_allowed', `Use ${allowed}.`, { allow: allowed });
     };
     for (const method of METHODS) {
-      if (!(methods as string[]).includes(method) && !(method === 'HEAD' && methods.includes('GET'))) {
-        on(method, refuse);
+      if (!(methods as string[]).includes(method) && !(method === 'HEAD' && methods.includes('GET' as M))) {
+        // A method the route does not have reads no credential: its 405 is the same for everyone.
+        on(method, refuse, NO_AUTH);
       }
     }
   }
@@ -156,14 +185,20 @@ export class AppRouter {
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
     let reply: Reply;
     try {
-      // A request with a bearer token never reads (or clears) the cookie, even on a path that matches nothing.
-      if (route === null ? readBearerToken(req.headers.authorization) === null : route.session) {
-        ctx.useSession(await loadRequestSession(this.#sessions, ctx.requestInfo(), ctx.setCookieSink));
-      }
+      // Free to check, so before anything that reads the store.
       if (!isSafeMethod(ctx.method)) refuseDeclaredOversize(req);
+      // A path that matches nothing reads no credential: its 404 costs no store read and sets no cookie.
       if (route === null || found === null) throw notFound();
       ctx.params = found.params;
-      reply = await route.handler(ctx);
+      const { auth } = route;
+      let refused: Reply | null = null;
+      if (auth.kind === 'cookieOrBearer' && readBearerToken(ctx.header('authorization')) !== null) {
+        refused = await useBearerSession(ctx, this.#sessions, auth);
+      } else if (auth.kind !== 'none') {
+        // Inline rather than in an async method of its own: this is the path of every browser request.
+        ctx.useSession(await loadRequestSession(this.#sessions, ctx.requestInfo(), ctx.setCookieSink));
+      }
+      reply = refused ?? (await route.handler(ctx));
     } catch (error) {
       reply = this.#errorReply(ctx, errors, error);
     }

@@ -35,7 +35,7 @@ export function assetRoutes(router: AppRouter): void {
   const byPath = new Map([STYLESHEET_ASSET, ICON_ASSET].map((item) => [item.path, item]));
   router.route(
     '/assets/:file',
-    { errors: 'page', session: false },
+    { errors: 'page', auth: 'none' },
     {
       GET: (ctx) => {
         const found = byPath.get(ctx.path);

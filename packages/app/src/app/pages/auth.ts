@@ -92,7 +92,7 @@ export function authPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: (ctx) => seeOther(currentUser(ctx) === null ? '/sign-in' : '/notes'),
     },
@@ -101,7 +101,7 @@ export function authPages(router: AppRouter, services: AppServices): void {
   for (const form of ['sign-in', 'register'] as const) {
     router.route(
       `/${form}`,
-      { errors: 'page' },
+      { errors: 'page', auth: 'cookie' },
       {
         GET: (ctx) => {
           if (currentUser(ctx) !== null) return seeOther('/notes');
@@ -133,7 +133,7 @@ export function authPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/sign-out',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx: RequestContext) => {
         const request = requestSessionOf(ctx);

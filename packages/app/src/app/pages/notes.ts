@@ -183,7 +183,7 @@ export function notePages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/notes',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: (ctx) => renderNotesPage(ctx, notes),
       POST: async (ctx) => {
@@ -202,7 +202,7 @@ export function notePages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/notes/:id',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: async (ctx) => {
         const { user } = signedIn(ctx);
@@ -228,7 +228,7 @@ export function notePages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/notes/:id/delete',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx) => {
         const { user } = signedIn(ctx);

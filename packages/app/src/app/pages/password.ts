@@ -54,7 +54,7 @@ export function passwordPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/password',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: (ctx) => renderPasswordPage(ctx),
       POST: async (ctx) => {

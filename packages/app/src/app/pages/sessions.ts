@@ -44,7 +44,7 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/sessions',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       GET: async (ctx) => {
         const { user, session } = signedIn(ctx);
@@ -87,7 +87,7 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/sessions/revoke-all',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx) => {
         signedIn(ctx);
@@ -99,7 +99,7 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/sessions/:id/revoke',
-    { errors: 'page' },
+    { errors: 'page', auth: 'cookie' },
     {
       POST: async (ctx) => {
         const { user, session } = signedIn(ctx);

@@ -13,9 +13,9 @@ import { ApiError } from '../http/errors.js';
 import { logServerError } from '../http/errors.js';
 import { readJson } from '../http/json-body.js';
 import { json, type Reply } from '../http/reply.js';
+import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { withApiAccess } from './api-access.js';
 import { authorizationServerMetadata } from './metadata.js';
 
 /** The body of `POST /api/tokens`. */
@@ -38,21 +38,21 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/api/tokens',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
     // Needs the browser session itself (with its CSRF checks): an access token cannot mint tokens.
-    withApiAccess(services, '/api/tokens', {
+    {
       POST: async (ctx) => {
         const { session } = ctx.session;
         if (session === null) throw new UnauthenticatedError();
         const request = await readJson(ctx, sessionTokenRequestSchema);
         return json(await mintForSession(tokens.issuer, session, request), 201, NO_STORE);
       },
-    }),
+    },
   );
 
   router.route(
     '/oauth/token',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     {
       POST: (ctx) =>
         oauth(ctx, async (request) => {
@@ -66,7 +66,7 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/oauth/revoke',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     {
       POST: (ctx) =>
         oauth(ctx, async (request) => {
@@ -78,7 +78,7 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/.well-known/jwks.json',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     {
       GET: async () => {
         // Picks up a rotation made by `cloakroom keys rotate` at once.
@@ -91,7 +91,7 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
   const metadata = authorizationServerMetadata(config.origin, config.tokens);
   router.route(
     '/.well-known/oauth-authorization-server',
-    { errors: 'json', session: false },
+    { errors: 'json', auth: 'none' },
     { GET: () => json(metadata, 200, { 'cache-control': 'public, max-age=3600' }) },
   );
 }
