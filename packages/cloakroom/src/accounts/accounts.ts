@@ -11,7 +11,7 @@ import {
 import type { RequestInfo, RequestSession } from '../session/request-session.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Session } from '../session/session.js';
-import { storeCall } from '../session/store-call.js';
+import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
 import { PasswordHasher } from './password-hash.js';
 import {

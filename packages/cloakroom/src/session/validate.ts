@@ -1,7 +1,7 @@
 import type { SessionConfig } from './config.js';
 import { toSession, type Session } from './session.js';
 import type { StoredSession } from '../stores/types.js';
-import { storeCall, storeFailure } from './store-call.js';
+import { storeCall, storeFailure } from '../lib/store-call.js';
 import { parseToken, secretMatches, type TokenParts } from './token.js';
 
 /** Why a token did not give a session; for logs and metrics, never for the client (it only sees "no session"). */

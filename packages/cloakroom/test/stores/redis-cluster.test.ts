@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { createSessionManager } from '../../src/session/manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';
-import { runScript } from '../../src/stores/redis/client.js';
+import { runScript } from '../../src/lib/redis/script.js';
 import { KeyLayout } from '../../src/stores/redis/keys.js';
 import * as scripts from '../../src/stores/redis/scripts.js';
 import { RedisStore, redisClusterOptions, type RedisStoreOptions } from '../../src/stores/redis/index.js';

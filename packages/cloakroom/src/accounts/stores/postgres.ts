@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import { EmailTakenError } from '../../errors.js';
-import { runMigrations } from '../../stores/postgres/migrate.js';
-import { guardPool } from '../../stores/postgres/pool.js';
-import { qualify, quoteIdentifier, type Migration } from '../../stores/postgres/sql.js';
+import { runMigrations } from '../../lib/postgres/migrate.js';
+import { guardPool } from '../../lib/postgres/pool.js';
+import { qualify, quoteIdentifier, type Migration } from '../../lib/postgres/sql.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
 
 export interface PostgresAccountsOptions {

@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { EmailTakenError } from '../../errors.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
-import { settle } from '../../stores/sqlite/settle.js';
+import { settle } from '../../lib/sqlite/settle.js';
 
 /**
  * The account tables, in the same SQLite database as the sessions, so the session store can join the user

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { runMigrations } from '../../stores/postgres/migrate.js';
-import { guardPool } from '../../stores/postgres/pool.js';
-import { qualify, type Migration } from '../../stores/postgres/sql.js';
+import { runMigrations } from '../../lib/postgres/migrate.js';
+import { guardPool } from '../../lib/postgres/pool.js';
+import { qualify, type Migration } from '../../lib/postgres/sql.js';
 import type { FederationStateStore } from './types.js';
 
 export interface PostgresFederationOptions {

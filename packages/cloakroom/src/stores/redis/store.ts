@@ -8,7 +8,8 @@ import type {
   StoredSession,
   UserSnapshotOptions,
 } from '../types.js';
-import { runScript, type RedisClient } from './client.js';
+import type { RedisClient } from '../../lib/redis/client.js';
+import { runScript } from '../../lib/redis/script.js';
 import { Deadlines } from './deadline.js';
 import { KeyLayout } from './keys.js';
 import { decodeRecord, encodeRecord, fitsU48, integer, packU48, text, u48 } from './record.js';

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from '../../../stores/sqlite/settle.js';
+import { settle } from '../../../lib/sqlite/settle.js';
 import type { IdentityLink, IdentityStore, UnlinkResult } from '../../identities.js';
 
 const SCHEMA = `
