@@ -8,13 +8,13 @@ export type {
   SessionTouch,
   SessionUser,
   StoredSession,
-} from './stores/types.js';
+} from './stores/index.js';
 export {
   checkRequestOrigin,
   isUnsafeMethod,
   type OriginCheckInput,
   type OriginCheckMode,
-} from './csrf/check.js';
+} from './csrf/index.js';
 export {
   CloakroomError,
   CsrfRejectedError,
@@ -32,10 +32,4 @@ export {
   type CsrfRejectionReason,
   type ErrorBody,
 } from './errors.js';
-export {
-  RequestSession,
-  loadRequestSession,
-  type RequestInfo,
-  type CookieSink,
-} from './session/request-session.js';
 export { systemClock, type Clock } from './clock.js';

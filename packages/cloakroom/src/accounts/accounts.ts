@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import { checkRequestOrigin } from '../csrf/check.js';
+import { checkRequestOrigin } from '../csrf/index.js';
 import {
   CsrfRejectedError,
   EmailTakenError,
@@ -8,9 +8,7 @@ import {
   TooManyAttemptsError,
   UnauthenticatedError,
 } from '../errors.js';
-import type { RequestInfo, RequestSession } from '../session/request-session.js';
-import type { SessionManager } from '../session/manager.js';
-import type { Session } from '../session/session.js';
+import type { RequestInfo, RequestSession, Session, SessionManager } from '../session/index.js';
 import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
 import { PasswordHasher } from './password-hash.js';

@@ -1,7 +1,7 @@
 import { hash, randomBytes } from 'node:crypto';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { z } from 'zod';
-import { isLoopbackOrigin } from '../session/origin.js';
+import { isLoopbackOrigin } from '../session/index.js';
 import { storeCall } from '../lib/store-call.js';
 import type { FederationStateStore } from './stores/types.js';
 

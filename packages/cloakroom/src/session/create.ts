@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../stores/types.js';
+import type { SessionRecord } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
 import { serializeSessionCookie } from './cookie.js';
 import { toSession, type Session } from './session.js';

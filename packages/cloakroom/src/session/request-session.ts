@@ -1,4 +1,4 @@
-import { checkRequestOrigin, isUnsafeMethod } from '../csrf/check.js';
+import { checkRequestOrigin, isUnsafeMethod } from '../csrf/index.js';
 import { CsrfRejectedError } from '../errors.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';

@@ -1,4 +1,4 @@
-import type { SessionIndex } from '../stores/types.js';
+import type { SessionIndex } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
 import { storeCall } from '../lib/store-call.js';
 

@@ -1,6 +1,6 @@
 import type { SessionConfig } from './config.js';
 import { toSession, type Session } from './session.js';
-import type { StoredSession } from '../stores/types.js';
+import type { StoredSession } from '../stores/index.js';
 import { storeCall, storeFailure } from '../lib/store-call.js';
 import { parseToken, secretMatches, type TokenParts } from './token.js';
 
