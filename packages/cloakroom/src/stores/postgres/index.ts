@@ -17,6 +17,7 @@ import { sessionMigrations, statements, type SqlNames } from './sql.js';
 export { postgresPoolOptions, guardPool } from '../../lib/postgres/pool.js';
 export { type ReconnectBackoffOptions } from '../../lib/backoff.js';
 export { runMigrations, type MigrateOptions, type Migration } from '../../lib/postgres/migrate.js';
+export { PostgresMigrations, type PostgresMigrationComponent } from '../../lib/postgres/registry.js';
 
 /** Where the PostgreSQL store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
 export interface PostgresUserSource<U> {

@@ -239,3 +239,4 @@ function rowReader<U>(
   };
 }
 export { settle } from '../../lib/sqlite/settle.js';
+export { SqliteMigrations, type SqliteMigrationComponent } from '../../lib/sqlite/registry.js';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { runMigrations } from 'cloakroom/stores/postgres';
+import { runMigrations, type Migration, type PostgresMigrationComponent } from 'cloakroom/stores/postgres';
 import { toClient, toFamily, toToken } from './sqlite.js';
 import {
   ClientExistsError,
@@ -16,14 +16,22 @@ import {
  * The issuer's tables in PostgreSQL, as their own migration component (`app-tokens`) beside the account,
  * session and notes components. Times are bigint milliseconds.
  */
+export const POSTGRES_TOKEN_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'app-tokens',
+  migrations: () => TOKEN_MIGRATIONS,
+};
+
+/** Applies the issuer's pending migrations (the CLI, which opens only these tables). */
 export function migratePostgresTokens(pool: Pool): Promise<number[]> {
-  return runMigrations(pool, {
-    component: 'app-tokens',
-    migrations: [
-      {
-        version: 1,
-        description: 'refresh-token families and tokens, registered clients',
-        sql: `
+  const { component, migrations } = POSTGRES_TOKEN_MIGRATIONS;
+  return runMigrations(pool, { component, migrations: migrations(null) });
+}
+
+const TOKEN_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'refresh-token families and tokens, registered clients',
+    sql: `
           CREATE TABLE cloakroom_refresh_families (
             id text PRIMARY KEY,
             user_id text NOT NULL,
@@ -56,10 +64,8 @@ export function migratePostgresTokens(pool: Pool): Promise<number[]> {
             created_at bigint NOT NULL
           );
         `,
-      },
-    ],
-  });
-}
+  },
+];
 
 const tokenValues = (token: RefreshTokenRecord) => [
   token.id,

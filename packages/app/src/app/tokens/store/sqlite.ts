@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from 'cloakroom/stores/sqlite';
+import { settle, type SqliteMigrationComponent } from 'cloakroom/stores/sqlite';
 import {
   ClientExistsError,
   type ClientRecord,
@@ -50,9 +50,12 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+/** The issuer's tables as a component of the site database's `SqliteMigrations`. */
+export const SQLITE_TOKEN_MIGRATIONS: SqliteMigrationComponent = { component: 'app-tokens', sql: SCHEMA };
+
 /** Creates the issuer's tables if they are missing (idempotent; the site and the CLI both call it). */
 export function migrateSqliteTokens(db: Database): void {
-  db.exec(SCHEMA);
+  db.exec(SQLITE_TOKEN_MIGRATIONS.sql);
 }
 
 interface FamilyRow {
