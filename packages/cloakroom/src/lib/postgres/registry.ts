@@ -10,7 +10,7 @@ export interface PostgresMigrationComponent {
   /** E.g. `accounts`; never renamed, or an existing database would run the migrations again. */
   readonly component: string;
   /** The component's migrations for tables in `schema` (`null`: the connection's search path). */
-  migrations(schema: string | null): readonly Migration[];
+  readonly migrations: (schema: string | null) => readonly Migration[];
 }
 
 /**
