@@ -8,13 +8,13 @@ export type {
   SessionTouch,
   SessionUser,
   StoredSession,
-} from './stores/types.js';
+} from './stores/index.js';
 export {
   checkRequestOrigin,
   isUnsafeMethod,
   type OriginCheckInput,
   type OriginCheckMode,
-} from './csrf/check.js';
+} from './csrf/index.js';
 // Errors: the shared base, and every feature's own classes. Each `errors.ts` depends on the base alone, so
 // exporting them all here loads no feature (no jose, no openid-client) and one import reaches every class.
 export {
@@ -45,10 +45,4 @@ export {
 } from './tokens/errors.js';
 export { FederationError, type FederationFailureReason } from './federation/errors.js';
 export { InspectError, type InspectErrorCode } from './inspect/errors.js';
-export {
-  RequestSession,
-  loadRequestSession,
-  type RequestInfo,
-  type CookieSink,
-} from './session/request-session.js';
 export { systemClock, type Clock } from './clock.js';

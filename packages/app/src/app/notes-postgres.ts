@@ -1,20 +1,16 @@
 import type { Pool } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { storeCall } from 'cloakroom/stores';
-import { runMigrations } from 'cloakroom/stores/postgres';
+import type { Migration, PostgresMigrationComponent } from 'cloakroom/stores/postgres';
 import { toNote, type Note, type NoteRow, type NotesRepository } from './notes.js';
 
 const COLUMNS = 'id, title, body, created_at, updated_at';
 
-/** The notes table, as the site's own migration component beside the session and account tables. */
-export function migratePostgresNotes(pool: Pool): Promise<number[]> {
-  return runMigrations(pool, {
-    component: 'app-notes',
-    migrations: [
-      {
-        version: 1,
-        description: 'notes owned by users',
-        sql: `
+const NOTES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'notes owned by users',
+    sql: `
           CREATE TABLE notes (
             id text PRIMARY KEY,
             user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -25,10 +21,14 @@ export function migratePostgresNotes(pool: Pool): Promise<number[]> {
           );
           CREATE INDEX notes_user_recent ON notes (user_id, updated_at DESC, id);
         `,
-      },
-    ],
-  });
-}
+  },
+];
+
+/** The notes table, as the site's own migration component beside the session and account tables. */
+export const POSTGRES_NOTES_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'app-notes',
+  migrations: () => NOTES_MIGRATIONS,
+};
 
 /** Notes in PostgreSQL, for a site run as several processes. Every query is scoped by user id. */
 export class PostgresNotes implements NotesRepository {

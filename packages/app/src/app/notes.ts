@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { storeCall, storeFailure } from 'cloakroom/stores';
+import type { SqliteMigrationComponent } from 'cloakroom/stores/sqlite';
 
 /** A note as the API returns it; times are ISO 8601 strings. */
 export interface Note {
@@ -87,6 +88,24 @@ const tupleToNote = (row: NoteTuple): Note => ({
   createdAt: isoTime(row[3]),
   updatedAt: isoTime(row[4]),
 });
+
+/** The notes table in the site's SQLite database, as a component of its `SqliteMigrations`. */
+export const SQLITE_NOTES_MIGRATIONS: SqliteMigrationComponent = {
+  component: 'app-notes',
+  sql: `
+    CREATE TABLE IF NOT EXISTS notes (
+      id TEXT PRIMARY KEY NOT NULL,
+      user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+      title TEXT NOT NULL,
+      body TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    -- Matches the list's ORDER BY exactly (newest first, id to break ties), so no sort step per request.
+    DROP INDEX IF EXISTS notes_user;
+    CREATE INDEX IF NOT EXISTS notes_user_recent ON notes (user_id, updated_at DESC, id);
+  `,
+};
 
 /** Notes in the site's SQLite database (the embedded default). */
 export class SqliteNotes implements NotesRepository {

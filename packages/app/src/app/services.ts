@@ -5,11 +5,9 @@ import type { Logger } from 'pino';
 import { Accounts } from 'cloakroom/accounts';
 import type { PasswordHasher } from 'cloakroom/accounts';
 import {
-  migratePostgresAccounts,
   POSTGRES_ACCOUNT_USERS_JOIN,
   PostgresAttemptStore,
   PostgresUserStore,
-  migratePostgresIdentities,
   PostgresIdentityStore,
 } from 'cloakroom/accounts/postgres';
 import { RedisAttemptStore } from 'cloakroom/accounts/redis';
@@ -20,7 +18,7 @@ import {
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
-import { migratePostgresFederationState, PostgresFederationStateStore } from 'cloakroom/federation';
+import { PostgresFederationStateStore } from 'cloakroom/federation';
 import { RedisFederationStateStore } from 'cloakroom/federation';
 import { SqliteFederationStateStore } from 'cloakroom/federation';
 import type { FederationStateStore } from 'cloakroom/federation';
@@ -44,7 +42,8 @@ import type { AppConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { SiteFederation } from './federation/service.js';
 import type { AppUser } from './http/env.js';
-import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
+import { sitePostgresMigrations } from './migrations.js';
+import { PostgresNotes } from './notes-postgres.js';
 import { SqliteNotes, type NotesRepository } from './notes.js';
 import {
   revokeRefreshTokensWithSessions,
@@ -52,7 +51,6 @@ import {
   type RefreshTokenStore,
 } from 'cloakroom/tokens/issuer';
 import {
-  migratePostgresTokens,
   PostgresClientStore,
   PostgresRefreshTokenStore,
 } from 'cloakroom/tokens/issuer/postgres';
@@ -209,11 +207,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
   guardPool(pool, (error) => {
     log.warn({ err: error.message }, 'PostgreSQL connection lost');
   });
-  await migratePostgresAccounts(pool);
-  await migratePostgresNotes(pool);
-  await migratePostgresTokens(pool);
-  await migratePostgresIdentities(pool);
-  await migratePostgresFederationState(pool);
+  await sitePostgresMigrations().migrate(pool);
   return {
     db: null,
     users: new PostgresUserStore(pool),

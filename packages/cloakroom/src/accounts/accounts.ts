@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import { UnauthenticatedError } from '../session/errors.js';
+import { UnauthenticatedError, type RequestSession, type Session, type SessionManager } from '../session/index.js';
 import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
-import type { RequestSession } from '../session/request-session.js';
-import type { SessionManager } from '../session/manager.js';
-import type { Session } from '../session/session.js';
-import { storeCall } from '../session/store-call.js';
+import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
 import { PasswordHasher } from './password-hash.js';
 import {

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { storeCall } from '../session/store-call.js';
+import { storeCall } from '../lib/store-call.js';
 import type { AttemptRecord, AttemptStore } from './types.js';
 
 /** How failures under one key are limited. */

@@ -1,8 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import type { SessionUser } from '../stores/types.js';
+import type { SessionUser } from '../stores/index.js';
 import { httpErrorOf } from '../errors.js';
-import type { RequestSession } from '../session/request-session.js';
-import type { SessionManager } from '../session/manager.js';
+import type { RequestSession, SessionManager } from '../session/index.js';
 import { requestInfoOfNode, sessionOfNode } from './node.js';
 
 declare module 'express-serve-static-core' {

@@ -1,9 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpErrorOf } from '../errors.js';
-import { loadRequestSession, type RequestInfo, type RequestSession } from '../session/request-session.js';
+import {
+  loadRequestSession,
+  type RequestInfo,
+  type RequestSession,
+  type SessionManager,
+} from '../session/index.js';
 import { sendJsonAnswer } from '../lib/send-json.js';
 import { lastPerCookie } from './set-cookie.js';
-import type { SessionManager } from '../session/manager.js';
 
 function header(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
@@ -62,4 +66,4 @@ export function sendSessionError(res: ServerResponse, error: unknown): boolean {
   return true;
 }
 
-export { RequestSession, type RequestInfo } from '../session/request-session.js';
+export { RequestSession, type RequestInfo } from '../session/index.js';

@@ -1,7 +1,11 @@
 import { httpErrorOf } from '../errors.js';
-import { loadRequestSession, type RequestInfo, type RequestSession } from '../session/request-session.js';
+import {
+  loadRequestSession,
+  type RequestInfo,
+  type RequestSession,
+  type SessionManager,
+} from '../session/index.js';
 import { lastPerCookie } from './set-cookie.js';
-import type { SessionManager } from '../session/manager.js';
 
 /** The session-relevant headers of a Web `Request`. The client address is not in a `Request`: pass it. */
 export function requestInfoOf(request: Request, ip: string | null = null): RequestInfo {
@@ -92,5 +96,5 @@ export function withSessions<U>(
   };
 }
 
-export { RequestSession, type RequestInfo } from '../session/request-session.js';
+export { RequestSession, type RequestInfo } from '../session/index.js';
 export { lastPerCookie } from './set-cookie.js';

@@ -15,10 +15,15 @@ export { safeReturnTo } from './return-to.js';
 export { parseIssuer, isLoopbackHttp } from './issuer.js';
 export type { FederationStateStore } from './stores/types.js';
 export { MemoryFederationStateStore } from './stores/memory.js';
-export { SqliteFederationStateStore, migrateSqliteFederationState } from './stores/sqlite.js';
+export {
+  SqliteFederationStateStore,
+  migrateSqliteFederationState,
+  SQLITE_FEDERATION_STATE_MIGRATIONS,
+} from './stores/sqlite.js';
 export {
   PostgresFederationStateStore,
   migratePostgresFederationState,
+  POSTGRES_FEDERATION_STATE_MIGRATIONS,
   type PostgresFederationOptions,
 } from './stores/postgres.js';
 export { RedisFederationStateStore, type RedisFederationOptions } from './stores/redis.js';

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { storeCall } from '../session/store-call.js';
+import { storeCall } from '../lib/store-call.js';
 import { FederationError } from './errors.js';
 import { verifyProviderJwt, type JwtCheckOptions } from './id-token.js';
 import type { FederationStateStore } from './stores/types.js';

@@ -1,8 +1,8 @@
 import { hash, randomBytes } from 'node:crypto';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { z } from 'zod';
-import { isLoopbackOrigin } from '../session/origin.js';
-import { storeCall } from '../session/store-call.js';
+import { isLoopbackOrigin } from '../session/index.js';
+import { storeCall } from '../lib/store-call.js';
 import type { FederationStateStore } from './stores/types.js';
 
 /** What a sign-in in progress needs at its callback; kept server-side, never in the browser. */

@@ -1,4 +1,4 @@
-import { parseToken } from '../session/token.js';
+import { parseToken } from '../session/index.js';
 import { InspectError } from './errors.js';
 import type { TokenKind, TokenSource } from './types.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createSessionManager } from '../session/manager.js';
+import { createSessionManager } from '../session/index.js';
 import { MemoryStore } from '../stores/memory.js';
 
 /** The size of a real Cloakroom session cookie, measured by issuing one. */

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
-import type { SessionStore } from '../stores/types.js';
+import type { SessionStore } from '../stores/index.js';
 import { resolveCookieSettings, type CookieSettings, type SessionCookieOptions } from './cookie.js';
 import { Keyring } from './keyring.js';
 import { normalizeOrigin } from './origin.js';

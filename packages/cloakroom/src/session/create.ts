@@ -1,8 +1,8 @@
-import type { SessionRecord } from '../stores/types.js';
+import type { SessionRecord } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
 import { serializeSessionCookie } from './cookie.js';
 import { toSession, type Session } from './session.js';
-import { storeCall } from './store-call.js';
+import { storeCall } from '../lib/store-call.js';
 import { generateTokenParts, hashSecret } from './token.js';
 
 /** What a request tells about the device, for the "your sessions" list. Both are truncated when stored. */

@@ -7,3 +7,6 @@ export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';
 export { UnauthenticatedError } from './errors.js';
 export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
+export { RequestSession, loadRequestSession, type RequestInfo, type CookieSink } from './request-session.js';
+// The token's shape only (no secret is checked): lets `cloakroom/inspect` recognise a session token.
+export { parseToken, type TokenParts } from './token.js';

@@ -1,7 +1,7 @@
 import type { SessionConfig } from './config.js';
 import { requireIndex } from './revoke.js';
 import { isExpired, toSession, type Session } from './session.js';
-import { storeCall } from './store-call.js';
+import { storeCall } from '../lib/store-call.js';
 
 /** A user's live sessions, most recently used first: the "your sessions" page. */
 export async function listUserSessions<U>(config: SessionConfig<U>, userId: string): Promise<Session[]> {

@@ -1,5 +1,4 @@
-import { checkRequestOrigin, isUnsafeMethod } from '../csrf/check.js';
-import { CsrfRejectedError } from '../csrf/errors.js';
+import { checkRequestOrigin, isUnsafeMethod, CsrfRejectedError } from '../csrf/index.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';

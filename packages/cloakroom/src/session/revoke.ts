@@ -1,6 +1,6 @@
-import type { SessionIndex } from '../stores/types.js';
+import type { SessionIndex } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
-import { storeCall } from './store-call.js';
+import { storeCall } from '../lib/store-call.js';
 
 /** Ends one session by its public id. Resolves once the store has recorded it. */
 export async function revokeSession<U>(config: SessionConfig<U>, sessionId: string): Promise<void> {

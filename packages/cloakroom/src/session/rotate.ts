@@ -1,7 +1,7 @@
 import type { SessionConfig } from './config.js';
 import { issue, newRecord, type IssuedSession, type SessionMetadata } from './create.js';
 import type { Session } from './session.js';
-import { storeCall } from './store-call.js';
+import { storeCall } from '../lib/store-call.js';
 
 /**
  * Replaces a session's id and secret (after a privilege change, say), keeping its user, creation time and

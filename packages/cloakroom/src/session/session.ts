@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../stores/types.js';
+import type { SessionRecord } from '../stores/index.js';
 
 /** A session as applications see it. Times are milliseconds since the epoch. */
 export interface Session {

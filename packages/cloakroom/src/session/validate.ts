@@ -1,7 +1,8 @@
 import type { SessionConfig } from './config.js';
 import { toSession, type Session } from './session.js';
-import type { StoredSession } from '../stores/types.js';
-import { storeCall, storeFailure } from './store-call.js';
+import type { StoredSession } from '../stores/index.js';
+import { storeCall, storeFailure } from '../lib/store-call.js';
+import { isPromiseLike } from '../lib/promise.js';
 import { parseToken, secretMatches, type TokenParts } from './token.js';
 
 /** Why a token did not give a session; for logs and metrics, never for the client (it only sees "no session"). */
@@ -139,10 +140,6 @@ async function renew<U>(
   }
   // Otherwise another request renewed it first, which is just as good.
   return { valid: true, session: toSession(record), user };
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 function invalid(reason: InvalidSessionReason): { valid: false; reason: InvalidSessionReason } {

@@ -8,5 +8,5 @@ export type {
   StoredSession,
 } from './types.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
-export { storeCall, storeFailure } from '../session/store-call.js';
+export { storeCall, storeFailure } from '../lib/store-call.js';
 export { StoreUnavailableError } from './errors.js';

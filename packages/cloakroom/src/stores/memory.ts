@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import { isPromiseLike } from '../lib/promise.js';
 import type {
   ImmediateRead,
   SessionIndex,
@@ -195,10 +196,6 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     ids.delete(id);
     if (ids.size === 0) this.#byUser.delete(entry.userId);
   }
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** A copy of what the caller passed in, so reusing its object or its hash bytes cannot change what is stored. */

@@ -10,7 +10,7 @@ import { MemoryAttemptStore, MemoryUserStore } from '../../src/accounts/stores/m
 import { RedisAttemptStore } from '../../src/accounts/stores/redis.js';
 import type { AttemptStore } from '../../src/accounts/types.js';
 import { createSessionManager, loadRequestSession, MemoryStore, type RequestInfo } from '../../src/index.js';
-import { redisClientOptions } from '../../src/stores/redis/client.js';
+import { redisClientOptions } from '../../src/lib/redis/client.js';
 
 const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `cr-test-attempts-${randomBytes(6).toString('base64url')}:`;

@@ -14,7 +14,7 @@ import {
   SqliteFederationStateStore,
   type FederationStateStore,
 } from '../../src/federation/index.js';
-import { redisClientOptions } from '../../src/stores/redis/client.js';
+import { redisClientOptions } from '../../src/lib/redis/client.js';
 import { describePostgres, freshSchema, testPool } from '../stores/postgres-support.js';
 
 const key = () => randomBytes(9).toString('base64url');

@@ -1,4 +1,5 @@
-// The one conformance suite every SessionStore runs (memory, SQLite, and later Redis, PostgreSQL, memcached).
+// The one conformance suite every SessionStore runs (memory, SQLite, Redis and Redis Cluster, PostgreSQL,
+// memcached, the near-cache); options add the scenarios only some stores can run (batched sweeps, a silent server).
 // Stores may live in another process, so the suite never relies on moving a store's own time: it passes the
 // clock to the factory and checks expiry through explicit times (`expiresAt` values and `deleteExpired(now)`).
 // Every record it writes expires at least an hour after real time, so a remote store's real TTLs never
@@ -8,7 +9,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Clock } from '../../src/clock.js';
 import { createSessionManager, type SessionManager } from '../../src/session/manager.js';
+import { MemoryStore } from '../../src/stores/memory.js';
 import type { SessionIndex, SessionRecord, SessionStore, SessionUser } from '../../src/stores/types.js';
+import { silentServer } from '../helpers/tcp-proxy.js';
 
 /** A store under test and how to release it. */
 export interface StoreHandle {
@@ -25,7 +28,26 @@ export type MakeStore = (clock: Clock) => Promise<StoreHandle>;
 export interface StoreConformanceOptions {
   /** Whether the store implements `SessionIndex` (listing, bulk revocation, sweeping). Default `true`. */
   index?: boolean;
+  /**
+   * For a store that sweeps in batches of one statement each: makes a fresh store with `sweepBatchSize:
+   * batch` that pushes onto `runs` the number of sessions each run of its sweep statement removed.
+   */
+  sweepBatches?: (batch: number, runs: number[]) => Promise<StoreHandle>;
+  /**
+   * For a store on a network server: makes a store whose client has no time limits of its own (or very
+   * long ones), talking to a server at `port` on 127.0.0.1 that accepts connections and never answers, with
+   * the store's own `timeoutMs`.
+   */
+  silentServer?: (port: number, clock: Clock, timeoutMs: number) => StoreHandle;
+  /**
+   * The user ids of the scenarios that run for several users (the session manager's awkward ids by default);
+   * a Redis Cluster store gives one user per master, so every master runs them.
+   */
+  users?: () => Promise<readonly string[]>;
 }
+
+/** User ids the session manager accepts that are awkward for key layouts (hash-tag braces, escapes, non-ASCII). */
+export const AWKWARD_USERS: readonly string[] = ['}x', '{a}b', '%7d', 'a}b{c', '\u00e9\u4e2d'];
 
 /** A clock that moves only when told to. */
 export class ManualClock implements Clock {
@@ -569,9 +591,68 @@ export function runStoreConformance(
       });
 
     describe('under the session manager', () => {
-      runManagerScenarios(makeStore, hasIndex);
+      runManagerScenarios(makeStore, hasIndex, options.users ?? (() => Promise.resolve(AWKWARD_USERS)));
     });
+
+    const { sweepBatches, silentServer: onSilentServer } = options;
+    if (sweepBatches !== undefined) {
+      test('deleteExpired works in batches of sweepBatchSize and removes every expired session', async () => {
+        for (const [expired, batch] of [
+          [10, 3],
+          [9, 3],
+          [2, 1],
+          [0, 4],
+        ] as const) {
+          const runs: number[] = [];
+          const { store, close } = await sweepBatches(batch, runs);
+          try {
+            const now = Date.now();
+            const sweepAt = now + HOUR;
+            for (let i = 0; i < expired; i++) {
+              await store.create(makeRecord(now, { userId: 'u', expiresAt: sweepAt - i * MINUTE }));
+            }
+            const live = [1, 2, 3, 4].map((i) => makeRecord(now, { userId: 'u', expiresAt: sweepAt + i }));
+            for (const record of live) await store.create(record);
+
+            assert.equal(await indexOf(store).deleteExpired(sweepAt), expired);
+            assert.ok(
+              runs.every((changes) => changes <= batch),
+              `batches ${runs.join(',')} exceed ${batch}`,
+            );
+            assert.equal(runs.length, Math.floor(expired / batch) + 1, `batches ${runs.join(',')}`);
+            const left = await indexOf(store).listByUser('u');
+            assert.deepStrictEqual(left.map((r) => r.id).sort(), live.map((r) => r.id).sort());
+          } finally {
+            await close?.();
+          }
+        }
+      });
+    }
+
+    if (onSilentServer !== undefined) {
+      test('a server that never answers: the store gives up after timeoutMs even on a client without limits', async () => {
+        const silent = await silentServer();
+        const clock = new ManualClock();
+        const { store, close } = onSilentServer(silent.port, clock, 300);
+        try {
+          const manager = managerFor(store, clock);
+          const started = performance.now();
+          await assert.rejects(manager.validate(await tokenFor(clock)), { code: 'store_unavailable' });
+          const elapsed = performance.now() - started;
+          assert.ok(elapsed >= 250 && elapsed < 1500, `gave up after ${Math.round(elapsed)} ms`);
+        } finally {
+          await close?.();
+          await silent.close();
+        }
+      });
+    }
   });
+}
+
+/** A well-formed signed token for user `u-1`, made on a memory store (the store under test never saw it). */
+async function tokenFor(clock: ManualClock): Promise<string> {
+  const manager = managerFor(new MemoryStore({ clock }), clock);
+  return (await manager.create('u-1')).token;
 }
 
 const ORIGIN = 'https://app.example';
@@ -601,7 +682,11 @@ function assertEnded(result: { valid: boolean; reason?: string }, reason: 'idle_
   );
 }
 
-function runManagerScenarios(makeStore: MakeStore, hasIndex: boolean): void {
+function runManagerScenarios(
+  makeStore: MakeStore,
+  hasIndex: boolean,
+  users: () => Promise<readonly string[]>,
+): void {
   type Run = (fixture: Fixture & { manager: SessionManager<SessionUser> }) => Promise<void>;
   const it = (title: string, run: Run): void => {
     test(title, () =>
@@ -811,4 +896,50 @@ function runManagerScenarios(makeStore: MakeStore, hasIndex: boolean): void {
     assert.equal((await manager.validate(fresh.token)).valid, true);
     assert.equal(await manager.sweepExpired(), 0);
   });
+
+  indexed('revoke-all and rotate work for each of several users', async ({ manager, clock }) => {
+    for (const userId of await users()) {
+      const current = await manager.create(userId);
+      const others = [await manager.create(userId), await manager.create(userId)];
+      clock.advance(MINUTE);
+      const rotated = await manager.rotate(current.session);
+      assert.ok(rotated !== null, `rotate for ${userId}`);
+      assert.deepStrictEqual(await manager.validate(current.token), { valid: false, reason: 'not_found' });
+      assert.equal((await manager.validate(rotated.token)).valid, true);
+      assert.equal(await manager.rotate(current.session), null, 'the old session rotates no more');
+
+      assert.equal(await manager.revokeUserSessions(userId, { except: rotated.session.id }), 2, userId);
+      for (const other of others) {
+        assert.deepStrictEqual(await manager.validate(other.token), { valid: false, reason: 'not_found' });
+      }
+      assert.deepStrictEqual(
+        (await manager.listUserSessions(userId)).map((s) => s.id),
+        [rotated.session.id],
+      );
+      assert.equal(await manager.revokeUserSessions(userId), 1);
+      assert.deepStrictEqual(await manager.validate(rotated.token), { valid: false, reason: 'not_found' });
+      assert.deepStrictEqual(await manager.listUserSessions(userId), []);
+    }
+  });
+
+  indexed(
+    'a rotation racing revoke-all leaves no session, for each of several users',
+    async ({ manager }) => {
+      for (const userId of await users()) {
+        const issued = await manager.create(userId);
+        const [rotated] = await Promise.all([
+          manager.rotate(issued.session),
+          manager.revokeUserSessions(userId),
+        ]);
+        if (rotated !== null) {
+          // The rotation ran first: revoke-all, atomic for the user, ended its successor too.
+          assert.deepStrictEqual(await manager.validate(rotated.token), {
+            valid: false,
+            reason: 'not_found',
+          });
+        }
+        assert.deepStrictEqual(await manager.listUserSessions(userId), []);
+      }
+    },
+  );
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { postgresPoolOptions } from '../../src/stores/postgres/pool.js';
+import { postgresPoolOptions } from '../../src/lib/postgres/pool.js';
 
 export const DATABASE_URL =
   process.env.CLOAKROOM_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

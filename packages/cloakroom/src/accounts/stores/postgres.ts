@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
 import { EmailTakenError } from '../errors.js';
-import { runMigrations } from '../../stores/postgres/migrate.js';
-import { guardPool } from '../../stores/postgres/pool.js';
-import { qualify, quoteIdentifier, type Migration } from '../../stores/postgres/sql.js';
+import { runMigrations } from '../../lib/postgres/migrate.js';
+import type { PostgresMigrationComponent } from '../../lib/postgres/registry.js';
+import { guardPool } from '../../lib/postgres/pool.js';
+import { qualify, quoteIdentifier, type Migration } from '../../lib/postgres/sql.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
 
 export interface PostgresAccountsOptions {
@@ -38,6 +39,12 @@ function accountMigrations(schema: string | null): Migration[] {
   ];
 }
 
+/** The account tables (`users`, `cloakroom_attempts`) as a component of a database's `PostgresMigrations`. */
+export const POSTGRES_ACCOUNT_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'accounts',
+  migrations: accountMigrations,
+};
+
 /**
  * Creates or upgrades the account tables (`users`, `cloakroom_attempts`), through the same recorded,
  * advisory-locked migrations as the session store; safe on every start, from several processes at once.
@@ -47,7 +54,8 @@ export function migratePostgresAccounts(
   options: PostgresAccountsOptions = {},
 ): Promise<number[]> {
   const schema = options.schema ?? null;
-  return runMigrations(pool, { schema, component: 'accounts', migrations: accountMigrations(schema) });
+  const { component, migrations } = POSTGRES_ACCOUNT_MIGRATIONS;
+  return runMigrations(pool, { schema, component, migrations: migrations(schema) });
 }
 
 /**
@@ -198,5 +206,6 @@ function toAttempt(row: AttemptRow): AttemptRecord {
 export {
   PostgresIdentityStore,
   migratePostgresIdentities,
+  POSTGRES_IDENTITY_MIGRATIONS,
   type PostgresIdentityOptions,
 } from './identities/postgres.js';

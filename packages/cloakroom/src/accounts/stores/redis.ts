@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { runScript, type RedisClient } from '../../stores/redis/client.js';
-import type { Script } from '../../stores/redis/scripts.js';
+import type { RedisClient } from '../../lib/redis/client.js';
+import { defineScript, runScript } from '../../lib/redis/script.js';
 import type { AttemptRecord, AttemptStore } from '../types.js';
 
 // One hash per key: f = failures, w = window start, l = last failure (ms). The key expires when its window
@@ -24,11 +23,7 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return {failures, started, ARGV[1]}
 `;
 
-const RECORD_FAILURE: Script = {
-  name: 'recordFailure',
-  lua: RECORD_FAILURE_LUA,
-  sha: createHash('sha1').update(RECORD_FAILURE_LUA).digest('hex'),
-};
+const RECORD_FAILURE = defineScript('recordFailure', RECORD_FAILURE_LUA);
 
 export interface RedisAttemptStoreOptions {
   /** Prefix of every key. Default `cr:`; the keys are `<prefix>a:<key>`. */

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { EmailTakenError } from '../errors.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
-import { settle } from '../../stores/sqlite/settle.js';
+import type { SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
+import { settle } from '../../lib/sqlite/settle.js';
 
 /**
  * The account tables, in the same SQLite database as the sessions, so the session store can join the user
@@ -26,9 +27,12 @@ const SCHEMA = `
 /** The session store's `users` option for these tables: validation brings `{ id, email }`. */
 export const ACCOUNT_USERS_JOIN = { table: 'users', columns: ['id', 'email'] } as const;
 
+/** The account tables as a component of a database's `SqliteMigrations`. */
+export const SQLITE_ACCOUNT_MIGRATIONS: SqliteMigrationComponent = { component: 'accounts', sql: SCHEMA };
+
 /** Creates the account tables if they are missing. */
 export function migrateAccounts(db: Database): void {
-  db.exec(SCHEMA);
+  db.exec(SQLITE_ACCOUNT_MIGRATIONS.sql);
 }
 
 interface UserRow {
@@ -153,4 +157,8 @@ function toAttempt(row: AttemptRow): AttemptRecord {
   };
 }
 
-export { SqliteIdentityStore, migrateSqliteIdentities } from './identities/sqlite.js';
+export {
+  SqliteIdentityStore,
+  migrateSqliteIdentities,
+  SQLITE_IDENTITY_MIGRATIONS,
+} from './identities/sqlite.js';

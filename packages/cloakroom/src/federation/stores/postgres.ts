@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
-import { runMigrations } from '../../stores/postgres/migrate.js';
-import { guardPool } from '../../stores/postgres/pool.js';
-import { qualify, type Migration } from '../../stores/postgres/sql.js';
+import { runMigrations } from '../../lib/postgres/migrate.js';
+import type { PostgresMigrationComponent } from '../../lib/postgres/registry.js';
+import { guardPool } from '../../lib/postgres/pool.js';
+import { qualify, type Migration } from '../../lib/postgres/sql.js';
 import type { FederationStateStore } from './types.js';
 
 export interface PostgresFederationOptions {
@@ -27,17 +28,20 @@ function federationStateMigrations(schema: string | null): Migration[] {
   ];
 }
 
+/** `cloakroom_federation_state` as a component of a database's `PostgresMigrations`. */
+export const POSTGRES_FEDERATION_STATE_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'federation-state',
+  migrations: federationStateMigrations,
+};
+
 /** Creates or upgrades `cloakroom_federation_state` through the recorded, advisory-locked migrations. */
 export function migratePostgresFederationState(
   pool: Pool,
   options: PostgresFederationOptions = {},
 ): Promise<number[]> {
   const schema = options.schema ?? null;
-  return runMigrations(pool, {
-    schema,
-    component: 'federation-state',
-    migrations: federationStateMigrations(schema),
-  });
+  const { component, migrations } = POSTGRES_FEDERATION_STATE_MIGRATIONS;
+  return runMigrations(pool, { schema, component, migrations: migrations(schema) });
 }
 
 /**

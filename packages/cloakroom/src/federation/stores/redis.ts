@@ -1,4 +1,4 @@
-import type { RedisClient } from '../../stores/redis/client.js';
+import type { RedisClient } from '../../lib/redis/client.js';
 import type { FederationStateStore } from './types.js';
 
 export interface RedisFederationOptions {

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from '../../stores/sqlite/settle.js';
+import type { SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
+import { settle } from '../../lib/sqlite/settle.js';
 import type { FederationStateStore } from './types.js';
 
 const SCHEMA = `
@@ -11,9 +12,15 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS cloakroom_federation_state_expiry ON cloakroom_federation_state (expires_at);
 `;
 
+/** `cloakroom_federation_state` as a component of a database's `SqliteMigrations`. */
+export const SQLITE_FEDERATION_STATE_MIGRATIONS: SqliteMigrationComponent = {
+  component: 'federation-state',
+  sql: SCHEMA,
+};
+
 /** Creates the federation table (`cloakroom_federation_state`) if it is missing. */
 export function migrateSqliteFederationState(db: Database): void {
-  db.exec(SCHEMA);
+  db.exec(SQLITE_FEDERATION_STATE_MIGRATIONS.sql);
 }
 
 /**

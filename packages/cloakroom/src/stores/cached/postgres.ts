@@ -1,6 +1,6 @@
 import type { Client, Notification, Pool } from 'pg';
-import { backoffDelay } from '../backoff.js';
-import { quoteIdentifier } from '../postgres/sql.js';
+import { backoffDelay } from '../../lib/backoff.js';
+import { quoteIdentifier } from '../../lib/postgres/sql.js';
 import type { InvalidationHandler, Invalidator } from './invalidator.js';
 import { decodeMessage, encodeMessage, type InvalidationMessage } from './message.js';
 import { withTimeout } from './timeout.js';

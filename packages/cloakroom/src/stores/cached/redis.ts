@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisClient } from '../redis/client.js';
+import type { RedisClient } from '../../lib/redis/client.js';
 import type { InvalidationHandler, Invalidator } from './invalidator.js';
 import { decodeMessage, encodeMessage, type InvalidationMessage } from './message.js';
 import { withTimeout } from './timeout.js';

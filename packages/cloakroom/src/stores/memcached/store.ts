@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { systemClock, type Clock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import type {
   SessionRecord,
   SessionStore,
@@ -11,29 +11,18 @@ import type {
 import type { MemcachedClient } from './client.js';
 import { BinaryProtocol, MAX_RELATIVE_EXPIRATION } from './protocol.js';
 import { decodeRecord, encodeRecord } from './record.js';
+import { snapshotStoreSettings, type LoadUser, type SnapshotStoreOptions } from '../user-snapshots.js';
 
 /** User snapshots kept in memcached beside the sessions (a cache too: an evicted one falls back). */
 export type MemcachedUserSnapshots<U> = UserSnapshotOptions<U>;
 
-export interface MemcachedStoreOptions<U> {
+/**
+ * The memcached store's options. A snapshot comes with the session after a second GET; memcached may evict
+ * a snapshot like anything else, so with snapshots on memcached, give `loadUser` too.
+ */
+export interface MemcachedStoreOptions<U> extends SnapshotStoreOptions<U> {
   /** Prefix of every key: up to 64 printable ASCII characters, no spaces. Default `cr:`. */
   prefix?: string;
-  /**
-   * Keep a snapshot of each user in memcached (written by `setUser`, removed by `deleteUser`) and return it
-   * with the session, after a second GET. A missing snapshot (never written, deleted, or evicted) gets
-   * `loadUser`'s answer if `loadUser` is given, else no user (the session layer then refuses the session as
-   * `user_not_found`): with snapshots on memcached, give `loadUser` too.
-   */
-  users?: MemcachedUserSnapshots<U> | true;
-  /** Where the user comes from without snapshots (or when one is missing). Default: `{ id: userId }`. */
-  loadUser?: (userId: string) => U | null | Promise<U | null>;
-  /**
-   * The longest the store waits for any one memcached reply before failing, whatever the client's own
-   * settings. Default 2,000 ms.
-   */
-  timeoutMs?: number;
-  /** Time source for TTLs, shared with the session manager in tests. */
-  clock?: Clock;
 }
 
 /**
@@ -53,7 +42,7 @@ export class MemcachedStore<U = SessionUser> implements SessionStore<U> {
   readonly #protocol: BinaryProtocol;
   readonly #prefix: string;
   readonly #clock: Clock;
-  readonly #loadUser: ((userId: string) => U | null | Promise<U | null>) | null;
+  readonly #loadUser: LoadUser<U> | null;
   readonly #snapshots: Required<MemcachedUserSnapshots<U>> | null;
   readonly #timeoutMs: number;
 
@@ -64,21 +53,11 @@ export class MemcachedStore<U = SessionUser> implements SessionStore<U> {
       throw new TypeError('prefix must be at most 64 printable ASCII characters without spaces');
     }
     this.#prefix = prefix;
-    this.#clock = options.clock ?? systemClock;
-    const users = options.users === true ? {} : options.users;
-    this.#snapshots =
-      users === undefined
-        ? null
-        : {
-            serialize: users.serialize ?? ((user) => JSON.stringify(user)),
-            parse: users.parse ?? ((value) => JSON.parse(value) as U),
-          };
-    this.#loadUser =
-      options.loadUser ?? (this.#snapshots === null ? (userId) => ({ id: userId }) as U : null);
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
-      throw new TypeError('timeoutMs must be a positive number');
-    }
+    const settings = snapshotStoreSettings(options);
+    this.#clock = settings.clock;
+    this.#snapshots = settings.snapshots;
+    this.#loadUser = settings.loadUser;
+    this.#timeoutMs = settings.timeoutMs;
   }
 
   async get(id: string): Promise<StoredSession<U> | null> {

@@ -9,14 +9,15 @@ import type {
   SessionUser,
   StoredSession,
 } from '../types.js';
-import { runMigrations } from './migrate.js';
-import { ReconnectBackoff, type ReconnectBackoffOptions } from './backoff.js';
-import { guardPool, isConnectionLost } from './pool.js';
+import { runMigrations } from '../../lib/postgres/migrate.js';
+import { ReconnectBackoff, type ReconnectBackoffOptions } from '../../lib/backoff.js';
+import { guardPool, isConnectFailure, isConnectionLost } from '../../lib/postgres/pool.js';
 import { sessionMigrations, statements, type SqlNames } from './sql.js';
 
-export { postgresPoolOptions, guardPool } from './pool.js';
-export { type ReconnectBackoffOptions } from './backoff.js';
-export { runMigrations, type MigrateOptions, type Migration } from './migrate.js';
+export { postgresPoolOptions, guardPool } from '../../lib/postgres/pool.js';
+export { type ReconnectBackoffOptions } from '../../lib/backoff.js';
+export { runMigrations, type MigrateOptions, type Migration } from '../../lib/postgres/migrate.js';
+export { PostgresMigrations, type PostgresMigrationComponent } from '../../lib/postgres/registry.js';
 
 /** Where the PostgreSQL store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
 export interface PostgresUserSource<U> {
@@ -124,7 +125,11 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
     sessionMigrations(this.#names);
     this.#sql = statements(this.#names);
     this.#pool = pool;
-    this.#backoff = new ReconnectBackoff(options.reconnectBackoff, options.clock);
+    this.#backoff = new ReconnectBackoff(
+      { name: 'PostgreSQL', isConnectFailure },
+      options.reconnectBackoff,
+      options.clock,
+    );
     this.#prepared = options.preparedStatements ?? true;
     this.#toUser = users === undefined ? (row) => ({ id: row.user_id }) as U : userReader(users);
     guardPool(pool, options.onPoolError);

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { defineScript as script } from '../../lib/redis/script.js';
+
+export type { Script } from '../../lib/redis/script.js';
 
 /**
  * The store's Lua scripts. Each one touches keys of one tag only (one hash tag, so one Cluster slot): the
@@ -6,23 +8,6 @@ import { createHash } from 'node:crypto';
  * an id, an index or snapshot key from the user id inside a session record, see record.ts). Scripts return
  * integers, strings and arrays only (no booleans: RESP3 would change them).
  */
-export interface Script {
-  readonly name: string;
-  readonly lua: string;
-  readonly sha: string;
-  /**
-   * Sent as `EVAL` every time (the script's text; Redis caches it by its SHA-1) rather than `EVALSHA` with
-   * an `EVAL` retry on `NOSCRIPT`: that retry is a round trip later, so a write that hit a server without
-   * the script (new, restarted, flushed) could run after a write issued after it — a rotation after the
-   * sign-out sent before it, leaving a live successor. Writes keep their issue order this way; reads, where
-   * order does not matter, use `EVALSHA`.
-   */
-  readonly write?: boolean;
-}
-
-function script(name: string, lua: string, options: { write?: boolean } = {}): Script {
-  return { name, lua, sha: createHash('sha1').update(lua).digest('hex'), write: options.write === true };
-}
 
 const WRITE = { write: true };
 

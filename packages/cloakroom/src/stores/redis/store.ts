@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../clock.js';
+import type { Clock } from '../../clock.js';
 import type {
   SessionIndex,
   SessionRecord,
@@ -8,37 +8,27 @@ import type {
   StoredSession,
   UserSnapshotOptions,
 } from '../types.js';
-import { runScript, type RedisClient } from './client.js';
+import type { RedisClient } from '../../lib/redis/client.js';
+import { runScript } from '../../lib/redis/script.js';
 import { Deadlines } from './deadline.js';
 import { KeyLayout } from './keys.js';
 import { decodeRecord, encodeRecord, fitsU48, integer, packU48, text, u48 } from './record.js';
 import * as scripts from './scripts.js';
 import { sweepExpired } from './sweep.js';
+import { snapshotStoreSettings, type LoadUser, type SnapshotStoreOptions } from '../user-snapshots.js';
 
 /** User snapshots kept in Redis beside the sessions, so a validation reads session and user together. */
 export type RedisUserSnapshots<U> = UserSnapshotOptions<U>;
 
-export interface RedisStoreOptions<U> {
+/**
+ * The Redis store's options. A snapshot comes with the session from the same script; a call fails between
+ * `timeoutMs` and a quarter more.
+ */
+export interface RedisStoreOptions<U> extends SnapshotStoreOptions<U> {
   /** Prefix of every key. Default `cr:`. Must not contain `{` or `}`. */
   prefix?: string;
-  /**
-   * Keep a snapshot of each user in Redis (written by `setUser`, removed by `deleteUser`) and return it with
-   * the session, from the same script. A session whose snapshot is missing gets `loadUser`'s answer if
-   * `loadUser` is given, else no user (the session layer then refuses it as `user_not_found`).
-   */
-  users?: RedisUserSnapshots<U> | true;
-  /** Where the user comes from without snapshots (or when one is missing). Default: `{ id: userId }`. */
-  loadUser?: (userId: string) => U | null | Promise<U | null>;
-  /**
-   * The longest the store waits for any one Redis reply before failing, whatever the client's own
-   * settings (a client with an unbounded offline queue would otherwise wait for ever). Default 2,000 ms; a
-   * call fails between this and a quarter more.
-   */
-  timeoutMs?: number;
   /** Keys per SCAN step and sessions per script when sweeping. Default 1,000. */
   sweepBatchSize?: number;
-  /** Time source for TTLs, shared with the session manager in tests. */
-  clock?: Clock;
 }
 
 /**
@@ -61,7 +51,7 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
   readonly #client: RedisClient;
   readonly #keys: KeyLayout;
   readonly #clock: Clock;
-  readonly #loadUser: ((userId: string) => U | null | Promise<U | null>) | null;
+  readonly #loadUser: LoadUser<U> | null;
   readonly #snapshots: Snapshots<U> | null;
   readonly #deadlines: Deadlines;
   readonly #timeoutMs: number;
@@ -86,21 +76,11 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
     }
     this.#client = client;
     this.#keys = new KeyLayout(options.prefix ?? 'cr:');
-    this.#clock = options.clock ?? systemClock;
-    const users = options.users === true ? {} : options.users;
-    this.#snapshots =
-      users === undefined
-        ? null
-        : {
-            serialize: users.serialize ?? ((user) => JSON.stringify(user)),
-            parse: users.parse ?? ((value) => JSON.parse(value) as U),
-          };
-    this.#loadUser =
-      options.loadUser ?? (this.#snapshots === null ? (userId) => ({ id: userId }) as U : null);
-    this.#timeoutMs = options.timeoutMs ?? 2000;
-    if (!Number.isFinite(this.#timeoutMs) || this.#timeoutMs <= 0) {
-      throw new TypeError('timeoutMs must be a positive number');
-    }
+    const settings = snapshotStoreSettings(options);
+    this.#clock = settings.clock;
+    this.#snapshots = settings.snapshots;
+    this.#loadUser = settings.loadUser;
+    this.#timeoutMs = settings.timeoutMs;
     this.#deadlines = new Deadlines(this.#timeoutMs);
     this.#sweepBatchSize = options.sweepBatchSize ?? 1000;
     if (!Number.isInteger(this.#sweepBatchSize) || this.#sweepBatchSize < 1) {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { runScript, type RedisClient } from './client.js';
+import type { RedisClient } from '../../lib/redis/client.js';
+import { runScript } from '../../lib/redis/script.js';
 import type { KeyLayout } from './keys.js';
 import { sweep } from './scripts.js';
 

@@ -9,7 +9,7 @@ import type {
   StoredSession,
 } from '../types.js';
 import { schema, statements, type SqlNames } from './sql.js';
-import { settle } from './settle.js';
+import { settle } from '../../lib/sqlite/settle.js';
 
 /** Where the SQLite store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
 export interface SqliteUserSource<U> {
@@ -238,3 +238,4 @@ function rowReader<U>(
     return { session: toSession(row), user };
   };
 }
+export { SqliteMigrations, type SqliteMigrationComponent } from '../../lib/sqlite/registry.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { storeCall } from '../../session/store-call.js';
+import { storeCall } from '../../lib/store-call.js';
 import type { ClientRecord, ClientStore } from './types.js';
 
 /** The client id of tokens minted from a session (`POST /api/tokens`): reserved, never registrable. */

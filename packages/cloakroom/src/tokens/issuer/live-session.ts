@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { isExpired, toSession, type Session } from '../../session/session.js';
-import { storeCall } from '../../session/store-call.js';
+import { storeCall } from '../../lib/store-call.js';
 import type { SessionStore } from '../../stores/types.js';
 
 /**

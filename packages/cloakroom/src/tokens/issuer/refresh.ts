@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { storeCall } from '../../session/store-call.js';
+import { storeCall } from '../../lib/store-call.js';
 import { RefreshRefusedError } from './errors.js';
 import type {
   FamilyRevocationReason,

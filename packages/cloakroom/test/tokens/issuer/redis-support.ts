@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
-import { redisClientOptions, redisClusterOptions } from '../../../src/stores/redis/client.js';
+import { redisClientOptions, redisClusterOptions } from '../../../src/lib/redis/client.js';
 
 const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const clusterNodes = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7100,127.0.0.1:7101,127.0.0.1:7102')

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
-import { runMigrations } from '../../../stores/postgres/migrate.js';
-import { guardPool } from '../../../stores/postgres/pool.js';
-import { qualify, type Migration } from '../../../stores/postgres/sql.js';
+import { runMigrations } from '../../../lib/postgres/migrate.js';
+import type { PostgresMigrationComponent } from '../../../lib/postgres/registry.js';
+import { guardPool } from '../../../lib/postgres/pool.js';
+import { qualify, type Migration } from '../../../lib/postgres/sql.js';
 import type { IdentityLink, IdentityStore, UnlinkResult } from '../../identities.js';
 
 export interface PostgresIdentityOptions {
@@ -31,6 +32,12 @@ function identityMigrations(schema: string | null): Migration[] {
   ];
 }
 
+/** `cloakroom_identities` as a component of a database's `PostgresMigrations` (add it after the accounts). */
+export const POSTGRES_IDENTITY_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'identities',
+  migrations: identityMigrations,
+};
+
 /**
  * Creates or upgrades `cloakroom_identities` (run after the account migrations: it refers to `users`),
  * through the recorded, advisory-locked migrations.
@@ -40,7 +47,8 @@ export function migratePostgresIdentities(
   options: PostgresIdentityOptions = {},
 ): Promise<number[]> {
   const schema = options.schema ?? null;
-  return runMigrations(pool, { schema, component: 'identities', migrations: identityMigrations(schema) });
+  const { component, migrations } = POSTGRES_IDENTITY_MIGRATIONS;
+  return runMigrations(pool, { schema, component, migrations: migrations(schema) });
 }
 
 interface LinkRow {

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from '../../../stores/sqlite/settle.js';
+import type { SqliteMigrationComponent } from '../../../lib/sqlite/registry.js';
+import { settle } from '../../../lib/sqlite/settle.js';
 import type { IdentityLink, IdentityStore, UnlinkResult } from '../../identities.js';
 
 const SCHEMA = `
@@ -14,9 +15,12 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS cloakroom_identities_user ON cloakroom_identities (user_id);
 `;
 
+/** `cloakroom_identities` as a component of a database's `SqliteMigrations` (add it after the accounts). */
+export const SQLITE_IDENTITY_MIGRATIONS: SqliteMigrationComponent = { component: 'identities', sql: SCHEMA };
+
 /** Creates the identity link table (`cloakroom_identities`, beside `users`) if it is missing. */
 export function migrateSqliteIdentities(db: Database): void {
-  db.exec(SCHEMA);
+  db.exec(SQLITE_IDENTITY_MIGRATIONS.sql);
 }
 
 interface LinkRow {

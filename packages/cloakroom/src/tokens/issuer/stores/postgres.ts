@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
-import { runMigrations } from '../../../stores/postgres/migrate.js';
+import { runMigrations } from '../../../lib/postgres/migrate.js';
+import type { PostgresMigrationComponent } from '../../../lib/postgres/registry.js';
+import type { Migration } from '../../../lib/postgres/sql.js';
 import { ClientExistsError } from '../errors.js';
 import { toClient, toFamily, toToken } from './rows.js';
 import type {
@@ -18,14 +20,22 @@ import type {
  * name it had when these tables belonged to the reference site (`app-tokens`): renaming it would rerun
  * version 1 on databases that already have the tables. Times are bigint milliseconds.
  */
+export const POSTGRES_TOKEN_MIGRATIONS: PostgresMigrationComponent = {
+  component: 'app-tokens',
+  migrations: () => TOKEN_MIGRATIONS,
+};
+
+/** Applies the issuer's pending migrations (the CLI, which opens only these tables). */
 export function migratePostgresTokens(pool: Pool): Promise<number[]> {
-  return runMigrations(pool, {
-    component: 'app-tokens',
-    migrations: [
-      {
-        version: 1,
-        description: 'refresh-token families and tokens, registered clients',
-        sql: `
+  const { component, migrations } = POSTGRES_TOKEN_MIGRATIONS;
+  return runMigrations(pool, { component, migrations: migrations(null) });
+}
+
+const TOKEN_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'refresh-token families and tokens, registered clients',
+    sql: `
           CREATE TABLE cloakroom_refresh_families (
             id text PRIMARY KEY,
             user_id text NOT NULL,
@@ -58,10 +68,8 @@ export function migratePostgresTokens(pool: Pool): Promise<number[]> {
             created_at bigint NOT NULL
           );
         `,
-      },
-    ],
-  });
-}
+  },
+];
 
 const tokenValues = (token: RefreshTokenRecord) => [
   token.id,

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { settle } from '../../../stores/sqlite/settle.js';
+import { settle } from '../../../lib/sqlite/settle.js';
+import type { SqliteMigrationComponent } from '../../../lib/sqlite/registry.js';
 import { ClientExistsError } from '../errors.js';
 import { toClient, toFamily, toToken, type ClientRow, type FamilyRow, type TokenRow } from './rows.js';
 import type {
@@ -52,9 +53,12 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+/** The issuer's tables as a component of the site database's `SqliteMigrations`. */
+export const SQLITE_TOKEN_MIGRATIONS: SqliteMigrationComponent = { component: 'app-tokens', sql: SCHEMA };
+
 /** Creates the issuer's tables if they are missing (idempotent; the site and the CLI both call it). */
 export function migrateSqliteTokens(db: Database): void {
-  db.exec(SCHEMA);
+  db.exec(SQLITE_TOKEN_MIGRATIONS.sql);
 }
 
 const tokenParams = (token: RefreshTokenRecord) => ({

@@ -1,4 +1,4 @@
-import type { RedisClient } from '../../../../stores/redis/client.js';
+import type { RedisClient } from '../../../../lib/redis/client.js';
 import { ClientExistsError } from '../../errors.js';
 import type { ClientRecord, ClientStore } from '../../types.js';
 import { IssuerKeys } from './keys.js';

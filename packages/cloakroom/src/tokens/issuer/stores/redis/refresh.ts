@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../../../clock.js';
-import { runScript, type RedisClient } from '../../../../stores/redis/client.js';
+import type { RedisClient } from '../../../../lib/redis/client.js';
+import { runScript } from '../../../../lib/redis/script.js';
 import type {
   FamilyRevocationReason,
   FamilySelector,

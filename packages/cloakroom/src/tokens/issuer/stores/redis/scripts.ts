@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { Script } from '../../../../stores/redis/scripts.js';
+import { defineScript } from '../../../../lib/redis/script.js';
 
 // Each script touches one key (KEYS[1]), and returns integers, strings and arrays only (no booleans: RESP3
 // would change them). All are writes or read-then-write, so they run as EVAL, in issue order (see Script).
-function script(name: string, lua: string): Script {
-  return { name, lua, sha: createHash('sha1').update(lua).digest('hex'), write: true };
-}
+const script = (name: string, lua: string) => defineScript(name, lua, { write: true });
 
 /** KEYS: family. ARGV: ttl, then field/value pairs. Returns 1, or 0 (nothing written) if it exists. */
 export const createFamily = script(

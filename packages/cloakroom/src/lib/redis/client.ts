@@ -1,8 +1,7 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
-import { backoffDelay } from '../backoff.js';
-import type { Script } from './scripts.js';
+import { backoffDelay, positive } from '../backoff.js';
 
-/** The client the store runs on: your own ioredis `Redis` (single server) or `Cluster`. */
+/** The client the Redis-backed stores run on: your own ioredis `Redis` (single server) or `Cluster`. */
 export type RedisClient = Redis | Cluster;
 
 /**
@@ -89,40 +88,4 @@ export function redisClusterOptions(
     clusterRetryStrategy: (times: number) => backoffDelay(times - 1, 100, maxDelay),
     redisOptions: node,
   };
-}
-
-function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
-  return value;
-}
-
-/**
- * Runs a script by its SHA-1, loading it with EVAL when the server does not know it yet (a fresh server, a
- * restart, another Cluster node); a write script always with EVAL, so writes keep their issue order (see
- * `Script.write`). Replies come as Buffers (session records hold raw bytes).
- */
-export async function runScript(
-  client: RedisClient,
-  script: Script,
-  keys: readonly string[],
-  args: readonly (string | Buffer)[],
-): Promise<unknown> {
-  const buffers = client as unknown as BufferScripting;
-  if (script.write === true) return buffers.evalBuffer(script.lua, keys.length, ...keys, ...args);
-  try {
-    return await buffers.evalshaBuffer(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return buffers.evalBuffer(script.lua, keys.length, ...keys, ...args);
-  }
-}
-
-/**
- * ioredis has `evalshaBuffer` and `evalBuffer` (every command has a `…Buffer` twin) but does not declare
- * them. They are used rather than `callBuffer('EVALSHA', …)`, which ioredis 6.0.0 breaks under
- * auto-pipelining: it drops the command name (`autoPipelining.js` puts it back for `call` only).
- */
-interface BufferScripting {
-  evalshaBuffer(sha: string, numkeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
-  evalBuffer(lua: string, numkeys: number, ...args: (string | Buffer)[]): Promise<unknown>;
 }

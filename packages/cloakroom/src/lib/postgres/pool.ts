@@ -67,3 +67,25 @@ export function isConnectionLost(error: unknown): boolean {
   if (typeof code === 'string') return CONNECTION_LOST.has(code) || code.startsWith('08');
   return error.message === 'Connection terminated unexpectedly';
 }
+
+const CONNECT_FAILURES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P03', // cannot_connect_now: the server is starting up or shutting down
+  '53300', // too_many_connections
+]);
+
+/**
+ * Whether `error` says no connection could be opened (as opposed to a failed statement on a live one). Not
+ * pg-pool's "timeout exceeded when trying to connect": that is a wait for a free pooled connection (a busy
+ * pool, not an unreachable server), and backing off from it would turn a burst of load into an outage.
+ */
+export function isConnectFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECT_FAILURES.has(code)) return true;
+  return error.message === 'Connection terminated due to connection timeout';
+}

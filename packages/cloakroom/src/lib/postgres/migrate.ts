@@ -11,6 +11,12 @@ export interface MigrateOptions {
   migrations: readonly Migration[];
 }
 
+/** One component's migrations, as they are applied: built for the schema they run in. */
+export interface ComponentMigrations {
+  component: string;
+  migrations: readonly Migration[];
+}
+
 /**
  * Applies the migrations of one component that are not yet recorded in `cloakroom_migrations`, in version
  * order, in one transaction under a transaction-level advisory lock: processes starting at once queue on
@@ -18,15 +24,29 @@ export interface MigrateOptions {
  * this call applied.
  */
 export async function runMigrations(pool: Pool, options: MigrateOptions): Promise<number[]> {
-  checkMigrations(options.migrations);
-  const sql = migrationStatements(options.schema ?? null);
+  const [ran] = await applyMigrations(pool, options.schema ?? null, [options]);
+  return ran ?? [];
+}
+
+/**
+ * Applies several components' pending migrations, component after component in the order given, all in
+ * one transaction under the one advisory lock of `schema` (see {@link runMigrations}). Resolves to the
+ * versions applied per component, in the same order.
+ */
+export async function applyMigrations(
+  pool: Pool,
+  schema: string | null,
+  components: readonly ComponentMigrations[],
+): Promise<number[][]> {
+  for (const { migrations } of components) checkMigrations(migrations);
+  const sql = migrationStatements(schema);
   const client = await pool.connect();
   // A checked-out client has no pool listener: an error event between statements must not crash.
   const ignore = () => {};
   client.on('error', ignore);
   let failure: Error | undefined;
   try {
-    return await migrateIn(client, sql, options);
+    return await migrateIn(client, sql, schema, components);
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
     throw failure;
@@ -40,21 +60,26 @@ export async function runMigrations(pool: Pool, options: MigrateOptions): Promis
 async function migrateIn(
   client: PoolClient,
   sql: ReturnType<typeof migrationStatements>,
-  options: MigrateOptions,
-): Promise<number[]> {
+  schema: string | null,
+  components: readonly ComponentMigrations[],
+): Promise<number[][]> {
   await client.query('BEGIN');
   try {
-    await client.query(sql.lock, [options.schema ?? null]);
+    await client.query(sql.lock, [schema]);
     await client.query(sql.createTable);
-    const done = await client.query<{ version: number }>(sql.applied, [options.component]);
-    const applied = new Set(done.rows.map((row) => row.version));
-    const ran: number[] = [];
-    for (const migration of [...options.migrations].sort((a, b) => a.version - b.version)) {
-      if (applied.has(migration.version)) continue;
-      // No parameters: the simple protocol, so one migration may hold several statements.
-      await client.query(migration.sql);
-      await client.query(sql.record, [options.component, migration.version, migration.description]);
-      ran.push(migration.version);
+    const ran: number[][] = [];
+    for (const { component, migrations } of components) {
+      const done = await client.query<{ version: number }>(sql.applied, [component]);
+      const applied = new Set(done.rows.map((row) => row.version));
+      const versions: number[] = [];
+      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (applied.has(migration.version)) continue;
+        // No parameters: the simple protocol, so one migration may hold several statements.
+        await client.query(migration.sql);
+        await client.query(sql.record, [component, migration.version, migration.description]);
+        versions.push(migration.version);
+      }
+      ran.push(versions);
     }
     await client.query('COMMIT');
     return ran;
