@@ -86,6 +86,45 @@ describeRedis('Redis (single server)', () => {
     }
   });
 
+  const ends = { timeout: 10_000 }; // a sweep that never moves past a family would hang
+  test(
+    'a sweep keeps a family whose expiry score is stale (it ends later), re-scores it, and ends',
+    ends,
+    async () => {
+      const clock = new ManualClock(Date.now());
+      const own = newPrefix(); // no other test's families in this sweep
+      const store = new RedisRefreshTokenStore(client, { prefix: own, clock });
+      const end = clock.now() + 600_000;
+      await store.createFamily(
+        {
+          id: 'fam-stale',
+          userId: 'user-stale',
+          clientId: 'client-stale',
+          scope: 'a',
+          audience: 'https://a.example',
+          sessionId: null,
+          createdAt: clock.now(),
+          absoluteExpiresAt: end,
+          revokedAt: null,
+          revokedReason: null,
+        },
+        {
+          id: 'tok-stale',
+          familyId: 'fam-stale',
+          secretHash: new Uint8Array(32),
+          createdAt: clock.now(),
+          expiresAt: clock.now() + 60_000,
+          usedAt: null,
+        },
+      );
+      await client.zadd(`${own}x:exp`, clock.now() - 1, 'fam-stale');
+      assert.equal(await store.deleteExpired(clock.now()), 0);
+      assert.notEqual(await store.find('tok-stale'), null);
+      assert.equal(Number(await client.zscore(`${own}x:exp`, 'fam-stale')), end);
+      await removeKeys(client, own);
+    },
+  );
+
   test('a Cluster client reading from replicas is refused; so is a prefix with a hash-tag brace', () => {
     const replicas = { isCluster: true, options: { scaleReads: 'slave' } } as unknown as Cluster;
     assert.throws(() => new RedisRefreshTokenStore(replicas), TypeError);

@@ -172,7 +172,11 @@ export class RedisRefreshTokenStore implements RefreshTokenStore {
           [keys.family(familyId)],
           [String(before)],
         )) as (number | Buffer)[];
-        if (result[0] === 0) continue; // ends later after all (re-created): keep it and its score
+        if (result[0] === 0) {
+          // Ends later than its score said (an id used again): re-scored, so this loop moves past it.
+          await this.#client.zadd(keys.expiry(), Number(String(result[1])), familyId);
+          continue;
+        }
         if (result[0] === 1) {
           deleted += 1;
           const tokenIds = result.slice(1).map(String);

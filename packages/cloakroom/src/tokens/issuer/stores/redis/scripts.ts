@@ -47,14 +47,14 @@ return 1
 
 /**
  * KEYS: family. ARGV: before. Deletes the family if it ends at or before `before`; returns {1, token ids…}
- * (so their pointers can go), {0} when it ends later, {} when it is already gone.
+ * (so their pointers can go), {0, its end} when it ends later, {} when it is already gone.
  */
 export const dropExpired = script(
   'issuer.dropExpired',
   `
 local ends = redis.call('HGET', KEYS[1], 'ae')
 if not ends then return {} end
-if tonumber(ends) > tonumber(ARGV[1]) then return {0} end
+if tonumber(ends) > tonumber(ARGV[1]) then return {0, ends} end
 local result = {1}
 for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(field, 1, 2) == 't:' then table.insert(result, string.sub(field, 3)) end
