@@ -7,7 +7,10 @@
 //     relative path;
 // (c) a library feature folder (session, stores, accounts, ...) imports another feature only through that
 //     feature's public entry (its `index.ts`, or a file an `exports` subpath points at); `lib/` and the
-//     root shared files (`errors.ts`, `clock.ts`, `index.ts`) are open to every feature;
+//     root shared files (`errors.ts`, `clock.ts`, `index.ts`) are open to every feature; the root entry may
+//     also re-export a feature's own `errors.ts` (error classes that import the base alone, so exporting every
+//     error from `cloakroom` loads no feature), and such an `errors.ts` imports only the base, lib/ or its
+//     own feature's errors;
 // (d) `lib/` (and `errors.ts`, `clock.ts`) import no feature at all.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -69,6 +72,11 @@ function zoneOf(file: string): string {
   return first ?? '';
 }
 
+/** A feature's own error classes (`csrf/errors.ts`, `stores/cached/errors.ts`, ...). */
+function isFeatureErrors(file: string): boolean {
+  return file.endsWith(`${sep}errors.ts`) && dirname(file) !== LIBRARY_SRC && zoneOf(file) !== 'lib';
+}
+
 function isPublicEntry(file: string): boolean {
   if (EXPORTED.has(file)) return true;
   // A feature folder's own index.ts (session/index.ts, stores/index.ts, ...).
@@ -117,6 +125,7 @@ export function boundaryViolation(file: string, specifier: string): string | nul
       return `${from === 'lib' ? 'lib/' : 'a shared root file'} imports a feature (${to}); it may import only lib/, errors.ts and clock.ts`;
     }
     if (to === 'root' || to === from) return null;
+    if (from === 'root' && isFeatureErrors(target)) return null;
     return isPublicEntry(target)
       ? null
       : `${from === 'root' ? 'index.ts' : `feature ${from}`} imports internals of ${to}; use lib/ or ${to}'s public entry`;
@@ -206,6 +215,11 @@ describe('import boundaries', () => {
       ],
       [library('inspect/size.ts'), '../stores/types.js', /feature inspect imports internals of stores/],
       [library('index.ts'), './session/token.js', /index.ts imports internals of session/],
+      [
+        library('accounts/accounts.ts'),
+        '../session/errors.js',
+        /feature accounts imports internals of session/,
+      ],
       [library('lib/store-call.ts'), '../session/index.js', /lib\/ imports a feature \(session\)/],
       [library('errors.ts'), './stores/index.js', /a shared root file imports a feature/],
     ];
@@ -216,6 +230,7 @@ describe('import boundaries', () => {
       [library('accounts/accounts.ts'), '../session/index.js'],
       [library('accounts/accounts.ts'), '../lib/store-call.js'],
       [library('accounts/accounts.ts'), '../errors.js'],
+      [library('index.ts'), './stores/cached/errors.js'], // the root entry re-exports every feature's errors
       [library('inspect/size.ts'), '../stores/memory.js'], // the file `cloakroom/stores/memory` points at
       [library('stores/cached/postgres.ts'), '../postgres/index.js'], // inside its own feature
       [library('lib/postgres/migrate.ts'), '../../clock.js'],
@@ -225,5 +240,33 @@ describe('import boundaries', () => {
     for (const [file, specifier] of allowed) {
       assert.equal(boundaryViolation(file, specifier), null, `${file} -> ${specifier}`);
     }
+  });
+
+  it("a feature's errors.ts imports only the base errors.ts, lib/ or its own feature's errors", () => {
+    const offences: string[] = [];
+    for (const file of sourceFiles(LIBRARY_SRC).filter(isFeatureErrors)) {
+      for (const { specifier, line } of importsOf(file)) {
+        const target = specifier.startsWith('.') ? resolveRelative(file, specifier) : specifier;
+        const allowed =
+          target === join(LIBRARY_SRC, 'errors.ts') ||
+          zoneOf(target) === 'lib' ||
+          (isFeatureErrors(target) && zoneOf(target) === zoneOf(file));
+        if (!allowed) offences.push(`${relative(REPO, file)}:${line} imports '${specifier}'`);
+      }
+    }
+    assert.deepEqual(offences, []);
+  });
+
+  it("the root tsconfig's paths (how a checkout resolves cloakroom/...) match the library's exports", () => {
+    const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    };
+    const fromPaths = new Map(
+      Object.entries(tsconfig.compilerOptions.paths)
+        .filter(([name]) => name === 'cloakroom' || name.startsWith('cloakroom/'))
+        .map(([name, [target]]) => [name, join(REPO, target ?? '')]),
+    );
+    const fromExports = new Map([...EXPORTED].map(([file, name]) => [name, file]));
+    assert.deepEqual(fromPaths, fromExports);
   });
 });

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import { UnauthenticatedError, type RequestSession, type Session, type SessionManager } from '../session/index.js';
+import {
+  UnauthenticatedError,
+  type RequestSession,
+  type Session,
+  type SessionManager,
+} from '../session/index.js';
 import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
 import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';

@@ -1,5 +1,5 @@
 import { CloakroomError } from '../errors.js';
-import { StoreUnavailableError } from '../stores/errors.js';
+import { StoreUnavailableError } from './store-unavailable.js';
 
 /**
  * Runs one store operation and turns any failure into `StoreUnavailableError`, the one error the HTTP edge

@@ -10,3 +10,4 @@ export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
 export { RequestSession, loadRequestSession, type RequestInfo, type CookieSink } from './request-session.js';
 // The token's shape only (no secret is checked): lets `cloakroom/inspect` recognise a session token.
 export { parseToken, type TokenParts } from './token.js';
+export { readLiveSession } from './live-session.js';

@@ -75,4 +75,4 @@ export { mintForSession, type SessionTokenRequest } from './grants/session.js';
 export { type RefusalSink } from './grants/refresh.js';
 export { ACCESS_TOKEN_TYPE_URI, MAX_ACTOR_DEPTH, TOKEN_EXCHANGE_GRANT } from './grants/token-exchange.js';
 export { revokeRefreshTokensWithSessions } from './session-revocation.js';
-export { readLiveSession } from './live-session.js';
+export { readLiveSession } from '../../session/index.js';

@@ -1,4 +1,4 @@
-import type { SessionIndex, SessionRecord, SessionStore, SessionTouch } from '../../stores/types.js';
+import type { SessionIndex, SessionRecord, SessionStore, SessionTouch } from '../../stores/index.js';
 import type { RefreshTokens } from './refresh.js';
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../../../errors.js';
-import type { Session } from '../../../session/session.js';
+import type { Session } from '../../../session/index.js';
 import { SESSION_CLIENT_ID } from '../clients.js';
 import { tokenResponse, type TokenIssuer, type TokenResponse } from '../issuer.js';
 import { OAuthError } from '../errors.js';

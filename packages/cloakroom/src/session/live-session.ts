@@ -1,7 +1,7 @@
-import type { Clock } from '../../clock.js';
-import { isExpired, toSession, type Session } from '../../session/session.js';
-import { storeCall } from '../../lib/store-call.js';
-import type { SessionStore } from '../../stores/types.js';
+import type { Clock } from '../clock.js';
+import { isExpired, toSession, type Session } from './session.js';
+import { storeCall } from '../lib/store-call.js';
+import type { SessionStore } from '../stores/index.js';
 
 /**
  * The session `sessionId` of `userId` and its user, read in one store round trip, or `null` when it has
