@@ -1,13 +1,8 @@
+// The store's Lua scripts. Each one touches keys of one tag only (one hash tag, so one Cluster slot): the
+// keys it is given, plus keys it builds from prefixes passed in ARGV with the same tag (a session key from
+// an id, an index or snapshot key from the user id inside a session record, see record.ts). Scripts return
+// integers, strings and arrays only (no booleans: RESP3 would change them).
 import { defineScript as script } from '../../lib/redis/script.js';
-
-export type { Script } from '../../lib/redis/script.js';
-
-/**
- * The store's Lua scripts. Each one touches keys of one tag only (one hash tag, so one Cluster slot): the
- * keys it is given, plus keys it builds from prefixes passed in ARGV with the same tag (a session key from
- * an id, an index or snapshot key from the user id inside a session record, see record.ts). Scripts return
- * integers, strings and arrays only (no booleans: RESP3 would change them).
- */
 
 const WRITE = { write: true };
 

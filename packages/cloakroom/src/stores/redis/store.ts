@@ -9,7 +9,7 @@ import type {
   UserSnapshotOptions,
 } from '../types.js';
 import type { RedisClient } from '../../lib/redis/client.js';
-import { runScript } from '../../lib/redis/script.js';
+import { runScript, type Script } from '../../lib/redis/script.js';
 import { Deadlines } from './deadline.js';
 import { KeyLayout } from './keys.js';
 import { decodeRecord, encodeRecord, fitsU48, integer, packU48, text, u48 } from './record.js';
@@ -252,11 +252,7 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
     return this.#snapshots;
   }
 
-  #run(
-    script: scripts.Script,
-    keys: readonly string[],
-    args: readonly (string | Buffer)[],
-  ): Promise<unknown> {
+  #run(script: Script, keys: readonly string[], args: readonly (string | Buffer)[]): Promise<unknown> {
     return this.#bounded(runScript(this.#client, script, keys, args));
   }
 
