@@ -15,23 +15,36 @@ export {
   type OriginCheckInput,
   type OriginCheckMode,
 } from './csrf/check.js';
+// Errors: the shared base, and every feature's own classes. Each `errors.ts` depends on the base alone, so
+// exporting them all here loads no feature (no jose, no openid-client) and one import reaches every class.
 export {
   CloakroomError,
-  CsrfRejectedError,
-  StoreUnavailableError,
   InvalidRequestError,
+  httpErrorOf,
+  type HttpError,
+  type CloakroomErrorCode,
+  type ErrorBody,
+} from './errors.js';
+export { CsrfRejectedError, type CsrfRejectionReason } from './csrf/errors.js';
+export { UnauthenticatedError } from './session/errors.js';
+export { StoreUnavailableError } from './stores/errors.js';
+export { InvalidationPublishError } from './stores/cached/errors.js';
+export {
   WeakPasswordError,
   EmailTakenError,
   InvalidCredentialsError,
-  UnauthenticatedError,
   TooManyAttemptsError,
-  httpErrorOf,
-  type HttpError,
   type WeakPasswordReason,
-  type CloakroomErrorCode,
-  type CsrfRejectionReason,
-  type ErrorBody,
-} from './errors.js';
+} from './accounts/errors.js';
+export {
+  InvalidTokenError,
+  InsufficientScopeError,
+  KeySetUnavailableError,
+  MissingTokenError,
+  type InvalidTokenReason,
+} from './tokens/errors.js';
+export { FederationError, type FederationFailureReason } from './federation/errors.js';
+export { InspectError, type InspectErrorCode } from './inspect/errors.js';
 export {
   RequestSession,
   loadRequestSession,

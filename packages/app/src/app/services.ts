@@ -46,15 +46,18 @@ import { SiteFederation } from './federation/service.js';
 import type { AppUser } from './http/env.js';
 import { migratePostgresNotes, PostgresNotes } from './notes-postgres.js';
 import { SqliteNotes, type NotesRepository } from './notes.js';
-import { revokeRefreshTokensWithSessions } from './tokens/session-revocation.js';
-import { createTokenServices, type TokenServices } from './tokens/services.js';
+import {
+  revokeRefreshTokensWithSessions,
+  type ClientStore,
+  type RefreshTokenStore,
+} from 'cloakroom/tokens/issuer';
 import {
   migratePostgresTokens,
   PostgresClientStore,
   PostgresRefreshTokenStore,
-} from './tokens/store/postgres.js';
-import { SqliteClientStore, SqliteRefreshTokenStore } from './tokens/store/sqlite.js';
-import type { ClientStore, RefreshTokenStore } from './tokens/store/types.js';
+} from 'cloakroom/tokens/issuer/postgres';
+import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/issuer/sqlite';
+import { createTokenServices, type TokenServices } from './tokens/services.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import { systemClock } from 'cloakroom';
 import { ConfigError, configFromEnv, type AppConfig } from '../app/config.js';
-import { registerClient } from '../app/tokens/clients.js';
+import { ClientExistsError, registerClient } from 'cloakroom/tokens/issuer';
 import { openTokenStores } from '../app/tokens/open-stores.js';
-import { ClientExistsError } from '../app/tokens/store/types.js';
 
 interface StoreFlags {
   dataDir?: string;

@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { COMPARISONS } from '../../src/bench/report/comparisons.js';
 import { renderHtml } from '../../src/bench/report/html.js';
 import { renderMarkdown } from '../../src/bench/report/markdown.js';
 import { renderTerminal } from '../../src/bench/report/terminal.js';
+import { formatRatio } from '../../src/bench/report/tables.js';
 import { writeReport } from '../../src/bench/report/write.js';
 import { resultsJsonSchema, resultsSchema, type BenchResults } from '../../src/bench/results.js';
 import { jsonSchemaValidator, readJson } from './schema.js';
@@ -35,6 +37,11 @@ function fixture(): BenchResults {
   target.measured = null;
   target.detail = `better-auth, Redis secondary storage: skipped (${scenario.reason})`;
   return results;
+}
+
+/** Where the first mention of targets is, and where the comparison table's heading is. */
+function positions(text: string, heading: string): { comparisons: number; targets: number } {
+  return { comparisons: text.indexOf(heading), targets: text.search(/target/i) };
 }
 
 describe('bench report writer', () => {
@@ -80,6 +87,48 @@ describe('bench report writer', () => {
     for (const item of results.sizes.items.filter((candidate) => candidate.status === 'ran')) {
       assert.ok(markdown.includes(`| ${item.label} | ${String(item.valueBytes)} |`), item.id);
     }
+  });
+
+  test('Markdown: Cloakroom beside each peer comes first, as ratios of this run, before anything about targets', () => {
+    const results = fixture();
+    const markdown = renderMarkdown(results);
+    const { comparisons, targets } = positions(markdown, '## Cloakroom beside each peer');
+    assert.ok(comparisons > 0, 'the comparison table is there');
+    assert.ok(targets > comparisons, 'no word about targets before it');
+    assert.ok(comparisons < markdown.indexOf('## Sizes'), 'before every other table');
+    assert.doesNotMatch(markdown, /targets met/);
+    const rows = markdown.slice(comparisons, markdown.indexOf('## Sizes')).split('\n');
+    const scenario = (id: string) => results.http.scenarios.find((candidate) => candidate.id === id);
+    for (const { peer, does } of COMPARISONS) {
+      const label = scenario(peer)?.label ?? peer;
+      const row = rows.find((line) => line.startsWith(`| ${label} |`));
+      assert.ok(row, `a row for ${peer}`);
+      assert.ok(row.endsWith(`| ${does} |`), `${peer} says what the servers do`);
+    }
+    // A ratio of two figures of the run: iron-session beside Cloakroom on SQLite, by rate and by CPU.
+    const cloakroom = scenario('cloakroom-sqlite');
+    const iron = scenario('iron-session');
+    assert.ok(cloakroom?.ratio && iron?.ratio);
+    const cpu = (iron.medianServerMicrosPerRequest ?? 0) / (cloakroom.medianServerMicrosPerRequest ?? 1);
+    const ironRow = rows.find((line) => line.startsWith(`| ${iron.label} |`));
+    assert.ok(
+      ironRow?.includes(
+        `| ${cloakroom.label} | ${formatRatio(cloakroom.ratio / iron.ratio)}x | ${formatRatio(cpu)}x | 278 B / 79 B |`,
+      ),
+      ironRow,
+    );
+    // A peer that did not run has no ratio, and says so.
+    const skipped = rows.find((line) => line.startsWith('| better-auth, Redis secondary storage |'));
+    assert.ok(skipped?.includes('| better-auth, Redis secondary storage: skipped | — | — |'), skipped);
+  });
+
+  test('HTML: Cloakroom beside each peer comes first too, before anything about targets', () => {
+    const html = renderHtml(fixture());
+    const { comparisons, targets } = positions(html, '<h2>Cloakroom beside each peer</h2>');
+    assert.ok(comparisons > 0);
+    assert.ok(targets > comparisons);
+    assert.ok(comparisons < html.indexOf('<svg '), 'before the charts');
+    assert.doesNotMatch(html, /targets met/);
   });
 
   test('terminal: the tables and the verdicts, the long detail columns left to the files', () => {
@@ -175,6 +224,7 @@ describe('bench report writer', () => {
       assert.deepEqual(consoleErrors, []);
       assert.equal(await page.title(), `cloakroom bench report — ${results.startedAt}`);
 
+      assert.equal(await page.locator('h2').first().textContent(), 'Cloakroom beside each peer');
       const charts = page.locator('svg');
       assert.equal(await charts.count(), 3);
       for (let i = 0; i < 3; i++) {

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
-import {
-  EmailTakenError,
-  InvalidCredentialsError,
-  TooManyAttemptsError,
-  UnauthenticatedError,
-} from '../errors.js';
+import { UnauthenticatedError } from '../session/errors.js';
+import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
 import type { RequestSession } from '../session/request-session.js';
 import type { SessionManager } from '../session/manager.js';
 import type { Session } from '../session/session.js';

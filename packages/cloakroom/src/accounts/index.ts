@@ -1,6 +1,13 @@
 export { Accounts, type AccountsOptions, type Credentials } from './accounts.js';
 export { normalizeEmail } from './email.js';
 export {
+  EmailTakenError,
+  InvalidCredentialsError,
+  TooManyAttemptsError,
+  WeakPasswordError,
+  type WeakPasswordReason,
+} from './errors.js';
+export {
   PasswordHasher,
   OWASP_ARGON2ID,
   type Argon2Parameters,

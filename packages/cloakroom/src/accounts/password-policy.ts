@@ -1,5 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { InvalidRequestError, WeakPasswordError } from '../errors.js';
+import { InvalidRequestError } from '../errors.js';
+import { WeakPasswordError } from './errors.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;

@@ -1,4 +1,4 @@
-import type { CsrfRejectionReason } from '../errors.js';
+import type { CsrfRejectionReason } from './errors.js';
 
 /** The request headers the origin checks read. `null` for an absent header. */
 export interface OriginCheckInput {

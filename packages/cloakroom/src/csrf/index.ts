@@ -1,2 +1,2 @@
 export { checkRequestOrigin, isUnsafeMethod, type OriginCheckInput, type OriginCheckMode } from './check.js';
-export { CsrfRejectedError, type CsrfRejectionReason } from '../errors.js';
+export { CsrfRejectedError, type CsrfRejectionReason } from './errors.js';

@@ -5,5 +5,5 @@ export type { IssuedSession, SessionMetadata } from './create.js';
 export type { Session } from './session.js';
 export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';
+export { UnauthenticatedError } from './errors.js';
 export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
-export { isExpired, toSession } from './session.js';

@@ -1,5 +1,5 @@
 import { checkRequestOrigin, isUnsafeMethod } from '../csrf/check.js';
-import { CsrfRejectedError } from '../errors.js';
+import { CsrfRejectedError } from '../csrf/errors.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';

@@ -1,4 +1,5 @@
-import { CloakroomError, StoreUnavailableError } from '../errors.js';
+import { CloakroomError } from '../errors.js';
+import { StoreUnavailableError } from '../stores/errors.js';
 
 /**
  * Runs one store operation and turns any failure into `StoreUnavailableError`, the one error the HTTP edge

@@ -9,3 +9,4 @@ export type {
 } from './types.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
 export { storeCall, storeFailure } from '../session/store-call.js';
+export { StoreUnavailableError } from './errors.js';

@@ -1,14 +1,11 @@
 import type { ErrorBody } from '../errors.js';
-import { InsufficientScopeError, InvalidTokenError, KeySetUnavailableError } from './errors.js';
+import {
+  InsufficientScopeError,
+  InvalidTokenError,
+  KeySetUnavailableError,
+  MissingTokenError,
+} from './errors.js';
 import type { TokenVerifier, VerifiedAccessToken } from './verify.js';
-
-/** No `Authorization: Bearer` credentials came with the request: 401 with a bare `Bearer` challenge. */
-export class MissingTokenError extends Error {
-  constructor() {
-    super('the request carries no bearer token');
-    this.name = 'MissingTokenError';
-  }
-}
 
 // RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token; b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
 // "+" / "/" ) *"="

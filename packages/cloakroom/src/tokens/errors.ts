@@ -61,3 +61,14 @@ export class KeySetUnavailableError extends CloakroomError {
     super('jwks_unavailable', message, options);
   }
 }
+
+/**
+ * No `Authorization: Bearer` credentials came with the request: 401 with a bare `Bearer` challenge (see
+ * `bearerErrorOf`). Its code is `unauthenticated`, the code of that answer's body: the request carries no
+ * credential at all, exactly as a request with no session cookie.
+ */
+export class MissingTokenError extends CloakroomError {
+  constructor() {
+    super('unauthenticated', 'the request carries no bearer token');
+  }
+}

@@ -27,7 +27,8 @@
  * {@link generateEncryptionKey}.
  *
  * Errors: {@link InvalidTokenError} (401 `invalid_token`, with a stable `reason`), {@link InsufficientScopeError}
- * (403 `insufficient_scope`), {@link KeySetUnavailableError} (503 `jwks_unavailable`).
+ * (403 `insufficient_scope`), {@link KeySetUnavailableError} (503 `jwks_unavailable`), {@link MissingTokenError}
+ * (401 `unauthenticated`).
  *
  * @packageDocumentation
  */
@@ -64,6 +65,7 @@ export {
   InsufficientScopeError,
   InvalidTokenError,
   KeySetUnavailableError,
+  MissingTokenError,
   type InvalidTokenReason,
 } from './errors.js';
 export {
@@ -79,7 +81,6 @@ export {
   authenticateBearer,
   bearerErrorOf,
   INVALID_TOKEN_BODY,
-  MissingTokenError,
   readBearerToken,
   requireScopes,
   type AuthenticateOptions,

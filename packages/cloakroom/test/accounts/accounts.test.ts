@@ -6,16 +6,15 @@ import { MemoryAttemptStore, MemoryUserStore } from '../../src/accounts/stores/m
 import type { ThrottleRule } from '../../src/accounts/throttle.js';
 import type { AttemptRecord, UserRecord } from '../../src/accounts/types.js';
 import {
-  CloakroomError,
-  CsrfRejectedError,
   EmailTakenError,
   InvalidCredentialsError,
-  InvalidRequestError,
-  StoreUnavailableError,
   TooManyAttemptsError,
-  UnauthenticatedError,
   WeakPasswordError,
-} from '../../src/errors.js';
+} from '../../src/accounts/errors.js';
+import { CsrfRejectedError } from '../../src/csrf/errors.js';
+import { CloakroomError, InvalidRequestError } from '../../src/errors.js';
+import { UnauthenticatedError } from '../../src/session/errors.js';
+import { StoreUnavailableError } from '../../src/stores/errors.js';
 import { CountingHasher, CHEAP, cookieFrom, harness } from './support.js';
 
 const PASSWORD = 'correct horse battery';

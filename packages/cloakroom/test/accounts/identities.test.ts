@@ -14,7 +14,7 @@ import {
 } from '../../src/accounts/stores/postgres.js';
 import { SqliteIdentityStore, SqliteUserStore } from '../../src/accounts/stores/sqlite.js';
 import type { UserStore } from '../../src/accounts/types.js';
-import { InvalidCredentialsError } from '../../src/errors.js';
+import { InvalidCredentialsError } from '../../src/accounts/errors.js';
 import { describePostgres, freshSchema, testPool } from '../stores/postgres-support.js';
 import { harness } from './support.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { OWASP_ARGON2ID, PasswordHasher } from '../../src/accounts/password-hash.js';
 import { SqliteAttemptStore, SqliteUserStore } from '../../src/accounts/stores/sqlite.js';
-import { InvalidCredentialsError, WeakPasswordError } from '../../src/errors.js';
+import { InvalidCredentialsError, WeakPasswordError } from '../../src/accounts/errors.js';
 import { CHEAP, CountingHasher, cookieFrom, harness } from './support.js';
 
 const PASSWORD = 'correct horse battery';

@@ -9,7 +9,8 @@ import {
   normalizePassword,
   passwordLength,
 } from '../../src/accounts/password-policy.js';
-import { InvalidRequestError, WeakPasswordError, type WeakPasswordReason } from '../../src/errors.js';
+import { InvalidRequestError } from '../../src/errors.js';
+import { WeakPasswordError, type WeakPasswordReason } from '../../src/accounts/errors.js';
 import { params } from '../property/support.js';
 
 function reasonOf(password: string, email?: string): WeakPasswordReason | null {

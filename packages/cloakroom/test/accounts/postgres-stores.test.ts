@@ -10,7 +10,8 @@ import {
   PostgresUserStore,
 } from '../../src/accounts/stores/postgres.js';
 import type { AccountUser, AttemptRecord, UserRecord } from '../../src/accounts/types.js';
-import { CloakroomError, EmailTakenError } from '../../src/errors.js';
+import { CloakroomError } from '../../src/errors.js';
+import { EmailTakenError } from '../../src/accounts/errors.js';
 import { loadRequestSession } from '../../src/session/request-session.js';
 import { SessionManager } from '../../src/session/manager.js';
 import { PostgresStore } from '../../src/stores/postgres/index.js';

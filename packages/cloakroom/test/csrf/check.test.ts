@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkRequestOrigin, isUnsafeMethod, type OriginCheckMode } from '../../src/csrf/check.js';
-import { CsrfRejectedError } from '../../src/errors.js';
+import { CsrfRejectedError } from '../../src/csrf/errors.js';
 import { loadRequestSession, type RequestInfo } from '../../src/session/request-session.js';
 import { createSessionManager } from '../../src/session/manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { checkRequestOrigin, isUnsafeMethod } from '../../src/csrf/check.js';
-import { CsrfRejectedError } from '../../src/errors.js';
+import { CsrfRejectedError } from '../../src/csrf/errors.js';
 import {
   loadRequestSession,
   type RequestInfo,

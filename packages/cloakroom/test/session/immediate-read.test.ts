@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { StoreUnavailableError } from '../../src/errors.js';
+import { StoreUnavailableError } from '../../src/stores/errors.js';
 import { createSessionManager } from '../../src/session/manager.js';
 import { MemoryStore, type MemoryStoreOptions } from '../../src/stores/memory.js';
 import type { SessionStore, SessionUser, StoredSession } from '../../src/stores/types.js';

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Clock } from '../../src/clock.js';
-import { StoreUnavailableError, httpErrorOf } from '../../src/errors.js';
+import { httpErrorOf } from '../../src/errors.js';
+import { StoreUnavailableError } from '../../src/stores/errors.js';
 import { loadRequestSession, type RequestInfo } from '../../src/session/request-session.js';
 import { createSessionManager, type SessionManager } from '../../src/session/manager.js';
 import { MemoryStore } from '../../src/stores/memory.js';

@@ -1,6 +1,6 @@
 import { isSigningAlgorithm, type SigningAlgorithm } from 'cloakroom/tokens';
 import { DEFAULT_ACCESS_TOKEN_SECONDS, MAX_ACCESS_TOKEN_SECONDS } from 'cloakroom/tokens';
-import { AUDIENCE, SCOPE_TOKEN } from './clients.js';
+import { AUDIENCE, SCOPE_TOKEN } from 'cloakroom/tokens/issuer';
 
 /** The scopes of the site's own API. Reading the profile (`/api/me`) needs none. */
 export const API_SCOPES = ['notes:read', 'notes:write'] as const;

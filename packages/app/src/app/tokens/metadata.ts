@@ -1,5 +1,5 @@
 import { API_SCOPES, type TokenConfig } from './config.js';
-import { TOKEN_EXCHANGE_GRANT } from './grants/token-exchange.js';
+import { TOKEN_EXCHANGE_GRANT } from 'cloakroom/tokens/issuer';
 
 /**
  * RFC 8414 authorization server metadata for the site's issuer. There is no authorization endpoint (tokens

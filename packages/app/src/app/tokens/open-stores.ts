@@ -1,9 +1,13 @@
 import pg from 'pg';
 import { openDatabase } from '../database.js';
 import { guardPool, postgresPoolOptions } from 'cloakroom/stores/postgres';
-import { migratePostgresTokens, PostgresClientStore, PostgresRefreshTokenStore } from './store/postgres.js';
-import { SqliteClientStore, SqliteRefreshTokenStore } from './store/sqlite.js';
-import type { ClientStore, RefreshTokenStore } from './store/types.js';
+import type { ClientStore, RefreshTokenStore } from 'cloakroom/tokens/issuer';
+import {
+  migratePostgresTokens,
+  PostgresClientStore,
+  PostgresRefreshTokenStore,
+} from 'cloakroom/tokens/issuer/postgres';
+import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/issuer/sqlite';
 
 /** The issuer's stores on the site's database, for a process other than the server (the CLI). */
 export interface OpenedTokenStores {

@@ -1,4 +1,12 @@
+import { z } from 'zod';
 import { CloakroomError, UnauthenticatedError } from 'cloakroom';
+import {
+  handleRevokeRequest,
+  handleTokenRequest,
+  mintForSession,
+  OAuthError,
+  type OAuthRequest,
+} from 'cloakroom/tokens/issuer';
 import { readBody } from '../http/body.js';
 import type { RequestContext } from '../http/context.js';
 import { ApiError } from '../http/errors.js';
@@ -8,11 +16,13 @@ import { json, type Reply } from '../http/reply.js';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import type { OAuthRequest } from './form.js';
-import { mintForSession, sessionTokenRequestSchema } from './grants/session.js';
 import { authorizationServerMetadata } from './metadata.js';
-import { OAuthError } from './oauth-error.js';
-import { handleRevokeRequest, handleTokenRequest } from './token-endpoint.js';
+
+/** The body of `POST /api/tokens`. */
+const sessionTokenRequestSchema = z.strictObject({
+  audience: z.string().max(512).optional(),
+  scope: z.string().max(4096).optional(),
+});
 
 // RFC 6749 §5.1: token responses and their errors are never cached.
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -28,8 +38,8 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
 
   router.route(
     '/api/tokens',
-    // Needs the browser session itself (with its CSRF checks): an access token cannot mint tokens.
     { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    // Needs the browser session itself (with its CSRF checks): an access token cannot mint tokens.
     {
       POST: async (ctx) => {
         const { session } = ctx.session;

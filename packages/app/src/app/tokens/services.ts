@@ -1,16 +1,19 @@
 import type { Logger } from 'pino';
 import type { Clock } from 'cloakroom';
-import { storeCall } from 'cloakroom/stores';
-import { isExpired, toSession, type Session } from 'cloakroom/session';
+import type { Session } from 'cloakroom/session';
 import type { SessionStore } from 'cloakroom/stores';
 import { loadOrCreateKeyring, type SigningKeyring } from 'cloakroom/tokens';
 import { SIGNING_ALGORITHMS } from 'cloakroom/tokens';
 import { createVerifier, type TokenVerifier } from 'cloakroom/tokens';
+import {
+  readLiveSession,
+  RefreshTokens,
+  TokenIssuer,
+  type ClientStore,
+  type RefreshTokenStore,
+} from 'cloakroom/tokens/issuer';
 import type { AppUser } from '../http/env.js';
-import { apiAudience, type TokenConfig } from './config.js';
-import { TokenIssuer } from './issuer.js';
-import { RefreshTokens } from './refresh.js';
-import type { ClientStore, RefreshTokenStore } from './store/types.js';
+import { API_SCOPES, apiAudience, type TokenConfig } from './config.js';
 
 /** The issuer and the site's own token checks, built once per process. */
 export interface TokenServices {
@@ -52,13 +55,8 @@ export async function createTokenServices(options: TokenServiceOptions): Promise
   const { origin, config, clock, log, sessionStore } = options;
   const keyring = await loadOrCreateKeyring({ dir: options.dataDir, alg: config.signingAlgorithm, clock });
 
-  const liveSession = async (sessionId: string, userId: string) => {
-    const found = await storeCall('get', () => sessionStore.get(sessionId));
-    if (found === null || found.user === null) return null;
-    const { session, user } = found;
-    if (session.userId !== userId || isExpired(session, clock.now())) return null;
-    return { session: toSession(session), user };
-  };
+  const liveSession = (sessionId: string, userId: string) =>
+    readLiveSession(sessionStore, sessionId, userId, clock);
   const isSessionLive = async (sessionId: string, userId: string) =>
     (await liveSession(sessionId, userId)) !== null;
 
@@ -81,8 +79,12 @@ export async function createTokenServices(options: TokenServiceOptions): Promise
   const apiVerifier = createVerifier({ ...verifierBase, audience });
   const issuer = new TokenIssuer({
     issuer: origin,
-    apiAudience: audience,
-    config,
+    accessTokenSeconds: config.accessTokenSeconds,
+    // The site's API first (the default), then the configured audiences with the configured scopes.
+    sessionAudiences: [
+      { audience, scopes: API_SCOPES },
+      ...config.extraAudiences.map((extra) => ({ audience: extra, scopes: config.extraScopes })),
+    ],
     keyring,
     refresh,
     clients: options.stores.clients,

@@ -4,6 +4,8 @@
  */
 import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
+import { comparisonsTable, COMPARISONS_INTRO } from './comparisons.js';
+import { reportHeader, versionsLine } from './header.js';
 import { barChart, escapeXml, type Bar } from './svg.js';
 import {
   bandwidthTable,
@@ -11,9 +13,9 @@ import {
   formatRatio,
   httpTable,
   inProcessTable,
-  machineLines,
   notesOf,
   notRun,
+  PROJECT_TARGETS,
   sizesTable,
   targetsTable,
   type ReportTable,
@@ -112,28 +114,21 @@ figure { margin: .8rem 0; overflow-x: auto; } .machine { color: #444; } code { b
 `;
 
 export function renderHtml(results: BenchResults): string {
-  const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
   const missing = notRun(results);
   const { seed } = results.bandwidth;
+  const header = reportHeader(results);
   const legend =
     '<p class="legend"><span><i style="background:#2f6f4f"></i>Cloakroom</span><span><i style="background:#b5522b"></i>JWT (jose)</span>' +
     '<span><i style="background:#5a6f9c"></i>other libraries</span><span><i style="background:#8a8a8a"></i>baselines</span></p>';
   const body = [
-    `<h1>cloakroom bench report</h1>`,
-    `<p>Run ${escapeXml(results.startedAt)} → ${escapeXml(results.finishedAt)} (${escapeXml(results.mode)}): <code>${escapeXml(results.command)}</code></p>`,
-    `<ul class="machine">${machineLines(results)
-      .map((line) => `<li>${escapeXml(line)}</li>`)
-      .join('')}</ul>`,
+    `<h1>${escapeXml(header.title)}</h1>`,
+    `<p>Run ${escapeXml(header.startedAt)} → ${escapeXml(header.finishedAt)} (${escapeXml(header.mode)}): <code>${escapeXml(header.command)}</code></p>`,
+    `<ul class="machine">${header.machine.map((line) => `<li>${escapeXml(line)}</li>`).join('')}</ul>`,
+    section(comparisonsTable(results), COMPARISONS_INTRO),
     legend,
     section(
-      targetsTable(results),
-      `${String(passed)} of ${String(results.targets.length)} targets met. Misses are shown, never hidden.`,
-      '',
-      3,
-    ),
-    section(
       httpTable(results),
-      `autocannon, ${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ${String(results.options.http.rounds)} round(s); each server in its own process; ratios to the bare node:http rate measured around each run. ${writesSentence(results)}`,
+      `autocannon, ${header.httpSettings}; each server in its own process; ratios to the bare node:http rate measured around each run. ${writesSentence(results)}`,
       httpChart(results),
     ),
     section(sizesTable(results), 'Bytes of the credential each request carries.', sizeChart(results)),
@@ -146,17 +141,14 @@ export function renderHtml(results: BenchResults): string {
       bandwidthTable(results),
       `The seed said ~${String(seed.claimedMegabytes)} MB a month at 100k page views; recomputed with the measured HS256 JWT: ${seed.recomputedMegabytes.toFixed(1)} MB.`,
     ),
+    section({ ...targetsTable(results), title: PROJECT_TARGETS.title }, PROJECT_TARGETS.intro, '', 3),
     `<section><h2>Not run</h2>${missing.length === 0 ? '<p>Every scenario ran.</p>' : `<ul>${missing.map((line) => `<li>${escapeXml(line)}</li>`).join('')}</ul>`}</section>`,
     notesOf(results).length === 0
       ? ''
       : `<section><h2>Notes</h2><ul>${notesOf(results)
           .map((note) => `<li>${escapeXml(note)}</li>`)
           .join('')}</ul></section>`,
-    `<section><h2>Versions</h2><p>${escapeXml(
-      Object.entries(results.versions)
-        .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)
-        .join(', '),
-    )}</p></section>`,
+    `<section><h2>Versions</h2><p>${escapeXml(versionsLine(header))}</p></section>`,
   ].join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -164,7 +156,7 @@ export function renderHtml(results: BenchResults): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>cloakroom bench report — ${escapeXml(results.startedAt)}</title>
+<title>${escapeXml(header.title)} — ${escapeXml(header.startedAt)}</title>
 <style>${STYLE}</style>
 </head>
 <body>

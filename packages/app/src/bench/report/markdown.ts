@@ -1,13 +1,18 @@
-/** The report as Markdown (report.md): the machine, the targets first, then every table. */
+/**
+ * The report as Markdown (report.md): the run and the machine, Cloakroom beside each peer, every table, then
+ * the project's own targets.
+ */
 import { writesSentence } from '../analysis.js';
 import type { BenchResults } from '../results.js';
+import { comparisonsTable, COMPARISONS_INTRO } from './comparisons.js';
+import { reportHeader, versionsLine } from './header.js';
 import {
   bandwidthTable,
   httpTable,
   inProcessTable,
-  machineLines,
   notesOf,
   notRun,
+  PROJECT_TARGETS,
   sizesTable,
   targetsTable,
   type ReportTable,
@@ -32,19 +37,13 @@ function section(report: ReportTable, intro: string): string {
 
 export function renderMarkdown(results: BenchResults): string {
   const { seed } = results.bandwidth;
+  const header = reportHeader(results);
   const missing = notRun(results);
-  const passed = results.targets.filter((target) => target.verdict === 'PASS').length;
   const parts = [
-    '# cloakroom bench report',
-    `Run ${results.startedAt} → ${results.finishedAt} (${results.mode}): \`${results.command}\``,
-    machineLines(results)
-      .map((line) => `- ${line}`)
-      .join('\n'),
-    section(
-      targetsTable(results),
-      `${String(passed)} of ${String(results.targets.length)} targets met. HTTP ratios divide a scenario's rate by the bare ` +
-        'node:http rate measured around it in the same round (median over rounds); "x" compares two such ratios.',
-    ),
+    `# ${header.title}`,
+    `Run ${header.startedAt} → ${header.finishedAt} (${header.mode}): \`${header.command}\``,
+    header.machine.map((line) => `- ${line}`).join('\n'),
+    section(comparisonsTable(results), COMPARISONS_INTRO),
     section(sizesTable(results), 'Bytes of the credential each request carries, made by the real packages.'),
     section(
       inProcessTable(results),
@@ -53,8 +52,7 @@ export function renderMarkdown(results: BenchResults): string {
     ),
     section(
       httpTable(results),
-      `autocannon (${String(results.options.http.connections)} connections, ${String(results.options.http.durationSeconds)} s per run, ` +
-        `${String(results.options.http.rounds)} round(s)) against each server in its own process, on loopback. ` +
+      `autocannon (${header.httpSettings}) against each server in its own process, on loopback. ` +
         '"server µs/req" is the server process\'s CPU time per answered request; "CPU ratio" is the baseline\'s ' +
         "CPU time per request over the scenario's, the same comparison by cost, which a busy machine disturbs less. " +
         writesSentence(results),
@@ -65,6 +63,7 @@ export function renderMarkdown(results: BenchResults): string {
         `${String(seed.cookieBytes)}-byte cookie (its own inputs give ${(((seed.jwtBytes - seed.cookieBytes) * 100_000) / 1e6).toFixed(1)} MB). ` +
         `Recomputed with the HS256 JWT measured here: ${seed.recomputedMegabytes.toFixed(1)} MB at ${results.bandwidth.requestsPerMonth.toLocaleString('en-US')} requests.`,
     ),
+    section({ ...targetsTable(results), title: PROJECT_TARGETS.title }, PROJECT_TARGETS.intro),
   ];
   parts.push(
     `## Not run\n\n${missing.length === 0 ? 'Every scenario ran.' : missing.map((line) => `- ${line}`).join('\n')}`,
@@ -75,9 +74,6 @@ export function renderMarkdown(results: BenchResults): string {
         .map((note) => `- ${note}`)
         .join('\n')}`,
     );
-  const versions = Object.entries(results.versions)
-    .map(([name, version]) => `${name} ${version ?? '(not installed)'}`)
-    .join(', ');
-  parts.push(`## Versions\n\n${versions}`);
+  parts.push(`## Versions\n\n${versionsLine(header)}`);
   return `${parts.join('\n\n')}\n`;
 }

@@ -34,7 +34,8 @@ export function formatBytes(bytes: number): string {
   return `${formatNumber(bytes)} B`;
 }
 
-const percent = (cores: number | null | undefined): string =>
+/** A share of one core as a percentage ("35%"), `n/a` when it was not measured. */
+export const percent = (cores: number | null | undefined): string =>
   cores === null || cores === undefined ? 'n/a' : `${(cores * 100).toFixed(0)}%`;
 
 export function formatMeasured(target: Target): string {
@@ -53,6 +54,18 @@ export function formatThreshold(target: Target): string {
         : formatRatio(target.threshold);
   return `${target.comparison} ${value}`;
 }
+
+/**
+ * How the report files name and introduce the targets. They are the project's own goals, kept for its
+ * release work (docs/benchmarks.md says what they are and why), so the files show them after the
+ * comparisons a reader came for.
+ */
+export const PROJECT_TARGETS = {
+  title: "Targets: the project's own goals",
+  intro:
+    'The goals Cloakroom set itself (what they are and why: docs/benchmarks.md), checked on this run. ' +
+    'Misses are shown, never hidden. "x" compares two ratios to bare, as above.',
+} as const;
 
 export function targetsTable(results: BenchResults): ReportTable {
   return {
@@ -201,19 +214,6 @@ export function notRun(results: BenchResults): string[] {
       lines.push(`HTTP: ${scenario.label} — ${scenario.status}: ${scenario.reason ?? ''}`);
   }
   return lines;
-}
-
-export function machineLines(results: BenchResults): string[] {
-  const { machine } = results;
-  const other =
-    machine.otherCores.median === null
-      ? 'other processes: not measured (no /proc/stat)'
-      : `other processes kept ${percent(machine.otherCores.median)} of a core busy (median over the measurements; up to ${percent(machine.otherCores.max)})`;
-  return [
-    `${machine.cpu}, ${String(machine.cores)} cores, ${String(machine.memoryGiB)} GiB, ${machine.platform} ${machine.release}, Node ${machine.node}`,
-    `Redis: ${machine.redis ?? 'not used'}; load average before ${machine.loadAverageBefore.map((v) => v.toFixed(2)).join(' ')}, after ${machine.loadAverageAfter.map((v) => v.toFixed(2)).join(' ')}`,
-    other,
-  ];
 }
 
 /** The run's notes, then what the figures themselves say about noise (derived here, so older runs get it too). */

@@ -1,11 +1,11 @@
 /** The report as text for the terminal: every table, then the targets with PASS/MISS. */
 import { table } from '../format.js';
 import type { BenchResults } from '../results.js';
+import { reportHeader } from './header.js';
 import {
   bandwidthTable,
   httpTable,
   inProcessTable,
-  machineLines,
   notesOf,
   notRun,
   sizesTable,
@@ -22,9 +22,10 @@ function block(report: ReportTable): string {
 
 export function renderTerminal(results: BenchResults): string {
   const { seed } = results.bandwidth;
+  const header = reportHeader(results);
   const parts = [
-    `cloakroom bench (${results.mode}) — ${results.startedAt}`,
-    machineLines(results).join('\n'),
+    `cloakroom bench (${header.mode}) — ${header.startedAt}`,
+    header.machine.join('\n'),
     block(sizesTable(results)),
     block(inProcessTable(results)),
     block(httpTable(results)),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { StoreUnavailableError } from '../../../../cloakroom/src/errors.js';
+import { StoreUnavailableError } from '../../../../cloakroom/src/stores/errors.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { COOKIE, h1Of, PageClient, uniqueEmail, type PageResponse } from './client.js';
 

@@ -2,7 +2,7 @@
 // shape of the endpoint.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MAX_ACTOR_DEPTH } from '../../../src/app/tokens/grants/token-exchange.js';
+import { MAX_ACTOR_DEPTH } from 'cloakroom/tokens/issuer';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { addClient, assertOAuthError, basic, bearer, inspect, mint, oauthPost, signedIn } from './support.js';
 

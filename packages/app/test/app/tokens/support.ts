@@ -2,7 +2,7 @@
 // registered straight in the site's store, and a decoder for looking inside tokens (no trust needed there).
 import assert from 'node:assert/strict';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { registerClient } from '../../../src/app/tokens/clients.js';
+import { registerClient } from 'cloakroom/tokens/issuer';
 import { systemClock } from '../../../../cloakroom/src/clock.js';
 import type { TestApp } from '../../helpers/app.js';
 import { ApiClient, uniqueEmail } from '../api/client.js';

@@ -1,4 +1,4 @@
-import { EmailTakenError } from '../../errors.js';
+import { EmailTakenError } from '../errors.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
 
 /** Users in a `Map`: for tests and examples. */

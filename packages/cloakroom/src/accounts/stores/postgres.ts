@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { EmailTakenError } from '../../errors.js';
+import { EmailTakenError } from '../errors.js';
 import { runMigrations } from '../../stores/postgres/migrate.js';
 import { guardPool } from '../../stores/postgres/pool.js';
 import { qualify, quoteIdentifier, type Migration } from '../../stores/postgres/sql.js';

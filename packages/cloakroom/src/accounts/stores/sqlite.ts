@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { EmailTakenError } from '../../errors.js';
+import { EmailTakenError } from '../errors.js';
 import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
 import { settle } from '../../stores/sqlite/settle.js';
 

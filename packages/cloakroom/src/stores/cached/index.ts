@@ -1,4 +1,5 @@
-export { CachedStore, InvalidationPublishError, type CachedStoreOptions } from './store.js';
+export { CachedStore, type CachedStoreOptions } from './store.js';
+export { InvalidationPublishError } from './errors.js';
 export type { InvalidationEvent, InvalidationHandler, Invalidator } from './invalidator.js';
 export type { InvalidationMessage } from './message.js';
 export { LocalInvalidator } from './local.js';

@@ -10,6 +10,7 @@ import type {
   StoredSession,
 } from '../types.js';
 import { CacheEntries } from './entries.js';
+import { InvalidationPublishError } from './errors.js';
 import type { InvalidationEvent, Invalidator } from './invalidator.js';
 import type { InvalidationMessage } from './message.js';
 
@@ -31,21 +32,6 @@ export interface CachedStoreOptions {
   onError?: (error: Error) => void;
   /** Time source for entry ages; default the system clock. */
   clock?: Clock;
-}
-
-/**
- * The inner write succeeded (the revocation is recorded), but the other processes could not be told: until
- * their entries age out (`ttlMs`), they may still accept the session. Retrying the operation is safe.
- */
-export class InvalidationPublishError extends Error {
-  constructor(cause: unknown) {
-    super(
-      'the change was stored but its invalidation could not be published; other processes may serve ' +
-        'their cached copy until it ages out (ttlMs); retrying is safe',
-      { cause },
-    );
-    this.name = 'InvalidationPublishError';
-  }
 }
 
 /**

@@ -238,4 +238,3 @@ function rowReader<U>(
     return { session: toSession(row), user };
   };
 }
-export { settle } from './settle.js';

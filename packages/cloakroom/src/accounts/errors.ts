@@ -1,0 +1,48 @@
+import { CloakroomError } from '../errors.js';
+
+/** Which password rule a new password breaks. */
+export type WeakPasswordReason = 'too_short' | 'too_long' | 'common' | 'contains_email';
+
+/**
+ * A new password breaks the password rules: 400 `weak_password`. The message says which rule, in words for
+ * people, and never repeats the password.
+ */
+export class WeakPasswordError extends CloakroomError {
+  readonly reason: WeakPasswordReason;
+
+  constructor(reason: WeakPasswordReason, message: string) {
+    super('weak_password', message);
+    this.reason = reason;
+  }
+}
+
+/** Registration with an email that already has an account: 409 `email_taken`. */
+export class EmailTakenError extends CloakroomError {
+  constructor() {
+    super('email_taken', 'An account with this email already exists.');
+  }
+}
+
+/** Unknown email or wrong password, deliberately indistinguishable: 401 `invalid_credentials`. */
+export class InvalidCredentialsError extends CloakroomError {
+  constructor() {
+    super('invalid_credentials', 'The email or password is not right.');
+  }
+}
+
+/**
+ * Too many failed sign-ins for this account or address: 429 `too_many_attempts`, with `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof TooManyAttemptsError) show(`Try again in ${error.retryAfterSeconds} s.`);
+ * ```
+ */
+export class TooManyAttemptsError extends CloakroomError {
+  override readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('too_many_attempts', 'Too many failed attempts. Try again later.');
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}

@@ -1,0 +1,2 @@
+export { RedisRefreshTokenStore, type RedisIssuerStoreOptions } from './refresh.js';
+export { RedisClientStore } from './clients.js';
