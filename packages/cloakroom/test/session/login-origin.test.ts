@@ -2,7 +2,7 @@
 // the Accounts sign-in paths call, and which routes call before reading a sign-in body.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CsrfRejectedError } from '../../src/errors.js';
+import { CsrfRejectedError } from '../../src/csrf/errors.js';
 import { createSessionManager } from '../../src/session/manager.js';
 import { loadRequestSession, type RequestInfo } from '../../src/session/request-session.js';
 import { MemoryStore } from '../../src/stores/memory.js';
