@@ -1,6 +1,6 @@
 /**
- * How a route authenticates, as the route table declares it (`auth` in {@link RouteOptions}), and the bearer
- * half of the step the router runs once, before the handler. The cookie half is the library's
+ * How a route authenticates, as the route table declares it (`auth` in the router's `RouteOptions`), and
+ * the bearer half of the step the router runs once, before the handler. The cookie half is the library's
  * `loadRequestSession`, called by the router itself.
  */
 import { RequestSession, type Session } from 'cloakroom';
