@@ -15,4 +15,4 @@ if (existsSync(source)) {
 } else {
   cli = await import('../dist/cli/main.js');
 }
-await cli.program().parseAsync(process.argv);
+await cli.main(process.argv);
