@@ -9,7 +9,8 @@
 // gets its own `npm ci`, so native modules (better-sqlite3) are compiled for that version against those
 // headers (`npm_config_nodedir`) and never mix with this checkout's node_modules.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,11 +62,27 @@ function checkout(nodeDir, major) {
     `${root}/`,
     `${dir}/`,
   ]);
-  console.log(`# npm ci on Node ${major} in ${dir} (better-sqlite3 compiles from source: about 2 minutes)`);
+  // A rerun with the same lockfile and runtime keeps the copy's node_modules (rsync leaves excluded paths alone):
+  // the install compiles better-sqlite3, minutes on a busy two-core machine.
+  const stamp = join(dir, 'node_modules', '.cloakroom-ci-install');
+  const wanted = createHash('sha256')
+    .update(nodeDir)
+    .update(
+      ['package-lock.json', 'package.json', 'packages/cloakroom/package.json', 'packages/app/package.json']
+        .map((file) => readFileSync(join(root, file), 'utf8'))
+        .join('\n'),
+    )
+    .digest('hex');
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
+    console.log(`# ${dir}: node_modules already installed from this lockfile on this runtime`);
+    return dir;
+  }
+  console.log(`# npm ci on Node ${major} in ${dir} (better-sqlite3 compiles from source: minutes)`);
   run('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: dir,
     env: { ...process.env, PATH: `${join(nodeDir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodeDir },
   });
+  writeFileSync(stamp, wanted);
   return dir;
 }
 
