@@ -33,7 +33,7 @@ export function codeBlocks(doc: string, markdown = readFileSync(ROOT + doc, 'utf
   for (const match of markdown.matchAll(fence)) {
     blocks.push({
       doc,
-      line: markdown.slice(0, match.index).split('\n').length + (match[1] === undefined ? 0 : 1),
+      line: markdown.slice(0, match.index + match[0].indexOf('```')).split('\n').length,
       lang: match[2] ?? '',
       text: match[3] ?? '',
       context: (match[1] ?? '').trim(),
