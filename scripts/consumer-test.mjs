@@ -4,9 +4,11 @@
 // npm registry and compiles better-sqlite3, so it takes minutes and is not part of `npm test`.
 //
 //   node scripts/consumer-test.mjs [--keep]     (--keep leaves the scratch project for a look)
+/* global fetch -- Node's, as the user's code would use it */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
