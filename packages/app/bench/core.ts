@@ -43,7 +43,9 @@ import {
   type Population,
 } from './lib/populate.js';
 import { formatCount, formatMicros, formatPercent, formatRate, table } from '../src/bench/format.js';
+import { helpFromHeader } from './lib/usage.js';
 
+helpFromHeader(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

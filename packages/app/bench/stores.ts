@@ -55,7 +55,9 @@ import {
   loadRecords,
   sequentialBatch,
 } from './lib/stores-load.js';
+import { helpFromHeader } from './lib/usage.js';
 
+helpFromHeader(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

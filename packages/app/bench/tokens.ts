@@ -38,10 +38,12 @@ import {
   type RoundOptions,
 } from '../src/bench/measure.js';
 import { formatMicros, formatPercent, formatRate, table } from '../src/bench/format.js';
+import { helpFromHeader } from './lib/usage.js';
 
 const ALGS = ['EdDSA', 'ES256', 'RS256', 'HS256'] as const;
 type Alg = (typeof ALGS)[number];
 
+helpFromHeader(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { median } from '../src/bench/measure.js';
 import { table } from '../src/bench/format.js';
+import { helpFromHeader } from './lib/usage.js';
 
 interface CpuUsage {
   user: number;
@@ -40,6 +41,7 @@ type Autocannon = (
   callback: (error: Error | null, result: AutocannonResult) => void,
 ) => unknown;
 
+helpFromHeader(import.meta.url);
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '4' },

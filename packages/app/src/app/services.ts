@@ -1,6 +1,4 @@
 import type { Database } from 'better-sqlite3';
-import { Cluster, Redis } from 'ioredis';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { Accounts } from 'cloakroom/accounts';
 import type { PasswordHasher } from 'cloakroom/accounts';
@@ -40,6 +38,7 @@ import { SqliteStore } from 'cloakroom/stores/sqlite';
 import type { SessionStore } from 'cloakroom/stores';
 import type { AppConfig } from './config.js';
 import { openDatabase } from './database.js';
+import { importBackend } from './optional.js';
 import { SiteFederation } from './federation/service.js';
 import type { AppUser } from './http/env.js';
 import { sitePostgresMigrations } from './migrations.js';
@@ -203,6 +202,10 @@ function sqliteBackends(config: AppConfig): Backends {
 }
 
 async function postgresBackends(config: AppConfig, log: Logger): Promise<Backends> {
+  const { default: pg } = await importBackend<{ default: typeof import('pg') }>(
+    'pg',
+    'CLOAKROOM_DATABASE_URL (PostgreSQL)',
+  );
   const pool = new pg.Pool(postgresPoolOptions({ connectionString: config.databaseUrl }));
   guardPool(pool, (error) => {
     log.warn({ err: error.message }, 'PostgreSQL connection lost');
@@ -225,7 +228,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
 
 /** Sessions and throttling move to Redis; the user comes from the user store (SQLite or PostgreSQL). */
 async function useRedis(backends: Backends, config: AppConfig, url: string, log: Logger): Promise<void> {
-  const client = connectRedis(url);
+  const client = await connectRedis(url);
   client.on('error', (error: Error) => {
     log.warn({ err: error.message }, 'Redis connection error');
   });
@@ -277,7 +280,11 @@ async function useNearCache(
   backends.closers.push(() => cached.close());
 }
 
-function connectRedis(url: string): RedisClient {
+async function connectRedis(url: string): Promise<RedisClient> {
+  const { Cluster, Redis } = await importBackend<typeof import('ioredis')>(
+    'ioredis',
+    'CLOAKROOM_STORE (Redis)',
+  );
   if (url.startsWith('redis+cluster://')) {
     const nodes = url
       .slice('redis+cluster://'.length)

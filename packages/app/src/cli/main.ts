@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, configFromEnv, type AppConfig } from '../app/config.js';
+import { MissingPackageError } from '../app/optional.js';
 import { startServer } from '../app/server.js';
 import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
@@ -68,6 +69,20 @@ export function program(): Command {
   return cli;
 }
 
+/**
+ * Runs the command line on `argv`. An optional package that the configuration needs but that is not
+ * installed (`pg`, `ioredis`) ends the command with one line naming it, not a stack trace.
+ */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    if (!(error instanceof MissingPackageError)) throw error;
+    console.error(`cloakroom: ${error.message}`);
+    process.exit(1);
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await program().parseAsync(process.argv);
+  await main();
 }

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { openDatabase } from '../database.js';
+import { importBackend } from '../optional.js';
 import { guardPool, postgresPoolOptions } from 'cloakroom/stores/postgres';
 import type { ClientStore, RefreshTokenStore } from 'cloakroom/tokens/issuer';
 import {
@@ -26,6 +26,10 @@ export async function openTokenStores(config: {
   databaseUrl: string | undefined;
 }): Promise<OpenedTokenStores> {
   if (config.databaseUrl !== undefined) {
+    const { default: pg } = await importBackend<{ default: typeof import('pg') }>(
+      'pg',
+      'CLOAKROOM_DATABASE_URL (PostgreSQL)',
+    );
     const pool = new pg.Pool(postgresPoolOptions({ connectionString: config.databaseUrl, max: 2 }));
     guardPool(pool, () => {});
     try {
