@@ -13,6 +13,10 @@ import type { FederationStateStore } from './stores/types.js';
 export interface RelyingPartyOptions {
   /** The provider id used in the site's URLs and in the pre-login record. */
   id: string;
+  /**
+   * The issuer identifier, exactly as the provider's discovery document spells it: discovery refuses one
+   * that differs in any byte (a trailing `/`, the host's case, an explicit port).
+   */
   issuer: string;
   clientId: string;
   clientSecret?: string;
@@ -52,6 +56,7 @@ export interface SignInStart {
 export interface VerifiedIdentity {
   /** The provider id (configuration), the issuer and the subject: accounts are linked by (issuer, subject). */
   provider: string;
+  /** Always the relying party's configured `issuer` (discovery made sure the provider's is the same string). */
   issuer: string;
   subject: string;
   email: string | null;
@@ -232,7 +237,7 @@ export class OidcRelyingParty {
     return {
       identity: {
         provider: this.id,
-        issuer: metadata.issuer,
+        issuer: this.issuer,
         subject,
         email: email === null ? null : email.toLowerCase(),
         emailVerified: typeof verified === 'boolean' ? verified : null,

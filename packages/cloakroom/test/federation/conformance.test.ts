@@ -263,6 +263,35 @@ describe('federation: relying-party conformance (negative cases)', () => {
       assert.equal((await rp.completeSignIn(callback.search, handle)).identity.subject, 'user-1');
     });
 
+    test('a configured issuer that is the discovered one only as a URL is refused, naming both', async () => {
+      // openid-client alone accepts each of these (it compares parsed URLs); the provider says `issuer`.
+      const port = new URL(provider.issuer).port;
+      const spellings = [`${provider.issuer}/`, `HTTP://127.0.0.1:${port}`];
+      for (const issuer of spellings) {
+        const strict = new OidcRelyingParty({
+          id: 'fake',
+          issuer,
+          clientId: provider.clientId,
+          clientSecret: provider.clientSecret,
+          redirectUri: REDIRECT,
+          store: new MemoryFederationStateStore(),
+        });
+        const error = await strict.startSignIn().then(
+          () => assert.fail(`accepted ${issuer}`),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof FederationError, String(error));
+        assert.equal(error.reason, 'provider_unavailable');
+        assert.ok(error.message.includes(JSON.stringify(provider.issuer)), error.message);
+        assert.ok(error.message.includes(JSON.stringify(issuer)), error.message);
+      }
+    });
+
+    test('the identity carries the configured issuer, the one back-channel logout is checked against', async () => {
+      const { callback, handle } = await attempt();
+      assert.equal((await rp.completeSignIn(callback.search, handle)).identity.issuer, rp.issuer);
+    });
+
     test('an issuer that is not https (nor loopback http) is refused', () => {
       assert.throws(
         () =>

@@ -174,7 +174,7 @@ export class SiteFederation {
     const entry = this.#providers.get(providerId);
     if (entry === undefined) throw new FederationError('unknown_provider', 'no such provider');
     const request = await entry.rp.verifyLogoutToken(logoutToken);
-    const issuer = entry.settings.issuer;
+    const issuer = entry.rp.issuer;
     if (request.sid !== null) {
       const { sid } = request;
       const now = this.#now();
@@ -218,10 +218,10 @@ export class SiteFederation {
    * account has no password and this is its only link. Unknown links are `not_found` (`false`).
    */
   async unlink(userId: string, providerId: string, subject: string): Promise<boolean> {
-    const { settings } = this.#provider(providerId);
+    const { rp } = this.#provider(providerId);
     const keepOne = !(await this.hasPassword(userId));
     const result = await storeCall('identities.unlink', () =>
-      this.#options.identities.unlink(userId, settings.issuer, subject, { keepOne }),
+      this.#options.identities.unlink(userId, rp.issuer, subject, { keepOne }),
     );
     if (result === 'last_sign_in_method') {
       throw new FederationError('last_sign_in_method', 'this is the only way to sign in to the account');
