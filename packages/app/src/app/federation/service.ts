@@ -15,6 +15,7 @@ import type { SessionManager } from 'cloakroom/session';
 import type { Session } from 'cloakroom/session';
 import { storeCall } from 'cloakroom/stores';
 import type { AppUser } from '../http/env.js';
+import { linkProviderSession, providerSessionKey } from './provider-sessions.js';
 
 export interface SiteFederationOptions {
   providers: ProviderSettings[];
@@ -59,8 +60,6 @@ export interface CallbackRequest {
 }
 
 const START_WINDOW_MS = 10 * 60_000;
-
-const sidKey = (issuer: string, sid: string) => `sid:${hash('sha256', `${issuer}\n${sid}`, 'base64url')}`;
 
 /**
  * The reference site's OpenID Connect sign-in, over {@link OidcRelyingParty}: one relying party per
@@ -151,11 +150,11 @@ export class SiteFederation {
     });
     if (request.session !== null) await this.#options.sessions.revoke(request.session.id);
     if (identity.sid !== null) {
-      const { sid } = identity;
-      const expiresAt = issued.session.absoluteExpiresAt;
+      // rp.issuer, the key back-channel logout reads (identity.issuer is the same string, by discovery).
+      const key = providerSessionKey(rp.issuer, identity.sid);
       const now = this.#now();
-      await storeCall('federation.put', () =>
-        this.#options.state.put(sidKey(identity.issuer, sid), issued.session.id, expiresAt, now),
+      await storeCall('federation.addMember', () =>
+        linkProviderSession(this.#options.state, key, issued.session, now),
       );
     }
     return {
@@ -166,9 +165,10 @@ export class SiteFederation {
   }
 
   /**
-   * Back-channel logout: verifies the provider's logout token and ends the matching local sessions — the
-   * session its `sid` signed in, or, with only a `sub`, every session of the linked account. Resolves to
-   * how many sessions ended; rejects with `FederationError` `invalid_logout_token` (nothing ended).
+   * Back-channel logout: verifies the provider's logout token and ends the matching local sessions — every
+   * session its `sid` signed in (and their rotated successors), or, with only a `sub`, every session of the
+   * linked account. Resolves to how many sessions it ended (at most; one already gone counts too); rejects
+   * with `FederationError` `invalid_logout_token` (nothing ended).
    */
   async backchannelLogout(providerId: string, logoutToken: unknown): Promise<number> {
     const entry = this.#providers.get(providerId);
@@ -176,14 +176,15 @@ export class SiteFederation {
     const request = await entry.rp.verifyLogoutToken(logoutToken);
     const issuer = entry.rp.issuer;
     if (request.sid !== null) {
-      const { sid } = request;
+      const key = providerSessionKey(issuer, request.sid);
       const now = this.#now();
-      const sessionId = await storeCall('federation.take', () =>
-        this.#options.state.take(sidKey(issuer, sid), now),
-      );
-      if (sessionId === null) return 0;
-      await this.#options.sessions.revoke(sessionId);
-      return 1;
+      const { state } = this.#options;
+      const sessionIds = await storeCall('federation.takeMembers', () => state.takeMembers(key, now));
+      // A sign-in made before the sets kept its one session id as a single entry under the same key.
+      const single = await storeCall('federation.take', () => state.take(key, now));
+      if (single !== null) sessionIds.push(single);
+      for (const sessionId of sessionIds) await this.#options.sessions.revoke(sessionId);
+      return sessionIds.length;
     }
     const sub = request.sub ?? '';
     const link = await storeCall('identities.findByIdentity', () =>
