@@ -60,7 +60,10 @@ export interface VerifiedIdentity {
   issuer: string;
   subject: string;
   email: string | null;
-  /** `true`/`false` as the provider says; `null` when it does not say. */
+  /**
+   * `true`/`false` as the provider says of `email` (a JSON boolean only); `null` when it does not say. Treat
+   * `null` as unverified unless the provider is known to verify every address.
+   */
   emailVerified: boolean | null;
   name: string | null;
   /** The provider's session id (`sid`), for back-channel logout; `null` when absent. */
@@ -232,8 +235,11 @@ export class OidcRelyingParty {
         throw new FederationError('userinfo_mismatch', 'the userinfo sub is not the ID token sub');
       }
     }
-    const email = stringClaim(profile.email) ?? stringClaim(claims.email);
-    const verified = profile.email_verified ?? claims.email_verified;
+    // The address and what is said of it come from the same answer: userinfo's `email_verified` speaks of
+    // userinfo's `email`, never of another address the ID token may carry.
+    const fromProfile = stringClaim(profile.email);
+    const email = fromProfile ?? stringClaim(claims.email);
+    const verified = fromProfile === null ? claims.email_verified : profile.email_verified;
     return {
       identity: {
         provider: this.id,

@@ -84,6 +84,29 @@ describe('federation: relying-party conformance (negative cases)', () => {
     assert.equal(result.identity.sid, 'provider-session-1');
   });
 
+  test('email_verified speaks of the address from the same answer, and only a JSON boolean counts', async () => {
+    // The ID token vouches for another address; userinfo's address comes without the claim.
+    provider.idToken = (token) => ({
+      ...token,
+      claims: { ...token.claims, email: 'old@example.com', email_verified: true },
+    });
+    provider.userinfo = (sub) => ({ sub, email: 'new@example.com' });
+    let { callback, handle } = await attempt();
+    let { identity } = await rp.completeSignIn(callback.search, handle);
+    assert.equal(identity.email, 'new@example.com');
+    assert.equal(identity.emailVerified, null);
+
+    provider.userinfo = (sub) => ({ sub, email: 'new@example.com', email_verified: 'true' });
+    ({ callback, handle } = await attempt());
+    ({ identity } = await rp.completeSignIn(callback.search, handle));
+    assert.equal(identity.emailVerified, null);
+
+    provider.userinfo = (sub) => ({ sub });
+    ({ callback, handle } = await attempt());
+    ({ identity } = await rp.completeSignIn(callback.search, handle));
+    assert.deepEqual([identity.email, identity.emailVerified], ['old@example.com', true]);
+  });
+
   test('ES256-signed ID tokens from the published EC key are accepted', async () => {
     provider.idToken = (token) => ({ ...token, signer: 'ES256' });
     const { callback, handle } = await attempt();

@@ -124,7 +124,7 @@ export class SiteFederation {
    * Rejects with `FederationError` for every refusal.
    */
   async callback(providerId: string, query: string, request: CallbackRequest): Promise<CallbackOutcome> {
-    const { rp } = this.#provider(providerId);
+    const { rp, settings } = this.#provider(providerId);
     const handle = this.cookie.read(request.info.cookie);
     const result = await rp.completeSignIn(query, handle);
     const { identity } = result;
@@ -140,7 +140,7 @@ export class SiteFederation {
       return { location: `/sessions?notice=${notice}`, setCookies: [clear], result: linked };
     }
 
-    const userId = await this.#accountFor(identity);
+    const userId = await this.#accountFor(identity, settings);
     // A fresh session (fixation defence); the one the browser came with, if any, ends. The login-CSRF
     // origin checks do not apply here: the provider's redirect is cross-site by nature, and the pre-login
     // record bound to this browser is what proves the sign-in was started here.
@@ -272,10 +272,10 @@ export class SiteFederation {
 
   /**
    * The local account for a verified identity: the linked one, else a new password-less account — unless
-   * the email is missing, unverified, or already used by a local account (never merged by email: its owner
+   * the email is missing, not verified (see `emailVerifiedClaim`), or already used by a local account (never merged by email: its owner
    * signs in and links the provider from the account page).
    */
-  async #accountFor(identity: VerifiedIdentity): Promise<string> {
+  async #accountFor(identity: VerifiedIdentity, settings: ProviderSettings): Promise<string> {
     const { identities, users } = this.#options;
     const linked = await storeCall('identities.findByIdentity', () =>
       identities.findByIdentity(identity.issuer, identity.subject),
@@ -288,8 +288,16 @@ export class SiteFederation {
     } catch {
       throw new FederationError('email_missing', 'the provider gave no usable email address');
     }
-    if (identity.emailVerified === false) {
-      throw new FederationError('email_unverified', 'the provider says the email address is unverified');
+    // Strict unless the provider file says otherwise: an address nobody vouched for would let anyone who
+    // can name it at a lax provider take it here first.
+    const missingIsVerified = settings.emailVerifiedClaim === 'optional';
+    if (identity.emailVerified !== true && !(identity.emailVerified === null && missingIsVerified)) {
+      throw new FederationError(
+        'email_unverified',
+        identity.emailVerified === false
+          ? 'the provider says the email address is unverified'
+          : 'the provider does not say the email address is verified',
+      );
     }
     if ((await storeCall('users.findByEmail', () => users.findByEmail(email))) !== null) {
       throw new FederationError('account_exists', 'a local account already uses this email address');
