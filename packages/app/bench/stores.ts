@@ -6,7 +6,10 @@
  * one at a time and 64 in flight), and the Redis memory one session costs (`MEMORY USAGE`). A ceiling row
  * (the same validation over a MemoryStore plus one raw `GET` of the session's key) shows what any store
  * that reads one value per validation could reach on this machine; a PostgreSQL row with unnamed statements
- * shows what the store's named prepared statements change.
+ * shows what the store's named prepared statements change. Last, the near-cache's revocation delay across
+ * two "processes" (two caches on separate connections) over Redis pub/sub, PostgreSQL LISTEN/NOTIFY and a
+ * shared SQLite file: from a revocation on one to the other's first refusal (the tests assert only that it
+ * happens; the figure depends on the machine's load, and is measured here).
  *
  * Redis at 127.0.0.1:6379 and PostgreSQL at 127.0.0.1:5432 (user postgres, database test) unless
  * REDIS_URL / DATABASE_URL say otherwise. Everything this run writes lives under a unique key prefix and a
@@ -20,12 +23,14 @@
  *   --round-ms <ms>    length of one round (default 400)
  *   --concurrency <n>  validations in flight for the concurrent rows (default 64)
  *   --sample <n>       sessions whose keys are sized with MEMORY USAGE (default 1,000)
+ *   --revocations <n>  revocations timed per transport for the delay (default 100; 20 with --quick)
  *
  * This prints numbers; it is not a test. Exit status 1 only if a validation failed or the run broke.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -33,7 +38,14 @@ import { createSessionManager, MemoryStore, type SessionManager, type SessionSto
 import type { SessionUser } from 'cloakroom/stores';
 import { RedisStore, redisClientOptions } from 'cloakroom/stores/redis';
 import { KeyLayout } from '../../cloakroom/src/stores/redis/keys.js';
-import { CachedStore, RedisInvalidator } from 'cloakroom/stores/cached';
+import Database from 'better-sqlite3';
+import {
+  CachedStore,
+  PostgresInvalidator,
+  RedisInvalidator,
+  SqliteInvalidator,
+} from 'cloakroom/stores/cached';
+import { SqliteStore } from 'cloakroom/stores/sqlite';
 import { PostgresStore, postgresPoolOptions } from 'cloakroom/stores/postgres';
 import {
   collectGarbage,
@@ -56,6 +68,7 @@ import {
   sequentialBatch,
 } from './lib/stores-load.js';
 import { helpFromHeader } from './lib/usage.js';
+import { measureRevocationDelays, quantile, type RevocationDelays } from './lib/revocation-delay.js';
 
 helpFromHeader(import.meta.url);
 const { values: args } = parseArgs({
@@ -67,6 +80,7 @@ const { values: args } = parseArgs({
     'round-ms': { type: 'string' },
     concurrency: { type: 'string' },
     sample: { type: 'string' },
+    revocations: { type: 'string' },
   },
 });
 
@@ -74,6 +88,7 @@ const quick = args.quick === true;
 const size = args.sessions !== undefined ? Number(args.sessions) : quick ? 2_000 : 10_000;
 const concurrency = args.concurrency !== undefined ? Number(args.concurrency) : 64;
 const sampleSize = Math.min(size, args.sample !== undefined ? Number(args.sample) : quick ? 200 : 1_000);
+const revocations = args.revocations !== undefined ? Number(args.revocations) : quick ? 20 : 100;
 const rounds: RoundOptions = {
   rounds: args.rounds !== undefined ? Number(args.rounds) : quick ? 3 : 7,
   roundMs: args['round-ms'] !== undefined ? Number(args['round-ms']) : quick ? 200 : 400,
@@ -82,6 +97,7 @@ const rounds: RoundOptions = {
 if (!Number.isInteger(size) || size < 2) usage('--sessions takes an integer of at least 2');
 if (!Number.isInteger(concurrency) || concurrency < 1) usage('--concurrency takes a positive integer');
 if (!Number.isInteger(sampleSize) || sampleSize < 1) usage('--sample takes a positive integer');
+if (!Number.isInteger(revocations) || revocations < 1) usage('--revocations takes a positive integer');
 if (!Number.isInteger(rounds.rounds) || rounds.rounds < 1) usage('--rounds takes a positive integer');
 if (!Number.isFinite(rounds.roundMs) || rounds.roundMs <= 0) usage('--round-ms takes a positive number');
 
@@ -304,6 +320,49 @@ async function deleteRunKeys(redis: Redis): Promise<number> {
   return removed;
 }
 
+/**
+ * The near-cache's revocation delay over each transport: two caches ("processes") over one store, each
+ * with its own invalidator connection; Redis and PostgreSQL on this run's prefix and schema, SQLite on a
+ * file of its own (its invalidator's default poll).
+ */
+async function revocationDelayPass(redis: Redis, pool: pg.Pool, trials: number): Promise<RevocationDelays[]> {
+  const results: RevocationDelays[] = [];
+  const pair = async (transport: string, make: () => Promise<CachedStore>): Promise<void> => {
+    progress(`revocation delay: ${transport}`);
+    const a = await make();
+    const b = await make();
+    try {
+      results.push(await measureRevocationDelays(transport, manager(a), manager(b), trials));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  };
+  await pair('Redis pub/sub', () =>
+    CachedStore.create(new RedisStore(redis, { prefix: PREFIX }), {
+      invalidator: new RedisInvalidator(redis, { channel: `${PREFIX}revocations` }),
+    }),
+  );
+  await pair('PostgreSQL LISTEN/NOTIFY', async () =>
+    CachedStore.create(await PostgresStore.create(pool, { schema: SCHEMA }), {
+      invalidator: new PostgresInvalidator(pool, { channel: `cr_bench_${RUN_ID}` }),
+    }),
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'cloakroom-bench-revocation-'));
+  const databases: Database.Database[] = [];
+  try {
+    await pair('SQLite table (default poll)', () => {
+      const db = new Database(join(dir, 'sessions.db'));
+      databases.push(db);
+      return CachedStore.create(new SqliteStore(db), { invalidator: new SqliteInvalidator(db) });
+    });
+  } finally {
+    for (const db of databases) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The run
 
@@ -501,6 +560,8 @@ async function main(): Promise<void> {
 
     const baselinesAfter = await baselinePass('end', redis, pool, baselineKey);
 
+    const revocationRows = await revocationDelayPass(redis, pool, revocations);
+
     progress(`Redis memory: MEMORY USAGE of ${formatCount(sampleSize)} sessions' keys`);
     const memory = await redisMemory(redis, created.records, usedAfter - usedBefore);
 
@@ -610,6 +671,24 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(
+      'Near-cache revocation delay across two processes (two caches on separate connections; ms from the ' +
+        "start of a revocation on B to A's first refusal, A asked at every turn of its event loop)",
+    );
+    out.push(
+      table(
+        ['transport', 'revocations', 'median ms', 'p90 ms', 'worst ms'],
+        revocationRows.map((row) => [
+          row.transport,
+          String(row.trials),
+          quantile(row.delays, 0.5).toFixed(1),
+          quantile(row.delays, 0.9).toFixed(1),
+          quantile(row.delays, 1).toFixed(1),
+        ]),
+        1,
+      ),
+    );
+    out.push('');
+    out.push(
       `Redis memory per session (MEMORY USAGE … SAMPLES 0, mean over ${memory.sampled} sessions; ` +
         `session ${memory.sessionEncoding}, index ${memory.indexEncoding})`,
     );
@@ -693,6 +772,7 @@ async function main(): Promise<void> {
             baselines: Object.fromEntries(baselines),
             rows,
             memory,
+            revocationDelays: revocationRows,
             targets,
             loadSeconds: { redis: redisLoadSeconds, postgres: pgLoadSeconds },
           },

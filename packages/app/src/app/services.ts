@@ -40,6 +40,7 @@ import type { AppConfig } from './config.js';
 import { openDatabase } from './database.js';
 import { importBackend } from './optional.js';
 import { SiteFederation } from './federation/service.js';
+import { followProviderSessions } from './federation/provider-sessions.js';
 import type { AppUser } from './http/env.js';
 import { sitePostgresMigrations } from './migrations.js';
 import { PostgresNotes } from './notes-postgres.js';
@@ -127,8 +128,13 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens.close();
   });
   const sessions = new SessionManager<AppUser>({
-    // Ending a session also revokes the refresh tokens minted from it.
-    store: revokeRefreshTokensWithSessions(backends.store, tokens.refresh),
+    // Ending a session also revokes the refresh tokens minted from it; rotating one keeps it in the set
+    // of its provider session, so back-channel logout still ends it.
+    store: followProviderSessions(
+      revokeRefreshTokensWithSessions(backends.store, tokens.refresh),
+      backends.federationState,
+      options.clock ?? systemClock,
+    ),
     origin: config.origin,
     keys: options.sessionKeys,
     idleTimeoutSeconds: config.idleTimeoutSeconds,

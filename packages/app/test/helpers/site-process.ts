@@ -61,9 +61,11 @@ export function siteCall(
 }
 
 /**
- * Signs in on `a` `trials` times; each time both processes validate (and so may cache) the session, `b`
+ * Signs in on `a` `trials` times; each time both processes validate (and so cache) the session, `b`
  * signs it out, and `a` is polled until it refuses it. Resolves to the delays in ms, from `b`'s 204 to
- * `a`'s first 401, sorted; fails a trial that `a` still accepts after 1 s.
+ * `a`'s first 401, sorted: a figure to report, not to bound. Fails a trial that `a` still accepts after
+ * `failAfterMs` (10 s): far above any delay seen under load, and far below the near-cache's 30 s entry
+ * lifetime, so a refusal in time can only come from the eviction `b` sent.
  */
 export async function signOutDelays(
   a: SiteProcess,
@@ -71,6 +73,7 @@ export async function signOutDelays(
   origin: string,
   credentials: { email: string; password: string },
   trials = 20,
+  failAfterMs = 10_000,
 ): Promise<number[]> {
   const call = (site: SiteProcess, path: string, init?: Parameters<typeof siteCall>[3]) =>
     siteCall(site, origin, path, init);
@@ -89,11 +92,14 @@ export async function signOutDelays(
       throw new Error(`trial ${String(trial)}: sign-out answered ${String(out.status)}`);
     const signedOutAt = performance.now();
     let refused = false;
-    while (!refused && performance.now() - signedOutAt < 1000) {
+    while (!refused && performance.now() - signedOutAt < failAfterMs) {
       refused = (await call(a, '/api/me', { cookie })).status === 401;
     }
-    if (!refused)
-      throw new Error(`trial ${String(trial)}: A still accepted the session 1 s after the sign-out`);
+    if (!refused) {
+      throw new Error(
+        `trial ${String(trial)}: A still accepted the session ${String(failAfterMs)} ms after the sign-out`,
+      );
+    }
     delays.push(performance.now() - signedOutAt);
   }
   return delays.sort((x, y) => x - y);

@@ -14,7 +14,17 @@ export interface ProviderSettings {
   scopes: string[];
   /** Shown on the "Sign in with <label>" button. */
   label: string;
+  /**
+   * What a new account needs from the provider's `email_verified` claim. `"required"` (what its absence
+   * means): the JSON boolean `true`; a missing claim counts as unverified. `"optional"`: a missing claim is
+   * taken as verified, for a provider that verifies every address and never says so; `false` is still
+   * refused. Only for new accounts: a linked identity signs in whatever the claim.
+   */
+  emailVerifiedClaim?: EmailVerifiedClaim;
 }
+
+/** See {@link ProviderSettings.emailVerifiedClaim}. */
+export type EmailVerifiedClaim = 'required' | 'optional';
 
 export const DEFAULT_SCOPES = ['openid', 'email'] as const;
 
@@ -34,6 +44,8 @@ const providerSchema = z.strictObject({
     .refine((scopes) => scopes.includes('openid'), 'must include "openid"')
     .default([...DEFAULT_SCOPES]),
   label: z.string().trim().min(1).max(64),
+  // No default here: the parsed list keeps the file's fields, and the site reads a missing one as "required".
+  emailVerifiedClaim: z.enum(['required', 'optional']).optional(),
 });
 
 const providerListSchema = z.array(providerSchema).superRefine((list, context) => {
@@ -48,7 +60,7 @@ const providerListSchema = z.array(providerSchema).superRefine((list, context) =
 
 /**
  * Reads a provider list (the parsed JSON of `CLOAKROOM_OIDC_CONFIG`): an array of
- * `{"id","issuer","clientId","clientSecret","scopes","label"}`. Throws a `TypeError` that names the first
+ * `{"id","issuer","clientId","clientSecret","scopes","label","emailVerifiedClaim"}`. Throws a `TypeError` that names the first
  * bad fields (never a secret's value).
  *
  * @example

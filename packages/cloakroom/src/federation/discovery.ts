@@ -28,8 +28,8 @@ export interface DiscoveredProvider {
 
 /**
  * Discovery, once per provider: the metadata is fetched on first use and kept; a failure is not kept, so
- * the next sign-in tries again. The issuer in the metadata must be the configured one (openid-client
- * checks), and every endpoint must be https unless the issuer is a loopback http one.
+ * the next sign-in tries again. The issuer in the metadata must be the configured one byte for byte, and
+ * every endpoint must be https unless the issuer is a loopback http one.
  */
 export class ProviderDiscovery {
   readonly #options: DiscoveryOptions;
@@ -71,6 +71,18 @@ export class ProviderDiscovery {
       throw new FederationError('provider_unavailable', 'OpenID provider discovery failed', { cause: error });
     }
     const metadata = config.serverMetadata();
+    // openid-client compares the two as parsed URLs, so `https://idp.example` and `https://idp.example/` (or
+    // a host's case, an explicit :443) pass. OpenID Connect Discovery 1.0 section 4.3 wants them identical,
+    // and the site keys identity links and provider sessions by the issuer: two spellings of one issuer
+    // would store under one and look up under the other. Issuers are public, so the error names both.
+    if (metadata.issuer !== this.#options.issuer) {
+      throw new FederationError(
+        'provider_unavailable',
+        `the provider's discovered issuer ${JSON.stringify(metadata.issuer)} is not the configured issuer ` +
+          `${JSON.stringify(this.#options.issuer)} (they must be identical, OpenID Connect Discovery 1.0 ` +
+          'section 4.3): configure the provider with its exact issuer',
+      );
+    }
     if (metadata.jwks_uri === undefined) {
       throw new FederationError('provider_unavailable', 'the provider publishes no jwks_uri');
     }

@@ -5,7 +5,12 @@ export {
   type SignInStart,
   type VerifiedIdentity,
 } from './relying-party.js';
-export { parseProviderList, DEFAULT_SCOPES, type ProviderSettings } from './config.js';
+export {
+  parseProviderList,
+  DEFAULT_SCOPES,
+  type ProviderSettings,
+  type EmailVerifiedClaim,
+} from './config.js';
 export { FederationError, type FederationFailureReason } from './errors.js';
 export type { IdTokenAlgorithm } from './id-token.js';
 export type { LogoutRequest } from './logout-token.js';

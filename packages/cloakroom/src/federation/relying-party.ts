@@ -13,6 +13,10 @@ import type { FederationStateStore } from './stores/types.js';
 export interface RelyingPartyOptions {
   /** The provider id used in the site's URLs and in the pre-login record. */
   id: string;
+  /**
+   * The issuer identifier, exactly as the provider's discovery document spells it: discovery refuses one
+   * that differs in any byte (a trailing `/`, the host's case, an explicit port).
+   */
   issuer: string;
   clientId: string;
   clientSecret?: string;
@@ -52,10 +56,14 @@ export interface SignInStart {
 export interface VerifiedIdentity {
   /** The provider id (configuration), the issuer and the subject: accounts are linked by (issuer, subject). */
   provider: string;
+  /** Always the relying party's configured `issuer` (discovery made sure the provider's is the same string). */
   issuer: string;
   subject: string;
   email: string | null;
-  /** `true`/`false` as the provider says; `null` when it does not say. */
+  /**
+   * `true`/`false` as the provider says of `email` (a JSON boolean only); `null` when it does not say. Treat
+   * `null` as unverified unless the provider is known to verify every address.
+   */
   emailVerified: boolean | null;
   name: string | null;
   /** The provider's session id (`sid`), for back-channel logout; `null` when absent. */
@@ -227,12 +235,15 @@ export class OidcRelyingParty {
         throw new FederationError('userinfo_mismatch', 'the userinfo sub is not the ID token sub');
       }
     }
-    const email = stringClaim(profile.email) ?? stringClaim(claims.email);
-    const verified = profile.email_verified ?? claims.email_verified;
+    // The address and what is said of it come from the same answer: userinfo's `email_verified` speaks of
+    // userinfo's `email`, never of another address the ID token may carry.
+    const fromProfile = stringClaim(profile.email);
+    const email = fromProfile ?? stringClaim(claims.email);
+    const verified = fromProfile === null ? claims.email_verified : profile.email_verified;
     return {
       identity: {
         provider: this.id,
-        issuer: metadata.issuer,
+        issuer: this.issuer,
         subject,
         email: email === null ? null : email.toLowerCase(),
         emailVerified: typeof verified === 'boolean' ? verified : null,

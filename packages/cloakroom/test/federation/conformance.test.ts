@@ -84,6 +84,29 @@ describe('federation: relying-party conformance (negative cases)', () => {
     assert.equal(result.identity.sid, 'provider-session-1');
   });
 
+  test('email_verified speaks of the address from the same answer, and only a JSON boolean counts', async () => {
+    // The ID token vouches for another address; userinfo's address comes without the claim.
+    provider.idToken = (token) => ({
+      ...token,
+      claims: { ...token.claims, email: 'old@example.com', email_verified: true },
+    });
+    provider.userinfo = (sub) => ({ sub, email: 'new@example.com' });
+    let { callback, handle } = await attempt();
+    let { identity } = await rp.completeSignIn(callback.search, handle);
+    assert.equal(identity.email, 'new@example.com');
+    assert.equal(identity.emailVerified, null);
+
+    provider.userinfo = (sub) => ({ sub, email: 'new@example.com', email_verified: 'true' });
+    ({ callback, handle } = await attempt());
+    ({ identity } = await rp.completeSignIn(callback.search, handle));
+    assert.equal(identity.emailVerified, null);
+
+    provider.userinfo = (sub) => ({ sub });
+    ({ callback, handle } = await attempt());
+    ({ identity } = await rp.completeSignIn(callback.search, handle));
+    assert.deepEqual([identity.email, identity.emailVerified], ['old@example.com', true]);
+  });
+
   test('ES256-signed ID tokens from the published EC key are accepted', async () => {
     provider.idToken = (token) => ({ ...token, signer: 'ES256' });
     const { callback, handle } = await attempt();
@@ -261,6 +284,35 @@ describe('federation: relying-party conformance (negative cases)', () => {
       provider.failing.clear();
       const { callback, handle } = await attempt();
       assert.equal((await rp.completeSignIn(callback.search, handle)).identity.subject, 'user-1');
+    });
+
+    test('a configured issuer that is the discovered one only as a URL is refused, naming both', async () => {
+      // openid-client alone accepts each of these (it compares parsed URLs); the provider says `issuer`.
+      const port = new URL(provider.issuer).port;
+      const spellings = [`${provider.issuer}/`, `HTTP://127.0.0.1:${port}`];
+      for (const issuer of spellings) {
+        const strict = new OidcRelyingParty({
+          id: 'fake',
+          issuer,
+          clientId: provider.clientId,
+          clientSecret: provider.clientSecret,
+          redirectUri: REDIRECT,
+          store: new MemoryFederationStateStore(),
+        });
+        const error = await strict.startSignIn().then(
+          () => assert.fail(`accepted ${issuer}`),
+          (e: unknown) => e,
+        );
+        assert.ok(error instanceof FederationError, String(error));
+        assert.equal(error.reason, 'provider_unavailable');
+        assert.ok(error.message.includes(JSON.stringify(provider.issuer)), error.message);
+        assert.ok(error.message.includes(JSON.stringify(issuer)), error.message);
+      }
+    });
+
+    test('the identity carries the configured issuer, the one back-channel logout is checked against', async () => {
+      const { callback, handle } = await attempt();
+      assert.equal((await rp.completeSignIn(callback.search, handle)).identity.issuer, rp.issuer);
     });
 
     test('an issuer that is not https (nor loopback http) is refused', () => {

@@ -74,7 +74,51 @@ function conformance(name: string, make: () => FederationStateStore, options: { 
       assert.equal(results.filter(Boolean).length, 1);
     });
 
+    test('a set: every member added is taken once, and the set is then empty', async () => {
+      const store = make();
+      const k = key();
+      const now = Date.now();
+      for (const member of ['s1', 's2', 's3', 's2']) await store.addMember(k, member, now + 60_000, now);
+      assert.deepEqual((await store.takeMembers(k, now)).sort(), ['s1', 's2', 's3']);
+      assert.deepEqual(await store.takeMembers(k, now), []);
+      assert.deepEqual(await store.takeMembers(key(), now), [], 'an unknown set is empty');
+    });
+
+    test('sets and single entries are apart: one key can hold both', async () => {
+      const store = make();
+      const k = key();
+      const now = Date.now();
+      await store.put(k, 'value', now + 60_000, now);
+      await store.addMember(k, 'member', now + 60_000, now);
+      assert.equal(await store.take(k, now), 'value');
+      assert.deepEqual(await store.takeMembers(k, now), ['member']);
+    });
+
+    test('of ten concurrent takes of one set, each member goes to one taker', async () => {
+      const store = make();
+      const k = key();
+      const now = Date.now();
+      await Promise.all(['a', 'b', 'c'].map((m) => store.addMember(k, m, now + 60_000, now)));
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.takeMembers(k, now)));
+      assert.deepEqual(results.flat().sort(), ['a', 'b', 'c']);
+    });
+
     if (options.ownClock) {
+      test('set members expire one by one; adding again keeps the later expiry; expired ones are swept', async () => {
+        const store = make();
+        const now = 1_000_000;
+        const k = key();
+        await store.addMember(k, 'short', now + 10, now);
+        await store.addMember(k, 'long', now + 100, now);
+        await store.addMember(k, 'long', now + 50, now); // an earlier expiry does not shorten it
+        assert.deepEqual(await store.takeMembers(k, now + 60), ['long']);
+        const swept = key();
+        await store.addMember(swept, 'gone', now + 10, now);
+        await store.addMember(swept, 'kept', now + 100, now);
+        assert.ok((await store.deleteExpired(now + 10)) >= 1);
+        assert.deepEqual(await store.takeMembers(swept, now), ['kept'], 'only the expired member was swept');
+      });
+
       test('an expired entry is not taken, can be added over, and is swept', async () => {
         const store = make();
         const now = 1_000_000;
@@ -108,6 +152,30 @@ describePostgres('federation state store: PostgreSQL', () => {
     store = await PostgresFederationStateStore.create(pool, { schema: schema.name });
     // Migrating twice is a no-op.
     await PostgresFederationStateStore.create(pool, { schema: schema.name });
+  });
+  test('an existing table from version 1 gets the sets table and keeps its entries', async () => {
+    const old = await freshSchema(pool);
+    try {
+      await pool.query(`CREATE TABLE "${old.name}".cloakroom_federation_state
+        (key text PRIMARY KEY, value text NOT NULL, expires_at bigint NOT NULL)`);
+      const now = Date.now();
+      await pool.query(`INSERT INTO "${old.name}".cloakroom_federation_state VALUES ('k', 'v', $1)`, [
+        now + 60_000,
+      ]);
+      await pool.query(`CREATE TABLE "${old.name}".cloakroom_migrations
+        (component text NOT NULL, version integer NOT NULL, description text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+      await pool.query(
+        `INSERT INTO "${old.name}".cloakroom_migrations (component, version, description)
+         VALUES ('federation-state', 1, 'v1')`,
+      );
+      const upgraded = await PostgresFederationStateStore.create(pool, { schema: old.name });
+      assert.equal(await upgraded.take('k', now), 'v');
+      await upgraded.addMember('sid', 'session', now + 60_000, now);
+      assert.deepEqual(await upgraded.takeMembers('sid', now), ['session']);
+    } finally {
+      await old.drop();
+    }
   });
   after(async () => {
     await schema.drop();
@@ -145,6 +213,15 @@ if (redisProblem !== null) {
     const now = Date.now();
     await store.add(k, 'v', now + 60_000, now);
     const ttl = await redis.pttl(`${prefix}f:${k}`);
+    assert.ok(ttl > 55_000 && ttl <= 60_000, `ttl ${ttl}`);
+  });
+  test('federation state store: a Redis set lives as long as its longest-lived member', async () => {
+    const store = new RedisFederationStateStore(redis, { prefix });
+    const k = key();
+    const now = Date.now();
+    await store.addMember(k, 'long', now + 60_000, now);
+    await store.addMember(k, 'short', now + 10_000, now);
+    const ttl = await redis.pttl(`${prefix}fs:${k}`);
     assert.ok(ttl > 55_000 && ttl <= 60_000, `ttl ${ttl}`);
   });
 }

@@ -1,6 +1,8 @@
 // The near-cache (CachedStore): the conformance suite over a memory store and over Redis, the cache's own
-// rules on fakes (hits, in-flight reads, lost subscriptions, failures), and the measured revocation delay
-// across two "processes" (separate connections) over real Redis pub/sub and PostgreSQL LISTEN/NOTIFY.
+// rules on fakes (hits, in-flight reads, lost subscriptions, failures), and revocation across two
+// "processes" (separate connections) over real Redis pub/sub and PostgreSQL LISTEN/NOTIFY: the eviction
+// arrives and the session is refused (asserted), and how long that took (reported: a benchmark figure,
+// see `npm run bench:stores`, never a test's bound, which load would break).
 // Without a reachable Redis or PostgreSQL those parts are skipped with a message, except on CI (CI=true),
 // where they fail.
 import assert from 'node:assert/strict';
@@ -29,6 +31,7 @@ import { PostgresStore } from '../../src/stores/postgres/index.js';
 import { RedisStore, redisClientOptions } from '../../src/stores/redis/index.js';
 import type { SessionStore, SessionUser } from '../../src/stores/types.js';
 import { CountingStore } from '../helpers/counting-store.js';
+import { ObservedInvalidator } from '../helpers/observed-invalidator.js';
 import { DATABASE_URL, describePostgres, freshSchema, testPool } from './postgres-support.js';
 import { HOUR, makeRecord, ManualClock, runStoreConformance, SECOND } from './conformance.js';
 
@@ -393,15 +396,17 @@ describe('CachedStore', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-// The measured delay
+// Revocation across processes: the mechanism, asserted; the delay, reported
 
 /**
- * Revokes a session on B while polling A every millisecond (up to 1 s), `TRIALS` times; returns the delays
- * from the moment the revocation was started to A's first refusal. Each trial checks that A served the
- * session from memory before the revocation (no inner read on the second validation).
+ * Revokes a session on B, `TRIALS` times, and checks the mechanism each time: A served the session from
+ * memory before (no inner read on the second validation); the eviction message reached A's cache (waited
+ * for as an event, failing only if it never comes); and A then refuses the session, having had to ask the
+ * store (its copy was evicted, not aged out). Resolves to the delays from the start of the revocation to the
+ * eviction's arrival: a figure to print, not to bound (the machine's load decides it).
  */
-async function measureRevocationDelays(
-  a: { manager: SessionManager<SessionUser>; inner: CountingStore },
+async function revocationDelays(
+  a: { manager: SessionManager<SessionUser>; inner: CountingStore; observer: ObservedInvalidator },
   b: { manager: SessionManager<SessionUser> },
 ): Promise<number[]> {
   const delays: number[] = [];
@@ -413,17 +418,15 @@ async function measureRevocationDelays(
     assert.equal((await a.manager.validate(issued.token)).valid, true);
     assert.equal(a.inner.gets, gets, 'A serves the session from memory');
 
+    const evicted = a.observer.nextEviction(issued.session.id);
     const start = performance.now();
-    const revoking = b.manager.revoke(issued.session.id);
-    let refusedAt: number | null = null;
-    while (refusedAt === null) {
-      const result = await a.manager.validate(issued.token);
-      if (!result.valid) refusedAt = performance.now();
-      else if (performance.now() - start > 1000) assert.fail('A still accepts the session 1 s after revoke');
-      else await delay(1);
-    }
-    await revoking;
-    delays.push(refusedAt - start);
+    await b.manager.revoke(issued.session.id);
+    await evicted;
+    delays.push(performance.now() - start);
+    const before = a.inner.gets;
+    const result = await a.manager.validate(issued.token);
+    assert.equal(result.valid, false, `trial ${String(trial)}: A refuses the session once evicted`);
+    assert.equal(a.inner.gets, before + 1, 'A asked the store: its cached copy was evicted');
   }
   return delays;
 }
@@ -545,8 +548,9 @@ async function redisProcess(prefix: string, channel: string, options: Partial<Ca
       connectRedis({ connectionName: subscriberName, enableOfflineQueue: true, autoResubscribe: false }),
   });
   const inner = new CountingStore(new RedisStore(client, { prefix }));
-  const store = await CachedStore.create(inner, { invalidator, ...options });
-  return { client, inner, store, manager: managerOver(store), subscriberName };
+  const observer = new ObservedInvalidator(invalidator);
+  const store = await CachedStore.create(inner, { invalidator: observer, ...options });
+  return { client, inner, observer, store, manager: managerOver(store), subscriberName };
 }
 
 if (redisSkip === false) {
@@ -568,15 +572,14 @@ if (redisSkip === false) {
 }
 
 describe('CachedStore over Redis pub/sub', { skip: redisSkip }, () => {
-  test('revocation on B is refused on A within 100 ms (measured)', async () => {
+  test('revocation on B: the eviction reaches A and A refuses the session (delay reported)', async () => {
     const prefix = `cr-test-cached:${unique()}:`;
     const channel = `cr-test:${unique()}`;
     const a = await redisProcess(prefix, channel);
     const b = await redisProcess(prefix, channel);
     try {
-      const delays = await measureRevocationDelays(a, b);
-      const { worst } = report('Redis pub/sub', delays);
-      assert.ok(worst < 100, `worst delay ${worst.toFixed(2)} ms`);
+      const delays = await revocationDelays(a, b);
+      report('Redis pub/sub', delays);
     } finally {
       await a.store.close();
       await b.store.close();
@@ -709,8 +712,9 @@ describePostgres('CachedStore over PostgreSQL LISTEN/NOTIFY', () => {
         connect: () => new pg.Client({ ...pool.options, application_name: name }),
       });
       const inner = new CountingStore(await PostgresStore.create(pool, { schema: schema.name }));
-      const store = await CachedStore.create(inner, { invalidator, ...options });
-      return { inner, store, manager: managerOver(store), listenerName: name };
+      const observer = new ObservedInvalidator(invalidator);
+      const store = await CachedStore.create(inner, { invalidator: observer, ...options });
+      return { inner, observer, store, manager: managerOver(store), listenerName: name };
     };
     const a = await process();
     const b = await process();
@@ -727,12 +731,11 @@ describePostgres('CachedStore over PostgreSQL LISTEN/NOTIFY', () => {
     };
   }
 
-  test('revocation on B is refused on A within 100 ms (measured)', async () => {
+  test('revocation on B: the eviction reaches A and A refuses the session (delay reported)', async () => {
     const { a, b, close } = await setup();
     try {
-      const delays = await measureRevocationDelays(a, b);
-      const { worst } = report('PostgreSQL LISTEN/NOTIFY', delays);
-      assert.ok(worst < 100, `worst delay ${worst.toFixed(2)} ms`);
+      const delays = await revocationDelays(a, b);
+      report('PostgreSQL LISTEN/NOTIFY', delays);
     } finally {
       await close();
     }

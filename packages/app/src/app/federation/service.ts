@@ -15,6 +15,7 @@ import type { SessionManager } from 'cloakroom/session';
 import type { Session } from 'cloakroom/session';
 import { storeCall } from 'cloakroom/stores';
 import type { AppUser } from '../http/env.js';
+import { linkProviderSession, providerSessionKey } from './provider-sessions.js';
 
 export interface SiteFederationOptions {
   providers: ProviderSettings[];
@@ -59,8 +60,6 @@ export interface CallbackRequest {
 }
 
 const START_WINDOW_MS = 10 * 60_000;
-
-const sidKey = (issuer: string, sid: string) => `sid:${hash('sha256', `${issuer}\n${sid}`, 'base64url')}`;
 
 /**
  * The reference site's OpenID Connect sign-in, over {@link OidcRelyingParty}: one relying party per
@@ -125,7 +124,7 @@ export class SiteFederation {
    * Rejects with `FederationError` for every refusal.
    */
   async callback(providerId: string, query: string, request: CallbackRequest): Promise<CallbackOutcome> {
-    const { rp } = this.#provider(providerId);
+    const { rp, settings } = this.#provider(providerId);
     const handle = this.cookie.read(request.info.cookie);
     const result = await rp.completeSignIn(query, handle);
     const { identity } = result;
@@ -141,7 +140,7 @@ export class SiteFederation {
       return { location: `/sessions?notice=${notice}`, setCookies: [clear], result: linked };
     }
 
-    const userId = await this.#accountFor(identity);
+    const userId = await this.#accountFor(identity, settings);
     // A fresh session (fixation defence); the one the browser came with, if any, ends. The login-CSRF
     // origin checks do not apply here: the provider's redirect is cross-site by nature, and the pre-login
     // record bound to this browser is what proves the sign-in was started here.
@@ -151,11 +150,11 @@ export class SiteFederation {
     });
     if (request.session !== null) await this.#options.sessions.revoke(request.session.id);
     if (identity.sid !== null) {
-      const { sid } = identity;
-      const expiresAt = issued.session.absoluteExpiresAt;
+      // rp.issuer, the key back-channel logout reads (identity.issuer is the same string, by discovery).
+      const key = providerSessionKey(rp.issuer, identity.sid);
       const now = this.#now();
-      await storeCall('federation.put', () =>
-        this.#options.state.put(sidKey(identity.issuer, sid), issued.session.id, expiresAt, now),
+      await storeCall('federation.addMember', () =>
+        linkProviderSession(this.#options.state, key, issued.session, now),
       );
     }
     return {
@@ -166,24 +165,26 @@ export class SiteFederation {
   }
 
   /**
-   * Back-channel logout: verifies the provider's logout token and ends the matching local sessions — the
-   * session its `sid` signed in, or, with only a `sub`, every session of the linked account. Resolves to
-   * how many sessions ended; rejects with `FederationError` `invalid_logout_token` (nothing ended).
+   * Back-channel logout: verifies the provider's logout token and ends the matching local sessions — every
+   * session its `sid` signed in (and their rotated successors), or, with only a `sub`, every session of the
+   * linked account. Resolves to how many sessions it ended (at most; one already gone counts too); rejects
+   * with `FederationError` `invalid_logout_token` (nothing ended).
    */
   async backchannelLogout(providerId: string, logoutToken: unknown): Promise<number> {
     const entry = this.#providers.get(providerId);
     if (entry === undefined) throw new FederationError('unknown_provider', 'no such provider');
     const request = await entry.rp.verifyLogoutToken(logoutToken);
-    const issuer = entry.settings.issuer;
+    const issuer = entry.rp.issuer;
     if (request.sid !== null) {
-      const { sid } = request;
+      const key = providerSessionKey(issuer, request.sid);
       const now = this.#now();
-      const sessionId = await storeCall('federation.take', () =>
-        this.#options.state.take(sidKey(issuer, sid), now),
-      );
-      if (sessionId === null) return 0;
-      await this.#options.sessions.revoke(sessionId);
-      return 1;
+      const { state } = this.#options;
+      const sessionIds = await storeCall('federation.takeMembers', () => state.takeMembers(key, now));
+      // A sign-in made before the sets kept its one session id as a single entry under the same key.
+      const single = await storeCall('federation.take', () => state.take(key, now));
+      if (single !== null) sessionIds.push(single);
+      for (const sessionId of sessionIds) await this.#options.sessions.revoke(sessionId);
+      return sessionIds.length;
     }
     const sub = request.sub ?? '';
     const link = await storeCall('identities.findByIdentity', () =>
@@ -218,10 +219,10 @@ export class SiteFederation {
    * account has no password and this is its only link. Unknown links are `not_found` (`false`).
    */
   async unlink(userId: string, providerId: string, subject: string): Promise<boolean> {
-    const { settings } = this.#provider(providerId);
+    const { rp } = this.#provider(providerId);
     const keepOne = !(await this.hasPassword(userId));
     const result = await storeCall('identities.unlink', () =>
-      this.#options.identities.unlink(userId, settings.issuer, subject, { keepOne }),
+      this.#options.identities.unlink(userId, rp.issuer, subject, { keepOne }),
     );
     if (result === 'last_sign_in_method') {
       throw new FederationError('last_sign_in_method', 'this is the only way to sign in to the account');
@@ -271,10 +272,10 @@ export class SiteFederation {
 
   /**
    * The local account for a verified identity: the linked one, else a new password-less account — unless
-   * the email is missing, unverified, or already used by a local account (never merged by email: its owner
+   * the email is missing, not verified (see `emailVerifiedClaim`), or already used by a local account (never merged by email: its owner
    * signs in and links the provider from the account page).
    */
-  async #accountFor(identity: VerifiedIdentity): Promise<string> {
+  async #accountFor(identity: VerifiedIdentity, settings: ProviderSettings): Promise<string> {
     const { identities, users } = this.#options;
     const linked = await storeCall('identities.findByIdentity', () =>
       identities.findByIdentity(identity.issuer, identity.subject),
@@ -287,8 +288,16 @@ export class SiteFederation {
     } catch {
       throw new FederationError('email_missing', 'the provider gave no usable email address');
     }
-    if (identity.emailVerified === false) {
-      throw new FederationError('email_unverified', 'the provider says the email address is unverified');
+    // Strict unless the provider file says otherwise: an address nobody vouched for would let anyone who
+    // can name it at a lax provider take it here first.
+    const missingIsVerified = settings.emailVerifiedClaim === 'optional';
+    if (identity.emailVerified !== true && !(identity.emailVerified === null && missingIsVerified)) {
+      throw new FederationError(
+        'email_unverified',
+        identity.emailVerified === false
+          ? 'the provider says the email address is unverified'
+          : 'the provider does not say the email address is verified',
+      );
     }
     if ((await storeCall('users.findByEmail', () => users.findByEmail(email))) !== null) {
       throw new FederationError('account_exists', 'a local account already uses this email address');

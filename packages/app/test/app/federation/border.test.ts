@@ -31,6 +31,14 @@ describe('site: errors at the border (fake provider)', () => {
         label: 'Fake',
       },
       { id: 'down', issuer: `http://127.0.0.1:${closed}`, clientId: 'x', clientSecret: 'y', label: 'Down' },
+      {
+        id: 'lax',
+        issuer: provider.issuer,
+        clientId: provider.clientId,
+        clientSecret: provider.clientSecret,
+        label: 'Lax',
+        emailVerifiedClaim: 'optional',
+      },
     ]);
   });
   after(async () => {
@@ -45,8 +53,8 @@ describe('site: errors at the border (fake provider)', () => {
   });
 
   /** Start at the site, follow the fake provider's redirect back, and deliver it to the site. */
-  async function callback(browser: Browser, change?: (url: URL) => void) {
-    const start = await browser.navigate(`${app.origin}/auth/oidc/fake/start`);
+  async function callback(browser: Browser, change?: (url: URL) => void, providerId = 'fake') {
+    const start = await browser.navigate(`${app.origin}/auth/oidc/${providerId}/start`);
     assert.equal(start.status, 302);
     const back = await provider.authorize(start.location ?? '');
     change?.(back);
@@ -114,6 +122,26 @@ describe('site: errors at the border (fake provider)', () => {
     assertRefused(await callback(new Browser()), 'email_missing');
     provider.userinfo = (sub) => ({ sub, email: 'not an address' });
     assertRefused(await callback(new Browser()), 'email_missing');
+  });
+
+  test('a new person whose provider does not say email_verified gets no account: email_unverified', async () => {
+    // The fake's ID token has no email claims, so userinfo is all the provider says.
+    provider.userinfo = (sub) => ({ sub, email: `${sub}@example.com` });
+    const browser = new Browser();
+    assertRefused(await callback(browser), 'email_unverified');
+    assert.equal((await browser.getJson(`${app.origin}/api/me`)).status, 401);
+    provider.userinfo = (sub) => ({ sub, email: `${sub}@example.com`, email_verified: 'true' });
+    assertRefused(await callback(new Browser()), 'email_unverified'); // only the JSON boolean true counts
+  });
+
+  test('emailVerifiedClaim "optional": a missing claim is accepted, false is still refused', async () => {
+    provider.userinfo = (sub) => ({ sub, email: `${sub}@example.com` });
+    const browser = new Browser();
+    assert.equal((await callback(browser, undefined, 'lax')).status, 303);
+    assert.equal((await browser.getJson(`${app.origin}/api/me`)).status, 200);
+    provider.subject = `user-${randomUUID()}`;
+    provider.userinfo = (sub) => ({ sub, email: `${sub}@example.com`, email_verified: false });
+    assertRefused(await callback(new Browser(), undefined, 'lax'), 'email_unverified');
   });
 
   test('a provider that is down: the start answers the failure page (502 provider_unavailable)', async () => {
@@ -214,6 +242,11 @@ describe('site: CLOAKROOM_OIDC_CONFIG validation at start', () => {
     assert.deepEqual(config.oidcProviders, [{ ...good, scopes: ['openid', 'email'] }]);
   });
 
+  test('emailVerifiedClaim is kept when given ("required" is what its absence means)', () => {
+    const config = load(file('lax.json', JSON.stringify([{ ...good, emailVerifiedClaim: 'optional' }])));
+    assert.equal(config.oidcProviders[0]?.emailVerifiedClaim, 'optional');
+  });
+
   test('without the variable there are no providers', () => {
     assert.deepEqual(configFromEnv({ PORT: '3000' }).oidcProviders, []);
   });
@@ -236,6 +269,11 @@ describe('site: CLOAKROOM_OIDC_CONFIG validation at start', () => {
     ['an id twice', JSON.stringify([good, good]), /1\.id: is used twice/],
     ['an unknown field', JSON.stringify([{ ...good, extra: 1 }]), /extra/],
     ['a missing secret', JSON.stringify([{ ...good, clientSecret: undefined }]), /0\.clientSecret/],
+    [
+      'an unknown emailVerifiedClaim',
+      JSON.stringify([{ ...good, emailVerifiedClaim: 'trusted' }]),
+      /0\.emailVerifiedClaim/,
+    ],
   ];
   for (const [name, content, message] of bad) {
     test(`refused with a clear message: ${name}`, () => {

@@ -12,6 +12,7 @@ export interface PostgresFederationOptions {
 
 function federationStateMigrations(schema: string | null): Migration[] {
   const table = qualify(schema, 'cloakroom_federation_state', 'table');
+  const sets = qualify(schema, 'cloakroom_federation_sets', 'table');
   return [
     {
       version: 1,
@@ -25,6 +26,19 @@ function federationStateMigrations(schema: string | null): Migration[] {
         CREATE INDEX cloakroom_federation_state_expiry ON ${table} (expires_at);
       `,
     },
+    {
+      version: 2,
+      description: 'sets of members (every local session of a provider session)',
+      sql: `
+        CREATE TABLE ${sets} (
+          key text NOT NULL,
+          member text NOT NULL,
+          expires_at bigint NOT NULL,
+          PRIMARY KEY (key, member)
+        );
+        CREATE INDEX cloakroom_federation_sets_expiry ON ${sets} (expires_at);
+      `,
+    },
   ];
 }
 
@@ -34,7 +48,7 @@ export const POSTGRES_FEDERATION_STATE_MIGRATIONS: PostgresMigrationComponent = 
   migrations: federationStateMigrations,
 };
 
-/** Creates or upgrades `cloakroom_federation_state` through the recorded, advisory-locked migrations. */
+/** Creates or upgrades `cloakroom_federation_state` and `cloakroom_federation_sets` through the recorded, advisory-locked migrations. */
 export function migratePostgresFederationState(
   pool: Pool,
   options: PostgresFederationOptions = {},
@@ -55,11 +69,19 @@ export function migratePostgresFederationState(
  */
 export class PostgresFederationStateStore implements FederationStateStore {
   readonly #pool: Pool;
-  readonly #sql: { add: string; put: string; take: string; deleteExpired: string };
+  readonly #sql: {
+    add: string;
+    put: string;
+    take: string;
+    deleteExpired: string;
+    addMember: string;
+    takeMembers: string;
+  };
 
   /** Builds the store without touching the database; migrate first (or use `create`). */
   constructor(pool: Pool, options: PostgresFederationOptions = {}) {
     const t = qualify(options.schema ?? null, 'cloakroom_federation_state', 'table');
+    const sets = qualify(options.schema ?? null, 'cloakroom_federation_sets', 'table');
     this.#sql = {
       add:
         `INSERT INTO ${t} AS s (key, value, expires_at) VALUES ($1, $2, $3::bigint) ` +
@@ -69,7 +91,15 @@ export class PostgresFederationStateStore implements FederationStateStore {
         `INSERT INTO ${t} (key, value, expires_at) VALUES ($1, $2, $3::bigint) ` +
         `ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
       take: `DELETE FROM ${t} WHERE key = $1 RETURNING value, expires_at`,
-      deleteExpired: `DELETE FROM ${t} WHERE expires_at <= $1`,
+      // Both tables in one statement, so a sweep is one round trip and one count.
+      deleteExpired:
+        `WITH entries AS (DELETE FROM ${t} WHERE expires_at <= $1 RETURNING 1), ` +
+        `members AS (DELETE FROM ${sets} WHERE expires_at <= $1 RETURNING 1) ` +
+        `SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM members) AS removed`,
+      addMember:
+        `INSERT INTO ${sets} AS s (key, member, expires_at) VALUES ($1, $2, $3::bigint) ` +
+        `ON CONFLICT (key, member) DO UPDATE SET expires_at = greatest(s.expires_at, excluded.expires_at)`,
+      takeMembers: `DELETE FROM ${sets} WHERE key = $1 RETURNING member, expires_at`,
     };
     this.#pool = pool;
     guardPool(pool);
@@ -99,8 +129,19 @@ export class PostgresFederationStateStore implements FederationStateStore {
     return row === undefined || Number(row.expires_at) <= now ? null : row.value;
   }
 
+  async addMember(key: string, member: string, expiresAt: number, _now: number): Promise<void> {
+    await this.#pool.query(this.#sql.addMember, [key, member, expiresAt]);
+  }
+
+  async takeMembers(key: string, now: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ member: string; expires_at: string }>(this.#sql.takeMembers, [
+      key,
+    ]);
+    return rows.filter((row) => Number(row.expires_at) > now).map((row) => row.member);
+  }
+
   async deleteExpired(now: number): Promise<number> {
-    const result = await this.#pool.query(this.#sql.deleteExpired, [now]);
-    return result.rowCount ?? 0;
+    const { rows } = await this.#pool.query<{ removed: string }>(this.#sql.deleteExpired, [now]);
+    return Number(rows[0]?.removed ?? 0);
   }
 }

@@ -10,6 +10,13 @@ const SCHEMA = `
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS cloakroom_federation_state_expiry ON cloakroom_federation_state (expires_at);
+  CREATE TABLE IF NOT EXISTS cloakroom_federation_sets (
+    key TEXT NOT NULL,
+    member TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (key, member)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS cloakroom_federation_sets_expiry ON cloakroom_federation_sets (expires_at);
 `;
 
 /** `cloakroom_federation_state` as a component of a database's `SqliteMigrations`. */
@@ -18,7 +25,10 @@ export const SQLITE_FEDERATION_STATE_MIGRATIONS: SqliteMigrationComponent = {
   sql: SCHEMA,
 };
 
-/** Creates the federation table (`cloakroom_federation_state`) if it is missing. */
+/**
+ * Creates the federation tables (`cloakroom_federation_state`, and `cloakroom_federation_sets` beside a
+ * table made by an older version) if they are missing.
+ */
 export function migrateSqliteFederationState(db: Database): void {
   db.exec(SQLITE_FEDERATION_STATE_MIGRATIONS.sql);
 }
@@ -36,6 +46,9 @@ export class SqliteFederationStateStore implements FederationStateStore {
   readonly #put: Statement;
   readonly #take: Statement;
   readonly #deleteExpired: Statement;
+  readonly #addMember: Statement;
+  readonly #takeMembers: Statement;
+  readonly #deleteExpiredMembers: Statement;
 
   constructor(db: Database) {
     migrateSqliteFederationState(db);
@@ -51,6 +64,13 @@ export class SqliteFederationStateStore implements FederationStateStore {
       'DELETE FROM cloakroom_federation_state WHERE key = ? RETURNING value, expires_at',
     );
     this.#deleteExpired = db.prepare('DELETE FROM cloakroom_federation_state WHERE expires_at <= ?');
+    this.#addMember = db.prepare(`
+      INSERT INTO cloakroom_federation_sets (key, member, expires_at) VALUES (?, ?, ?)
+      ON CONFLICT (key, member) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`);
+    this.#takeMembers = db.prepare(
+      'DELETE FROM cloakroom_federation_sets WHERE key = ? RETURNING member, expires_at',
+    );
+    this.#deleteExpiredMembers = db.prepare('DELETE FROM cloakroom_federation_sets WHERE expires_at <= ?');
   }
 
   add(key: string, value: string, expiresAt: number, now: number): Promise<boolean> {
@@ -70,7 +90,20 @@ export class SqliteFederationStateStore implements FederationStateStore {
     });
   }
 
+  addMember(key: string, member: string, expiresAt: number, _now: number): Promise<void> {
+    return settle(() => {
+      this.#addMember.run(key, member, expiresAt);
+    });
+  }
+
+  takeMembers(key: string, now: number): Promise<string[]> {
+    return settle(() => {
+      const rows = this.#takeMembers.all(key) as { member: string; expires_at: number }[];
+      return rows.filter((row) => row.expires_at > now).map((row) => row.member);
+    });
+  }
+
   deleteExpired(now: number): Promise<number> {
-    return settle(() => this.#deleteExpired.run(now).changes);
+    return settle(() => this.#deleteExpired.run(now).changes + this.#deleteExpiredMembers.run(now).changes);
   }
 }

@@ -18,6 +18,17 @@ export interface FederationStateStore {
    * single DELETE … RETURNING, GETDEL): of two concurrent takes of one key, only one gets the value.
    */
   take(key: string, now: number): Promise<string | null>;
-  /** Drops entries that expired at or before `now`; resolves to how many. */
+  /**
+   * Adds `member` to the set under `key` (a namespace apart from the single entries above), kept until
+   * `expiresAt`; adding a member again moves its expiry to the later of the two. Each member expires on its
+   * own. The site keeps here every local session one provider session signed in.
+   */
+  addMember(key: string, member: string, expiresAt: number, now: number): Promise<void>;
+  /**
+   * Removes the set under `key` and resolves to its members live at `now` (`[]` when none). Atomic: of two
+   * concurrent takes, each member goes to one of them only.
+   */
+  takeMembers(key: string, now: number): Promise<string[]>;
+  /** Drops entries and set members that expired at or before `now`; resolves to how many. */
   deleteExpired(now: number): Promise<number>;
 }
