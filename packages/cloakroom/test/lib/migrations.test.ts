@@ -62,6 +62,7 @@ test('SQLite: every component runs, in order, and again without harm', () => {
     .all();
   assert.deepEqual(tables, [
     'cloakroom_attempts',
+    'cloakroom_federation_sets',
     'cloakroom_federation_state',
     'cloakroom_identities',
     'users',
@@ -104,7 +105,7 @@ describePostgres('PostgreSQL migration registry', () => {
         [
           ['accounts', [1]],
           ['identities', [1]],
-          ['federation-state', [1]],
+          ['federation-state', [1, 2]],
         ],
       );
       assert.deepEqual(
@@ -122,6 +123,7 @@ describePostgres('PostgreSQL migration registry', () => {
       assert.deepEqual(recorded.rows.map((row) => `${row.component}:${row.version}`).sort(), [
         'accounts:1',
         'federation-state:1',
+        'federation-state:2',
         'identities:1',
       ]);
     } finally {
