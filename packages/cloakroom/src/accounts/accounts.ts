@@ -141,7 +141,8 @@ export class Accounts<U> {
   }
 
   async #checkPassword(email: string, password: string, ip: string | null): Promise<UserRecord> {
-    // Counts the attempt against the account before the password is checked (see SignInThrottle.begin).
+    // Counts the attempt against the account and the address before the password is checked (see
+    // SignInThrottle.begin); a success takes the address's count back.
     const wait = await this.#throttle.begin(email, ip);
     if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
     // A password no account can have is refused before any hashing (argon2 of a huge input costs).
@@ -159,11 +160,8 @@ export class Accounts<U> {
         await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, upgraded));
       }
     }
-    if (!valid || user === null) {
-      await this.#throttle.recordAddressFailure(ip);
-      throw new InvalidCredentialsError();
-    }
-    await this.#throttle.recordSuccess(email);
+    if (!valid || user === null) throw new InvalidCredentialsError();
+    await this.#throttle.recordSuccess(email, ip);
     return user;
   }
 }

@@ -77,43 +77,56 @@ export class SignInThrottle {
 
   /**
    * Checks and starts one sign-in attempt: resolves to the milliseconds to wait (the attempt is refused), or to
-   * 0 after counting it as a failure of the account *before* the password is checked, so that attempts made
-   * in parallel (in this process or another) see each other and cannot all slip past the delays and the cap.
-   * Follow with {@link recordSuccess} (which clears the count) or {@link recordAddressFailure}.
+   * 0 after counting it as a failure of the account and of the address *before* the password is checked, so
+   * that attempts made in parallel (in this process or another) see each other and cannot all slip past the
+   * delays and the caps. Follow with {@link recordSuccess} when the password is right; a wrong one stays
+   * counted.
    */
   async begin(email: string, ip: string | null): Promise<number> {
     const now = this.#clock.now();
-    const windowMs = this.#account.windowSeconds * 1000;
-    const [account, address] = await Promise.all([
-      storeCall('attempts.get', () => this.#store.get(accountKey(email))),
-      ip === null ? null : storeCall('attempts.get', () => this.#store.get(addressKey(ip))),
-    ]);
-    const wait = Math.max(
-      retryAfterMs(account, this.#account, now),
-      retryAfterMs(address, this.#address, now),
+    const counters = await Promise.all(
+      this.#counters(email, ip).map(async (counter) => ({
+        ...counter,
+        read: await storeCall('attempts.get', () => this.#store.get(counter.key)),
+      })),
     );
+    const wait = Math.max(0, ...counters.map(({ read, rule }) => retryAfterMs(read, rule, now)));
     if (wait > 0) return wait;
-    const counted = await storeCall('attempts.recordFailure', () =>
-      this.#store.recordFailure(accountKey(email), now, windowMs),
+    const waits = await Promise.all(
+      counters.map(async ({ key, rule, read }) => {
+        const counted = await storeCall('attempts.recordFailure', () =>
+          this.#store.recordFailure(key, now, rule.windowSeconds * 1000),
+        );
+        return racedWait(read, counted, rule, now);
+      }),
     );
-    const alone = account === null || account.windowStartedAt + windowMs <= now ? 1 : account.failures + 1;
-    if (counted.failures === alone) return 0;
-    // Other attempts were counted between the read and the count: this one comes after them, now.
-    return retryAfterMs({ ...counted, failures: counted.failures - 1 }, this.#account, now);
+    const raced = Math.max(0, ...waits);
+    // Refused after all: not a failure of the address, which many people may share (the account's stays).
+    if (raced > 0) await this.#forgiveAddress(ip, now);
+    return raced;
   }
 
-  /** Counts a failed attempt against the client's address (the account's was counted by {@link begin}). */
-  async recordAddressFailure(ip: string | null): Promise<void> {
+  /**
+   * A successful sign-in clears the account's count, and takes back the failure {@link begin} counted against
+   * the address (without clearing the rest: one good account must not reset the address).
+   */
+  async recordSuccess(email: string, ip: string | null = null): Promise<void> {
+    await Promise.all([
+      storeCall('attempts.clear', () => this.#store.clear(accountKey(email))),
+      this.#forgiveAddress(ip, this.#clock.now()),
+    ]);
+  }
+
+  async #forgiveAddress(ip: string | null, now: number): Promise<void> {
     if (ip === null) return;
-    const now = this.#clock.now();
-    await storeCall('attempts.recordFailure', () =>
-      this.#store.recordFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
+    await storeCall('attempts.forgiveFailure', () =>
+      this.#store.forgiveFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
     );
   }
 
-  /** A successful sign-in clears the account's count (not the address's: one good account must not reset it). */
-  async recordSuccess(email: string): Promise<void> {
-    await storeCall('attempts.clear', () => this.#store.clear(accountKey(email)));
+  #counters(email: string, ip: string | null): { key: string; rule: ThrottleRule }[] {
+    const account = { key: accountKey(email), rule: this.#account };
+    return ip === null ? [account] : [account, { key: addressKey(ip), rule: this.#address }];
   }
 
   /** Drops counters whose windows are over. */
@@ -121,6 +134,22 @@ export class SignInThrottle {
     const longest = Math.max(this.#account.windowSeconds, this.#address.windowSeconds) * 1000;
     return storeCall('attempts.deleteExpired', () => this.#store.deleteExpired(this.#clock.now() - longest));
   }
+}
+
+/**
+ * The wait for an attempt just counted as `counted` after reading `read`: 0 when no other attempt was counted
+ * in between, else the wait owed after those others (this attempt comes after them, now).
+ */
+function racedWait(
+  read: AttemptRecord | null,
+  counted: AttemptRecord,
+  rule: ThrottleRule,
+  now: number,
+): number {
+  const windowMs = rule.windowSeconds * 1000;
+  const alone = read === null || read.windowStartedAt + windowMs <= now ? 1 : read.failures + 1;
+  if (counted.failures === alone) return 0;
+  return retryAfterMs({ ...counted, failures: counted.failures - 1 }, rule, now);
 }
 
 // Keys are hashed so the throttle table holds no email addresses or IPs in clear.

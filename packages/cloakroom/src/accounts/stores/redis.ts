@@ -30,6 +30,26 @@ const RECORD_FAILURE: Script = {
   sha: createHash('sha1').update(RECORD_FAILURE_LUA).digest('hex'),
 };
 
+// Takes back one failure while the key's window runs; the key keeps its expiry.
+const FORGIVE_FAILURE_LUA = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local current = redis.call('HMGET', KEYS[1], 'f', 'w')
+local failures = tonumber(current[1])
+local started = tonumber(current[2])
+if failures == nil or started == nil or started <= now - window or failures <= 0 then
+  return 0
+end
+redis.call('HINCRBY', KEYS[1], 'f', -1)
+return 1
+`;
+
+const FORGIVE_FAILURE: Script = {
+  name: 'forgiveFailure',
+  lua: FORGIVE_FAILURE_LUA,
+  sha: createHash('sha1').update(FORGIVE_FAILURE_LUA).digest('hex'),
+};
+
 export interface RedisAttemptStoreOptions {
   /** Prefix of every key. Default `cr:`; the keys are `<prefix>a:<key>`. */
   prefix?: string;
@@ -68,6 +88,13 @@ export class RedisAttemptStore implements AttemptStore {
     );
     const [failures, started, last] = (reply as unknown[]).map((part) => Number(String(part)));
     return { failures: failures ?? 0, windowStartedAt: started ?? now, lastFailureAt: last ?? now };
+  }
+
+  async forgiveFailure(key: string, now: number, windowMs: number): Promise<void> {
+    if (!Number.isSafeInteger(now) || !Number.isSafeInteger(windowMs) || windowMs <= 0) {
+      throw new TypeError('now and windowMs must be whole milliseconds');
+    }
+    await runScript(this.#client, FORGIVE_FAILURE, [this.#key(key)], [String(now), String(windowMs)]);
   }
 
   async clear(key: string): Promise<void> {
