@@ -125,7 +125,12 @@ describe('SignInThrottle', () => {
     const clock = new ManualClock(T0);
     const account: ThrottleRule = { limit: 5, windowSeconds: 600, freeFailures: 2, maxDelaySeconds: 30 };
     const address: ThrottleRule = { limit: 8, windowSeconds: 900, freeFailures: 8, maxDelaySeconds: 1 };
-    return { clock, store, throttle: new SignInThrottle(store, clock, { account, address }) };
+    const registration = address;
+    return {
+      clock,
+      store,
+      throttle: new SignInThrottle(store, clock, { account, address, registration }),
+    };
   };
   /**
    * One failed attempt the way Accounts makes it (begin counts it; a wrong password adds nothing); resolves to
