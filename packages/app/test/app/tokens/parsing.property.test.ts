@@ -9,6 +9,7 @@ import { OAuthError } from '../../../src/app/tokens/oauth-error.js';
 import { RefreshRefusedError, RefreshTokens } from '../../../src/app/tokens/refresh.js';
 import { parseScope, grantScope } from '../../../src/app/tokens/scope.js';
 import type { RefreshTokenStore } from '../../../src/app/tokens/store/types.js';
+import { fuzzParameters } from '../../../../cloakroom/test/helpers/fuzz.js';
 import { params } from '../../../../cloakroom/test/property/support.js';
 
 const MARK = 'Zq9Secret';
@@ -39,7 +40,7 @@ test('readForm: any body and content type gives a form or an OAuthError', () => 
         }),
       );
     }),
-    params(500),
+    fuzzParameters('oauth-form (token endpoint body)'),
   );
 });
 
@@ -77,7 +78,7 @@ test('basicCredentials: any header gives credentials, null, or an OAuthError; va
       onlyOAuthErrors(() => basicCredentials(header + MARK));
       onlyOAuthErrors(() => basicCredentials(`Basic ${Buffer.from(header + MARK).toString('base64')}`));
     }),
-    params(500),
+    fuzzParameters('oauth-basic (Authorization: Basic)'),
   );
   fc.assert(
     fc.property(fc.stringMatching(/^[A-Za-z0-9._~-]{1,64}$/), fc.string({ maxLength: 60 }), (id, secret) => {
