@@ -25,7 +25,7 @@ import {
   T0,
   tokenShaped,
 } from './support.js';
-import { bounded, fuzzParameters, fuzzTestTimeout } from '../helpers/fuzz.js';
+import { bounded, fuzzParameters } from '../helpers/fuzz.js';
 
 /**
  * An independent reading of RFC 6265bis: split on `;`, skip pairs without `=` (nameless cookies), trim
@@ -140,156 +140,149 @@ describe('loadRequestSession (property)', () => {
   const SITE = 'https://example.com';
   const EXTRA = 'https://admin.example.net';
 
-  test(
-    'never throws anything but a CSRF refusal, and signs in only genuine tokens from vouched requests',
-    { timeout: fuzzTestTimeout() },
-    async () => {
-      let now = T0;
-      const clock = { now: () => now };
-      const inner = new MemoryStore({ clock });
-      const store = new CountingStore(inner);
-      const manager = createSessionManager({
-        store,
-        clock,
-        origin: SITE,
-        trustedOrigins: [EXTRA],
-        keys: ['k'.repeat(32)],
-      });
-      const live = new Map<string, string>();
-      for (let i = 0; i < 8; i++) {
-        const { token, session } = await manager.create(`user-${i}`);
-        live.set(token, session.id);
-      }
-      const genuine = [...live.keys()];
-      const name = manager.cookieName;
+  test('never throws anything but a CSRF refusal, and signs in only genuine tokens from vouched requests', async () => {
+    let now = T0;
+    const clock = { now: () => now };
+    const inner = new MemoryStore({ clock });
+    const store = new CountingStore(inner);
+    const manager = createSessionManager({
+      store,
+      clock,
+      origin: SITE,
+      trustedOrigins: [EXTRA],
+      keys: ['k'.repeat(32)],
+    });
+    const live = new Map<string, string>();
+    for (let i = 0; i < 8; i++) {
+      const { token, session } = await manager.create(`user-${i}`);
+      live.set(token, session.id);
+    }
+    const genuine = [...live.keys()];
+    const name = manager.cookieName;
 
-      const method = fc.oneof(
-        fc.constantFrom(
-          'GET',
-          'HEAD',
-          'OPTIONS',
-          'POST',
-          'PUT',
-          'PATCH',
-          'DELETE',
-          'post',
-          'delete',
-          'Patch',
-          'TRACE',
-        ),
-        anyString,
-      );
-      const origin = fc.oneof(
-        fc.constant(null),
-        fc.constantFrom(
-          SITE,
-          EXTRA,
-          'null',
-          'http://example.com',
-          `${SITE}/`,
-          `${SITE}:443`,
-          'https://sub.example.com',
-          '',
-        ),
-        anyString,
-      );
-      const secFetchSite = fc.oneof(
-        fc.constant(null),
-        fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none', 'Same-Origin', ' CROSS-SITE ', ''),
-        anyString,
-      );
-      const value = fc.oneof(
-        { weight: 3, arbitrary: fc.constantFrom(...genuine) },
-        { weight: 3, arbitrary: nearMissToken(genuine) },
-        { weight: 1, arbitrary: cookieValue },
-      );
-      const cookie = fc.oneof(
-        fc.constant(null),
-        { weight: 3, arbitrary: fc.constantFrom(...genuine).map((t) => `${name}=${t}`) },
-        { weight: 3, arbitrary: cookieHeader(name, value) },
-        anyString,
-      );
+    const method = fc.oneof(
+      fc.constantFrom(
+        'GET',
+        'HEAD',
+        'OPTIONS',
+        'POST',
+        'PUT',
+        'PATCH',
+        'DELETE',
+        'post',
+        'delete',
+        'Patch',
+        'TRACE',
+      ),
+      anyString,
+    );
+    const origin = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom(
+        SITE,
+        EXTRA,
+        'null',
+        'http://example.com',
+        `${SITE}/`,
+        `${SITE}:443`,
+        'https://sub.example.com',
+        '',
+      ),
+      anyString,
+    );
+    const secFetchSite = fc.oneof(
+      fc.constant(null),
+      fc.constantFrom('same-origin', 'same-site', 'cross-site', 'none', 'Same-Origin', ' CROSS-SITE ', ''),
+      anyString,
+    );
+    const value = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...genuine) },
+      { weight: 3, arbitrary: nearMissToken(genuine) },
+      { weight: 1, arbitrary: cookieValue },
+    );
+    const cookie = fc.oneof(
+      fc.constant(null),
+      { weight: 3, arbitrary: fc.constantFrom(...genuine).map((t) => `${name}=${t}`) },
+      { weight: 3, arbitrary: cookieHeader(name, value) },
+      anyString,
+    );
 
-      let signedIn = 0;
-      let refused = 0;
-      await fc.assert(
-        fc.asyncProperty(
-          fc.record({ method, origin, secFetchSite, cookie }),
-          fc.integer({ min: 0, max: 5 * 60_000 }),
-          async (headers, offset) => {
-            now = T0 + offset;
-            const info: RequestInfo = { ...headers, userAgent: null, ip: null };
-            const token = manager.readToken(info.cookie);
-            const calls = { ...store.calls };
-            const size = inner.size;
-            const emitted: string[] = [];
+    let signedIn = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ method, origin, secFetchSite, cookie }),
+        fc.integer({ min: 0, max: 5 * 60_000 }),
+        async (headers, offset) => {
+          now = T0 + offset;
+          const info: RequestInfo = { ...headers, userAgent: null, ip: null };
+          const token = manager.readToken(info.cookie);
+          const calls = { ...store.calls };
+          const size = inner.size;
+          const emitted: string[] = [];
 
-            let error: unknown = null;
-            let loaded: RequestSession<SessionUser> | null = null;
-            try {
-              loaded = await loadRequestSession(manager, info, (setCookie) => emitted.push(setCookie));
-            } catch (caught) {
-              error = caught;
-            }
+          let error: unknown = null;
+          let loaded: RequestSession<SessionUser> | null = null;
+          try {
+            loaded = await loadRequestSession(manager, info, (setCookie) => emitted.push(setCookie));
+          } catch (caught) {
+            error = caught;
+          }
 
-            assert.equal(inner.size, size, 'loading a session changed the number of stored sessions');
-            assert.equal(
-              store.writes,
-              calls.create + calls.replace + calls.delete,
-              'loading a session wrote to the store',
+          assert.equal(inner.size, size, 'loading a session changed the number of stored sessions');
+          assert.equal(
+            store.writes,
+            calls.create + calls.replace + calls.delete,
+            'loading a session wrote to the store',
+          );
+          if (store.calls.get > calls.get)
+            assert.ok(token !== null && live.has(token), 'a forged cookie reached the store');
+
+          const refusal =
+            token !== null && isUnsafeMethod(info.method)
+              ? checkRequestOrigin(info, manager.config.trustedOrigins)
+              : null;
+          if (refusal !== null) {
+            refused++;
+            assert.ok(error instanceof CsrfRejectedError, `expected a CSRF refusal, got ${String(error)}`);
+            assert.equal(error.code, 'csrf_rejected');
+            assert.equal(error.reason, refusal);
+            assert.equal(store.calls.get, calls.get, 'a refused request read the store');
+            assert.deepEqual(emitted, []);
+            return;
+          }
+          assert.equal(error, null, `unexpected rejection: ${String(error)}`);
+          assert.ok(loaded !== null);
+
+          const expectedId = token === null ? undefined : live.get(token);
+          if (expectedId === undefined) {
+            assert.equal(loaded.session, null, 'a cookie that is not genuine gave a session');
+            assert.equal(loaded.user, null);
+            assert.deepEqual(emitted, token === null ? [] : [manager.clearCookie()]);
+            if (token === null) assert.equal(loaded.rejected, null);
+            return;
+          }
+          signedIn++;
+          assert.equal(loaded.session?.id, expectedId);
+          assert.equal(loaded.rejected, null);
+          if (isUnsafeMethod(info.method)) {
+            // Checked from the headers directly, not through checkRequestOrigin: what must hold for any
+            // unsafe request that ends up signed in.
+            const site = info.secFetchSite?.trim().toLowerCase() ?? null;
+            assert.ok(
+              site !== 'cross-site' && site !== 'same-site',
+              'a cross-site unsafe request was signed in',
             );
-            if (store.calls.get > calls.get)
-              assert.ok(token !== null && live.has(token), 'a forged cookie reached the store');
-
-            const refusal =
-              token !== null && isUnsafeMethod(info.method)
-                ? checkRequestOrigin(info, manager.config.trustedOrigins)
-                : null;
-            if (refusal !== null) {
-              refused++;
-              assert.ok(error instanceof CsrfRejectedError, `expected a CSRF refusal, got ${String(error)}`);
-              assert.equal(error.code, 'csrf_rejected');
-              assert.equal(error.reason, refusal);
-              assert.equal(store.calls.get, calls.get, 'a refused request read the store');
-              assert.deepEqual(emitted, []);
-              return;
-            }
-            assert.equal(error, null, `unexpected rejection: ${String(error)}`);
-            assert.ok(loaded !== null);
-
-            const expectedId = token === null ? undefined : live.get(token);
-            if (expectedId === undefined) {
-              assert.equal(loaded.session, null, 'a cookie that is not genuine gave a session');
-              assert.equal(loaded.user, null);
-              assert.deepEqual(emitted, token === null ? [] : [manager.clearCookie()]);
-              if (token === null) assert.equal(loaded.rejected, null);
-              return;
-            }
-            signedIn++;
-            assert.equal(loaded.session?.id, expectedId);
-            assert.equal(loaded.rejected, null);
-            if (isUnsafeMethod(info.method)) {
-              // Checked from the headers directly, not through checkRequestOrigin: what must hold for any
-              // unsafe request that ends up signed in.
-              const site = info.secFetchSite?.trim().toLowerCase() ?? null;
-              assert.ok(
-                site !== 'cross-site' && site !== 'same-site',
-                'a cross-site unsafe request was signed in',
-              );
-              if (info.origin !== null)
-                assert.ok([SITE, EXTRA].includes(info.origin.trim()), 'untrusted Origin signed in');
-              else
-                assert.ok(
-                  site === 'same-origin' || site === 'none',
-                  'unsafe request without Origin signed in',
-                );
-            }
-          },
-        ),
-        fuzzParameters('cookie-header (loadRequestSession)'),
-      );
-      assert.ok(signedIn > 200, `only ${signedIn} requests were signed in`);
-      assert.ok(refused > 200, `only ${refused} requests were refused`);
-    },
-  );
+            if (info.origin !== null)
+              assert.ok([SITE, EXTRA].includes(info.origin.trim()), 'untrusted Origin signed in');
+            else
+              assert.ok(site === 'same-origin' || site === 'none', 'unsafe request without Origin signed in');
+          }
+        },
+      ),
+      fuzzParameters('cookie-header (loadRequestSession)'),
+    );
+    assert.ok(signedIn > 200, `only ${signedIn} requests were signed in`);
+    assert.ok(refused > 200, `only ${refused} requests were refused`);
+  });
 });

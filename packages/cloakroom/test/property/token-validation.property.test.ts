@@ -18,7 +18,7 @@ import {
   T0,
   tokenShaped,
 } from './support.js';
-import { fuzzParameters, fuzzTestTimeout } from '../helpers/fuzz.js';
+import { fuzzParameters } from '../helpers/fuzz.js';
 
 const KEY_A = 'A'.repeat(16) + 'a'.repeat(16);
 const KEY_B = Buffer.alloc(40, 0xb);
@@ -172,19 +172,15 @@ describe('Keyring.verify (property)', () => {
 });
 
 describe('signed manager: validate (property)', () => {
-  test(
-    'never throws, and gives a session only for a genuine live token',
-    { timeout: fuzzTestTimeout() },
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(candidate, fc.integer({ min: 0, max: 3 * MINUTE }), async (token, offset) => {
-          signedWorld.setNow(T0 + offset);
-          await validateChecked(signedWorld, token);
-        }),
-        fuzzParameters('session-token (signed manager)'),
-      );
-    },
-  );
+  test('never throws, and gives a session only for a genuine live token', async () => {
+    await fc.assert(
+      fc.asyncProperty(candidate, fc.integer({ min: 0, max: 3 * MINUTE }), async (token, offset) => {
+        signedWorld.setNow(T0 + offset);
+        await validateChecked(signedWorld, token);
+      }),
+      fuzzParameters('session-token (signed manager)'),
+    );
+  });
 
   test('forged and mutated tokens are refused before any store read', async () => {
     const genuine = [...signedWorld.live.keys(), ...signedWorld.dead];
@@ -217,41 +213,33 @@ describe('signed manager: validate (property)', () => {
 });
 
 describe('unsigned manager: validate (property)', () => {
-  test(
-    'never throws, and gives a session only for a genuine live token',
-    { timeout: fuzzTestTimeout() },
-    async () => {
-      const genuine = [...unsignedWorld.live.keys(), ...unsignedWorld.dead];
-      const unsignedCandidate = fc.oneof(
-        { weight: 5, arbitrary: nearMissToken(genuine) },
-        { weight: 1, arbitrary: fc.constantFrom(...genuine) },
-        { weight: 3, arbitrary: candidate },
-      );
-      let reachedStore = 0;
-      await fc.assert(
-        fc.asyncProperty(
-          unsignedCandidate,
-          fc.integer({ min: 0, max: 3 * MINUTE }),
-          async (token, offset) => {
-            unsignedWorld.setNow(T0 + offset);
-            const { result, gets } = await validateChecked(unsignedWorld, token);
-            if (gets > 0) reachedStore++;
-            // Without a MAC only the shape is checked before the store; the secret then decides.
-            if (!result.valid && !REFUSED_UNREAD.includes(result.reason)) {
-              assert.ok(['not_found', 'secret_mismatch'].includes(result.reason), result.reason);
-              assert.ok(gets > 0);
-            }
-            if (typeof parseToken(token)?.mac === 'string') {
-              assert.equal(gets, 0, 'a signed token reached the store of an unsigned manager');
-            }
-          },
-        ),
-        fuzzParameters('session-token (unsigned manager)'),
-      );
-      // The inputs must actually exercise the store path, or the property above proves little.
-      assert.ok(reachedStore > 100, `only ${reachedStore} inputs reached the store`);
-    },
-  );
+  test('never throws, and gives a session only for a genuine live token', async () => {
+    const genuine = [...unsignedWorld.live.keys(), ...unsignedWorld.dead];
+    const unsignedCandidate = fc.oneof(
+      { weight: 5, arbitrary: nearMissToken(genuine) },
+      { weight: 1, arbitrary: fc.constantFrom(...genuine) },
+      { weight: 3, arbitrary: candidate },
+    );
+    let reachedStore = 0;
+    await fc.assert(
+      fc.asyncProperty(unsignedCandidate, fc.integer({ min: 0, max: 3 * MINUTE }), async (token, offset) => {
+        unsignedWorld.setNow(T0 + offset);
+        const { result, gets } = await validateChecked(unsignedWorld, token);
+        if (gets > 0) reachedStore++;
+        // Without a MAC only the shape is checked before the store; the secret then decides.
+        if (!result.valid && !REFUSED_UNREAD.includes(result.reason)) {
+          assert.ok(['not_found', 'secret_mismatch'].includes(result.reason), result.reason);
+          assert.ok(gets > 0);
+        }
+        if (typeof parseToken(token)?.mac === 'string') {
+          assert.equal(gets, 0, 'a signed token reached the store of an unsigned manager');
+        }
+      }),
+      fuzzParameters('session-token (unsigned manager)'),
+    );
+    // The inputs must actually exercise the store path, or the property above proves little.
+    assert.ok(reachedStore > 100, `only ${reachedStore} inputs reached the store`);
+  });
 
   test('a mutated secret with the right id reads the store and is refused', async () => {
     const [token, id] = [...unsignedWorld.live.entries()][0]!;
