@@ -22,7 +22,7 @@ export interface StartOptions {
   log?: Logger;
   clock?: Clock;
   hasher?: PasswordHasher;
-  throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+  throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
   /** How often expired sessions and throttling counters are swept. Default 5 minutes. */
   sweepIntervalMs?: number;
 }

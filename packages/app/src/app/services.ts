@@ -83,7 +83,7 @@ export interface ServiceOptions {
   clock?: Clock;
   /** Tests pass cheaper argon2 parameters or tighter throttling. */
   hasher?: PasswordHasher;
-  throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+  throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
 }
 
 interface Backends {

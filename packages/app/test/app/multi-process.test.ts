@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { serveSite, siteCall, signOutDelays, stopSite, type SiteProcess } from '../helpers/site-process.js';
+import { forgetLoopbackRegistrations } from '../helpers/redis-throttle.js';
 
 const PG_URL = process.env.POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -52,6 +53,7 @@ function pairOfSites(extra: Record<string, string> = {}) {
   } = {};
   sites.sql = (text, values) => admin.query(text.replace(/\bcloakroom_/g, `${schema}.cloakroom_`), values);
   before(async () => {
+    await forgetLoopbackRegistrations(REDIS_URL);
     await admin.query(`CREATE SCHEMA ${schema}`);
     const env = {
       CLOAKROOM_DATA_DIR: dataDir,

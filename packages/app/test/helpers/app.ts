@@ -39,7 +39,7 @@ export async function startTestApp(
     env?: Record<string, string>;
     clock?: Clock;
     realHasher?: boolean;
-    throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+    throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
     dataDir?: string;
     /** Where the site logs; silent by default. */
     log?: Logger;

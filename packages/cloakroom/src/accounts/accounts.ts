@@ -16,7 +16,7 @@ import {
   normalizePassword,
   passwordLength,
 } from './password-policy.js';
-import { SignInThrottle, type ThrottleRule } from './throttle.js';
+import { SignInThrottle, type ThrottleRules } from './throttle.js';
 import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
 
 export interface AccountsOptions<U> {
@@ -28,7 +28,8 @@ export interface AccountsOptions<U> {
    */
   sessions: SessionManager<U>;
   hasher?: PasswordHasher;
-  throttle?: { account?: ThrottleRule; address?: ThrottleRule };
+  /** Throttling rules; the defaults are `ACCOUNT_RULE`, `ADDRESS_RULE` and `REGISTRATION_RULE`. */
+  throttle?: ThrottleRules;
   clock?: Clock;
   /**
    * The session's user for an account, so `request.user` is set for the rest of the request that signed in
@@ -45,7 +46,7 @@ export interface Credentials {
 /**
  * Registration, sign-in and password changes on top of Cloakroom sessions: argon2id hashes, NIST password
  * rules, the same answer in the same time for an unknown email and a wrong password, and throttling by
- * account and by address in the shared store.
+ * account and by address (sign-in) and by address (registration) in the shared store.
  *
  * @example
  * ```ts
@@ -73,21 +74,26 @@ export class Accounts<U> {
     return this.#hasher.warmUp();
   }
 
-  /** Creates an account and signs the request in with a fresh session. */
+  /**
+   * Creates an account and signs the request in with a fresh session. Registrations are throttled per client
+   * address (`TooManyAttemptsError` before any hashing), and a taken email (`EmailTakenError`) is refused only
+   * after the same argon2 hash as a new account, so its answer is not faster (docs/decisions.md, "The
+   * registration answer").
+   */
   async register(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     checkNewPassword(password, { email });
+    // Counted before any hashing, so that parallel registrations see each other (see SignInThrottle.begin).
+    const wait = await this.#throttle.beginRegistration(request.info.ip);
+    if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
+    // Hashed before the lookup: a taken email costs the same work as a new account.
+    const passwordHash = await this.#hasher.hash(password);
     if ((await storeCall('users.findByEmail', () => this.#users.findByEmail(email))) !== null) {
       throw new EmailTakenError();
     }
-    const user: UserRecord = {
-      id: randomUUID(),
-      email,
-      passwordHash: await this.#hasher.hash(password),
-      createdAt: this.#clock.now(),
-    };
+    const user: UserRecord = { id: randomUUID(), email, passwordHash, createdAt: this.#clock.now() };
     await storeCall('users.create', () => this.#users.create(user));
     const account = { id: user.id, email: user.email };
     await request.signIn(user.id, this.#sessionUser?.(account));
@@ -139,7 +145,8 @@ export class Accounts<U> {
   }
 
   async #checkPassword(email: string, password: string, ip: string | null): Promise<UserRecord> {
-    // Counts the attempt against the account before the password is checked (see SignInThrottle.begin).
+    // Counts the attempt against the account and the address before the password is checked (see
+    // SignInThrottle.begin); a success takes the address's count back.
     const wait = await this.#throttle.begin(email, ip);
     if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
     // A password no account can have is refused before any hashing (argon2 of a huge input costs).
@@ -157,11 +164,8 @@ export class Accounts<U> {
         await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, upgraded));
       }
     }
-    if (!valid || user === null) {
-      await this.#throttle.recordAddressFailure(ip);
-      throw new InvalidCredentialsError();
-    }
-    await this.#throttle.recordSuccess(email);
+    if (!valid || user === null) throw new InvalidCredentialsError();
+    await this.#throttle.recordSuccess(email, ip);
     return user;
   }
 }

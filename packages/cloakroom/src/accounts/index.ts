@@ -19,7 +19,15 @@ export {
   MIN_PASSWORD_LENGTH,
   MAX_PASSWORD_LENGTH,
 } from './password-policy.js';
-export { SignInThrottle, ACCOUNT_RULE, ADDRESS_RULE, retryAfterMs, type ThrottleRule } from './throttle.js';
+export {
+  SignInThrottle,
+  ACCOUNT_RULE,
+  ADDRESS_RULE,
+  REGISTRATION_RULE,
+  retryAfterMs,
+  type ThrottleRule,
+  type ThrottleRules,
+} from './throttle.js';
 export { MemoryUserStore, MemoryAttemptStore } from './stores/memory.js';
 export type { AccountUser, AttemptRecord, AttemptStore, UserRecord, UserStore } from './types.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';

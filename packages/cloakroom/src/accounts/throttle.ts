@@ -36,6 +36,21 @@ export const ADDRESS_RULE: ThrottleRule = {
   maxDelaySeconds: 60,
 };
 
+/**
+ * Per client address, registrations (new accounts and taken emails alike: either answer tells whether an email
+ * has an account, and each costs an argon2 hash): the numbers of {@link ADDRESS_RULE}, for the same reason
+ * (many people can share an address) — 50 free, then growing delays up to a minute (about 60 more an hour),
+ * and at most 1,000 an hour.
+ */
+export const REGISTRATION_RULE: ThrottleRule = { ...ADDRESS_RULE };
+
+/** The rules of a {@link SignInThrottle}; each defaults to the constant of that name. */
+export interface ThrottleRules {
+  account?: ThrottleRule;
+  address?: ThrottleRule;
+  registration?: ThrottleRule;
+}
+
 /** Milliseconds until the key may try again under `rule`, or 0. */
 export function retryAfterMs(record: AttemptRecord | null, rule: ThrottleRule, now: number): number {
   if (record === null) return 0;
@@ -47,22 +62,23 @@ export function retryAfterMs(record: AttemptRecord | null, rule: ThrottleRule, n
   return Math.max(0, record.lastFailureAt + delayMs - now);
 }
 
-/** Sign-in throttling by account and by client address, over a shared {@link AttemptStore}. */
+/**
+ * Sign-in throttling by account and by client address, and registration throttling by client address, over a
+ * shared {@link AttemptStore}.
+ */
 export class SignInThrottle {
   readonly #store: AttemptStore;
   readonly #clock: Clock;
   readonly #account: ThrottleRule;
   readonly #address: ThrottleRule;
+  readonly #registration: ThrottleRule;
 
-  constructor(
-    store: AttemptStore,
-    clock: Clock,
-    rules: { account?: ThrottleRule; address?: ThrottleRule } = {},
-  ) {
+  constructor(store: AttemptStore, clock: Clock, rules: ThrottleRules = {}) {
     this.#store = store;
     this.#clock = clock;
     this.#account = rules.account ?? ACCOUNT_RULE;
     this.#address = rules.address ?? ADDRESS_RULE;
+    this.#registration = rules.registration ?? REGISTRATION_RULE;
   }
 
   /** Milliseconds until this account and address may try again (0: now). */
@@ -77,52 +93,112 @@ export class SignInThrottle {
 
   /**
    * Checks and starts one sign-in attempt: resolves to the milliseconds to wait (the attempt is refused), or to
-   * 0 after counting it as a failure of the account *before* the password is checked, so that attempts made
-   * in parallel (in this process or another) see each other and cannot all slip past the delays and the cap.
-   * Follow with {@link recordSuccess} (which clears the count) or {@link recordAddressFailure}.
+   * 0 after counting it as a failure of the account and of the address *before* the password is checked, so
+   * that attempts made in parallel (in this process or another) see each other and cannot all slip past the
+   * delays and the caps. Follow with {@link recordSuccess} when the password is right; a wrong one stays
+   * counted.
    */
   async begin(email: string, ip: string | null): Promise<number> {
     const now = this.#clock.now();
-    const windowMs = this.#account.windowSeconds * 1000;
-    const [account, address] = await Promise.all([
-      storeCall('attempts.get', () => this.#store.get(accountKey(email))),
-      ip === null ? null : storeCall('attempts.get', () => this.#store.get(addressKey(ip))),
+    const { wait, counted } = await this.#count(this.#counters(email, ip), now);
+    // Counted, then refused after all: not a failure from the address, which many people may share (the
+    // account's count stays, as a refused attempt's does).
+    if (counted && wait > 0) await this.#forgiveAddress(ip, now);
+    return wait;
+  }
+
+  /**
+   * Checks and counts one registration from `ip` (before any hashing, so parallel ones see each other):
+   * resolves to the milliseconds to wait (refused), or 0. Without an address there is nothing to count.
+   */
+  async beginRegistration(ip: string | null): Promise<number> {
+    if (ip === null) return 0;
+    const { wait } = await this.#count(
+      [{ key: registrationKey(ip), rule: this.#registration }],
+      this.#clock.now(),
+    );
+    return wait;
+  }
+
+  /**
+   * A successful sign-in clears the account's count, and takes back the failure {@link begin} counted against
+   * the address (without clearing the rest: one good account must not reset the address).
+   */
+  async recordSuccess(email: string, ip: string | null = null): Promise<void> {
+    await Promise.all([
+      storeCall('attempts.clear', () => this.#store.clear(accountKey(email))),
+      this.#forgiveAddress(ip, this.#clock.now()),
     ]);
-    const wait = Math.max(
-      retryAfterMs(account, this.#account, now),
-      retryAfterMs(address, this.#address, now),
-    );
-    if (wait > 0) return wait;
-    const counted = await storeCall('attempts.recordFailure', () =>
-      this.#store.recordFailure(accountKey(email), now, windowMs),
-    );
-    const alone = account === null || account.windowStartedAt + windowMs <= now ? 1 : account.failures + 1;
-    if (counted.failures === alone) return 0;
-    // Other attempts were counted between the read and the count: this one comes after them, now.
-    return retryAfterMs({ ...counted, failures: counted.failures - 1 }, this.#account, now);
   }
 
-  /** Counts a failed attempt against the client's address (the account's was counted by {@link begin}). */
-  async recordAddressFailure(ip: string | null): Promise<void> {
+  async #forgiveAddress(ip: string | null, now: number): Promise<void> {
     if (ip === null) return;
-    const now = this.#clock.now();
-    await storeCall('attempts.recordFailure', () =>
-      this.#store.recordFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
+    await storeCall('attempts.forgiveFailure', () =>
+      this.#store.forgiveFailure(addressKey(ip), now, this.#address.windowSeconds * 1000),
     );
   }
 
-  /** A successful sign-in clears the account's count (not the address's: one good account must not reset it). */
-  async recordSuccess(email: string): Promise<void> {
-    await storeCall('attempts.clear', () => this.#store.clear(accountKey(email)));
+  /**
+   * Refuses (with the wait owed, not counted) when a counter is over its rule; else counts the attempt under
+   * every counter, with a wait of 0, or of what is owed when other attempts were counted between the read and
+   * this count (it comes after them).
+   */
+  async #count(counters: Counter[], now: number): Promise<{ wait: number; counted: boolean }> {
+    const read = await Promise.all(
+      counters.map(async (counter) => ({
+        ...counter,
+        read: await storeCall('attempts.get', () => this.#store.get(counter.key)),
+      })),
+    );
+    const wait = Math.max(0, ...read.map(({ read, rule }) => retryAfterMs(read, rule, now)));
+    if (wait > 0) return { wait, counted: false };
+    const waits = await Promise.all(
+      read.map(async ({ key, rule, read }) => {
+        const counted = await storeCall('attempts.recordFailure', () =>
+          this.#store.recordFailure(key, now, rule.windowSeconds * 1000),
+        );
+        return racedWait(read, counted, rule, now);
+      }),
+    );
+    return { wait: Math.max(0, ...waits), counted: true };
+  }
+
+  #counters(email: string, ip: string | null): Counter[] {
+    const account = { key: accountKey(email), rule: this.#account };
+    return ip === null ? [account] : [account, { key: addressKey(ip), rule: this.#address }];
   }
 
   /** Drops counters whose windows are over. */
   async sweep(): Promise<number> {
-    const longest = Math.max(this.#account.windowSeconds, this.#address.windowSeconds) * 1000;
+    const longest =
+      Math.max(this.#account.windowSeconds, this.#address.windowSeconds, this.#registration.windowSeconds) *
+      1000;
     return storeCall('attempts.deleteExpired', () => this.#store.deleteExpired(this.#clock.now() - longest));
   }
+}
+
+interface Counter {
+  key: string;
+  rule: ThrottleRule;
+}
+
+/**
+ * The wait for an attempt just counted as `counted` after reading `read`: 0 when no other attempt was counted
+ * in between, else the wait owed after those others (this attempt comes after them, now).
+ */
+function racedWait(
+  read: AttemptRecord | null,
+  counted: AttemptRecord,
+  rule: ThrottleRule,
+  now: number,
+): number {
+  const windowMs = rule.windowSeconds * 1000;
+  const alone = read === null || read.windowStartedAt + windowMs <= now ? 1 : read.failures + 1;
+  if (counted.failures === alone) return 0;
+  return retryAfterMs({ ...counted, failures: counted.failures - 1 }, rule, now);
 }
 
 // Keys are hashed so the throttle table holds no email addresses or IPs in clear.
 const accountKey = (email: string) => `a:${hash('sha256', email, 'base64url')}`;
 const addressKey = (ip: string) => `i:${hash('sha256', ip, 'base64url')}`;
+const registrationKey = (ip: string) => `r:${hash('sha256', ip, 'base64url')}`;

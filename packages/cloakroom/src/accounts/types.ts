@@ -37,6 +37,12 @@ export interface AttemptStore {
    * or there is none, else one more. Resolves to the record after the update.
    */
   recordFailure(key: string, now: number, windowMs: number): Promise<AttemptRecord>;
+  /**
+   * Atomically takes back one failure counted under `key`, when its window (of `windowMs`) is still running at
+   * `now` and it has any; otherwise does nothing. Sign-in counts an attempt against the client's address before
+   * the password is checked (so parallel attempts see each other) and takes it back when the attempt succeeds.
+   */
+  forgiveFailure(key: string, now: number, windowMs: number): Promise<void>;
   clear(key: string): Promise<void>;
   /** Drops records whose window started at or before `before`. */
   deleteExpired(before: number): Promise<number>;

@@ -169,6 +169,23 @@ describePostgres('PostgresAttemptStore', () => {
       assert.equal(await store.get('other'), null, 'keys are independent');
     }));
 
+  test('forgiveFailure takes back one failure in a running window, never below 0 nor in an ended one', () =>
+    inSchema(async (schema) => {
+      const store = new PostgresAttemptStore(pool, { schema });
+      await store.forgiveFailure('k', T0, WINDOW);
+      assert.equal(await store.get('k'), null);
+      await store.recordFailure('k', T0, WINDOW);
+      await store.recordFailure('k', T0 + 5, WINDOW);
+      await store.forgiveFailure('k', T0 + 6, WINDOW);
+      assert.deepStrictEqual(await store.get('k'), record(1, T0 + 5, T0));
+      await store.forgiveFailure('k', T0 + 7, WINDOW);
+      await store.forgiveFailure('k', T0 + 8, WINDOW);
+      assert.deepStrictEqual(await store.get('k'), record(0, T0 + 5, T0));
+      await store.recordFailure('k', T0 + 9, WINDOW);
+      await store.forgiveFailure('k', T0 + WINDOW, WINDOW);
+      assert.deepStrictEqual(await store.get('k'), record(1, T0 + 9, T0));
+    }));
+
   test('clear and deleteExpired', () =>
     inSchema(async (schema) => {
       const store = new PostgresAttemptStore(pool, { schema });

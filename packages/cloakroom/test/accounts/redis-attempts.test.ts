@@ -93,6 +93,29 @@ describe('RedisAttemptStore', { skip }, () => {
     }
   });
 
+  test('forgiveFailure behaves exactly like the memory store', async () => {
+    const redis = store();
+    const memory = new MemoryAttemptStore();
+    const k = key();
+    const steps: [string, number][] = [
+      ['forgive', 0],
+      ['record', 1],
+      ['record', 2],
+      ['forgive', 3],
+      ['forgive', 4],
+      ['forgive', 5],
+      ['record', 6],
+      ['forgive', HOUR],
+    ];
+    for (const [step, t] of steps) {
+      for (const attempts of [redis, memory]) {
+        if (step === 'record') await attempts.recordFailure(k, T0 + t, HOUR);
+        else await attempts.forgiveFailure(k, T0 + t, HOUR);
+      }
+      assert.deepEqual(await redis.get(k), await memory.get(k), `after ${step} at ${t}`);
+    }
+  });
+
   test('counts concurrent failures atomically: none is lost', async () => {
     const attempts = store();
     const k = key();

@@ -125,14 +125,18 @@ describe('SignInThrottle', () => {
     const clock = new ManualClock(T0);
     const account: ThrottleRule = { limit: 5, windowSeconds: 600, freeFailures: 2, maxDelaySeconds: 30 };
     const address: ThrottleRule = { limit: 8, windowSeconds: 900, freeFailures: 8, maxDelaySeconds: 1 };
-    return { clock, store, throttle: new SignInThrottle(store, clock, { account, address }) };
+    const registration = address;
+    return {
+      clock,
+      store,
+      throttle: new SignInThrottle(store, clock, { account, address, registration }),
+    };
   };
-  /** One failed attempt the way Accounts makes it; resolves to the wait it was refused with, or 0. */
-  const fail = async (throttle: SignInThrottle, email: string, ip: string | null) => {
-    const wait = await throttle.begin(email, ip);
-    if (wait === 0) await throttle.recordAddressFailure(ip);
-    return wait;
-  };
+  /**
+   * One failed attempt the way Accounts makes it (begin counts it; a wrong password adds nothing); resolves to
+   * the wait it was refused with, or 0.
+   */
+  const fail = (throttle: SignInThrottle, email: string, ip: string | null) => throttle.begin(email, ip);
 
   test('growing delays per account, then the cap until the window ends, then a fresh window', async () => {
     const { clock, throttle } = setup();
@@ -166,7 +170,7 @@ describe('SignInThrottle', () => {
     assert.equal(await fail(throttle, 'mine@example.com', ip), 0);
     // Seven failures from the address. A success for one account clears that account's count only.
     assert.equal(await throttle.begin('mine@example.com', ip), 0);
-    await throttle.recordSuccess('mine@example.com');
+    await throttle.recordSuccess('mine@example.com', ip);
     assert.equal(await throttle.retryAfter('mine@example.com', null), 0);
     assert.equal(await fail(throttle, 'someone@example.com', ip), 0);
     // The eighth failure from the address reaches its cap: had the success cleared it, this would be 1.
@@ -267,6 +271,23 @@ for (const [name, make] of [
       assert.equal(await store.get('b'), null);
       assert.notEqual(await store.get('c'), null);
       assert.equal(await store.deleteExpired(T0), 0);
+      close();
+    });
+
+    test('forgiveFailure takes back one failure in a running window, never below 0 nor in an ended one', async () => {
+      const { store, close } = make();
+      await store.forgiveFailure('k', T0, WINDOW);
+      assert.equal(await store.get('k'), null, 'nothing to forgive: nothing created');
+      await store.recordFailure('k', T0, WINDOW);
+      await store.recordFailure('k', T0 + 5, WINDOW);
+      await store.forgiveFailure('k', T0 + 6, WINDOW);
+      assert.deepEqual(await store.get('k'), record(1, T0 + 5, T0));
+      await store.forgiveFailure('k', T0 + 7, WINDOW);
+      await store.forgiveFailure('k', T0 + 8, WINDOW);
+      assert.deepEqual(await store.get('k'), record(0, T0 + 5, T0), 'never below 0');
+      await store.recordFailure('k', T0 + 9, WINDOW);
+      await store.forgiveFailure('k', T0 + WINDOW, WINDOW);
+      assert.deepEqual(await store.get('k'), record(1, T0 + 9, T0), 'the window is over: nothing changes');
       close();
     });
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { fuzzParameters } from '../helpers/fuzz.js';
 import { parseProviderList, PreLoginCookie, safeReturnTo } from '../../src/federation/index.js';
 
 describe('safeReturnTo', () => {
@@ -47,7 +48,7 @@ describe('safeReturnTo', () => {
           assert.equal(new URL(kept, base).origin, base);
         },
       ),
-      { numRuns: 2000 },
+      fuzzParameters('return-to (safeReturnTo)'),
     );
   });
 });
@@ -86,6 +87,7 @@ describe('PreLoginCookie', () => {
         const read = cookie.read(`${prefix}; cloakroom-oidc=${value}`);
         assert.ok(read === null || /^[\w-]{43}$/.test(read));
       }),
+      fuzzParameters('pre-login cookie (PreLoginCookie.read)'),
     );
   });
 });

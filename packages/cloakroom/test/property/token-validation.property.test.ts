@@ -18,6 +18,7 @@ import {
   T0,
   tokenShaped,
 } from './support.js';
+import { fuzzParameters } from '../helpers/fuzz.js';
 
 const KEY_A = 'A'.repeat(16) + 'a'.repeat(16);
 const KEY_B = Buffer.alloc(40, 0xb);
@@ -114,7 +115,7 @@ describe('parseToken (property)', () => {
         assert.equal(parts.payload, `${parts.id}.${parts.secret}`);
         assert.equal(parts.mac === null ? parts.payload : `${parts.payload}.${parts.mac}`, value);
       }),
-      params(1000),
+      fuzzParameters('session-token (parseToken)'),
     );
   });
 });
@@ -177,7 +178,7 @@ describe('signed manager: validate (property)', () => {
         signedWorld.setNow(T0 + offset);
         await validateChecked(signedWorld, token);
       }),
-      params(2000),
+      fuzzParameters('session-token (signed manager)'),
     );
   });
 
@@ -234,7 +235,7 @@ describe('unsigned manager: validate (property)', () => {
           assert.equal(gets, 0, 'a signed token reached the store of an unsigned manager');
         }
       }),
-      params(2000),
+      fuzzParameters('session-token (unsigned manager)'),
     );
     // The inputs must actually exercise the store path, or the property above proves little.
     assert.ok(reachedStore > 100, `only ${reachedStore} inputs reached the store`);

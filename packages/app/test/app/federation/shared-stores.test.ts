@@ -10,6 +10,7 @@ import type { TestApp } from '../../helpers/app.js';
 import { FakeOidcProvider } from '../../../../cloakroom/test/helpers/fake-oidc-provider.js';
 import { DATABASE_URL } from '../../../../cloakroom/test/stores/postgres-support.js';
 import { Browser, siteOrigin, startSiteWithProviders } from './support.js';
+import { forgetLoopbackRegistrations } from '../../helpers/redis-throttle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -46,6 +47,7 @@ describe('site federation on PostgreSQL and Redis', { skip }, () => {
   let app: TestApp;
 
   before(async () => {
+    await forgetLoopbackRegistrations(REDIS_URL);
     pool = new pg.Pool({ connectionString: DATABASE_URL });
     await pool.query(`CREATE SCHEMA "${schema}"`);
     provider = await FakeOidcProvider.start();

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { ApiClient } from '../api/client.js';
 import { assertOAuthError, bearer, familyState, mint, oauthPost } from './support.js';
+import { forgetLoopbackRegistrations } from '../../helpers/redis-throttle.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -31,6 +32,7 @@ if (skip !== false) console.warn(`# SKIPPED test/app/tokens/redis-sessions.test.
 describe('tokens with sessions in Redis', { skip }, () => {
   let app: TestApp;
   before(async () => {
+    await forgetLoopbackRegistrations(REDIS_URL);
     app = await startTestApp({ env: { CLOAKROOM_STORE: REDIS_URL } });
   });
   after(async () => {

@@ -49,6 +49,14 @@ export class MemoryAttemptStore implements AttemptStore {
     return Promise.resolve({ ...record });
   }
 
+  forgiveFailure(key: string, now: number, windowMs: number): Promise<void> {
+    const current = this.#records.get(key);
+    if (current !== undefined && current.windowStartedAt > now - windowMs && current.failures > 0) {
+      this.#records.set(key, { ...current, failures: current.failures - 1 });
+    }
+    return Promise.resolve();
+  }
+
   clear(key: string): Promise<void> {
     this.#records.delete(key);
     return Promise.resolve();

@@ -145,7 +145,7 @@ interface AttemptRow {
 /** Sign-in throttling counters in PostgreSQL, shared by every process. */
 export class PostgresAttemptStore implements AttemptStore {
   readonly #pool: Pool;
-  readonly #sql: { get: string; record: string; clear: string; deleteExpired: string };
+  readonly #sql: { get: string; record: string; forgive: string; clear: string; deleteExpired: string };
 
   /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
   constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
@@ -161,6 +161,9 @@ export class PostgresAttemptStore implements AttemptStore {
         `THEN $2::bigint ELSE a.window_started_at END, ` +
         `last_failure_at = $2::bigint ` +
         `RETURNING failures, window_started_at, last_failure_at`,
+      forgive:
+        `UPDATE ${t} SET failures = failures - 1 ` +
+        `WHERE key = $1 AND window_started_at > $2::bigint - $3::bigint AND failures > 0`,
       clear: `DELETE FROM ${t} WHERE key = $1`,
       deleteExpired: `DELETE FROM ${t} WHERE window_started_at <= $1`,
     };
@@ -183,6 +186,10 @@ export class PostgresAttemptStore implements AttemptStore {
     const { rows } = await this.#pool.query<AttemptRow>(this.#sql.record, [key, now, windowMs]);
     if (rows[0] === undefined) throw new Error('the attempt upsert returned no row');
     return toAttempt(rows[0]);
+  }
+
+  async forgiveFailure(key: string, now: number, windowMs: number): Promise<void> {
+    await this.#pool.query(this.#sql.forgive, [key, now, windowMs]);
   }
 
   async clear(key: string): Promise<void> {

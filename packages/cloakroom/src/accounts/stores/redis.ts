@@ -25,6 +25,22 @@ return {failures, started, ARGV[1]}
 
 const RECORD_FAILURE = defineScript('recordFailure', RECORD_FAILURE_LUA);
 
+// Takes back one failure while the key's window runs; the key keeps its expiry.
+const FORGIVE_FAILURE_LUA = `
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local current = redis.call('HMGET', KEYS[1], 'f', 'w')
+local failures = tonumber(current[1])
+local started = tonumber(current[2])
+if failures == nil or started == nil or started <= now - window or failures <= 0 then
+  return 0
+end
+redis.call('HINCRBY', KEYS[1], 'f', -1)
+return 1
+`;
+
+const FORGIVE_FAILURE = defineScript('forgiveFailure', FORGIVE_FAILURE_LUA);
+
 export interface RedisAttemptStoreOptions {
   /** Prefix of every key. Default `cr:`; the keys are `<prefix>a:<key>`. */
   prefix?: string;
@@ -63,6 +79,13 @@ export class RedisAttemptStore implements AttemptStore {
     );
     const [failures, started, last] = (reply as unknown[]).map((part) => Number(String(part)));
     return { failures: failures ?? 0, windowStartedAt: started ?? now, lastFailureAt: last ?? now };
+  }
+
+  async forgiveFailure(key: string, now: number, windowMs: number): Promise<void> {
+    if (!Number.isSafeInteger(now) || !Number.isSafeInteger(windowMs) || windowMs <= 0) {
+      throw new TypeError('now and windowMs must be whole milliseconds');
+    }
+    await runScript(this.#client, FORGIVE_FAILURE, [this.#key(key)], [String(now), String(windowMs)]);
   }
 
   async clear(key: string): Promise<void> {

@@ -106,6 +106,7 @@ interface AttemptRow {
 export class SqliteAttemptStore implements AttemptStore {
   readonly #get: Statement;
   readonly #record: Statement;
+  readonly #forgive: Statement;
   readonly #clear: Statement;
   readonly #deleteExpired: Statement;
 
@@ -123,6 +124,9 @@ export class SqliteAttemptStore implements AttemptStore {
         window_started_at = CASE WHEN window_started_at <= @now - @windowMs THEN @now ELSE window_started_at END,
         last_failure_at = @now
       RETURNING failures, window_started_at, last_failure_at`);
+    this.#forgive = db.prepare(`
+      UPDATE cloakroom_attempts SET failures = failures - 1
+      WHERE key = @key AND window_started_at > @now - @windowMs AND failures > 0`);
     this.#clear = db.prepare('DELETE FROM cloakroom_attempts WHERE key = ?');
     this.#deleteExpired = db.prepare('DELETE FROM cloakroom_attempts WHERE window_started_at <= ?');
   }
@@ -136,6 +140,12 @@ export class SqliteAttemptStore implements AttemptStore {
 
   recordFailure(key: string, now: number, windowMs: number): Promise<AttemptRecord> {
     return settle(() => toAttempt(this.#record.get({ key, now, windowMs }) as AttemptRow));
+  }
+
+  forgiveFailure(key: string, now: number, windowMs: number): Promise<void> {
+    return settle(() => {
+      this.#forgive.run({ key, now, windowMs });
+    });
   }
 
   clear(key: string): Promise<void> {

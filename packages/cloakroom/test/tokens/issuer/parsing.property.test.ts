@@ -10,6 +10,7 @@ import { RefreshTokens } from '../../../src/tokens/issuer/refresh.js';
 import { parseScope, grantScope } from '../../../src/tokens/issuer/scope.js';
 import type { RefreshTokenStore } from '../../../src/tokens/issuer/types.js';
 import { params } from '../../property/support.js';
+import { fuzzParameters } from '../../helpers/fuzz.js';
 
 const MARK = 'Zq9Secret';
 const hostile = fc.oneof(
@@ -39,7 +40,7 @@ test('readForm: any body and content type gives a form or an OAuthError', () => 
         }),
       );
     }),
-    params(500),
+    fuzzParameters('oauth-form (token endpoint body)'),
   );
 });
 
@@ -77,7 +78,7 @@ test('basicCredentials: any header gives credentials, null, or an OAuthError; va
       onlyOAuthErrors(() => basicCredentials(header + MARK));
       onlyOAuthErrors(() => basicCredentials(`Basic ${Buffer.from(header + MARK).toString('base64')}`));
     }),
-    params(500),
+    fuzzParameters('oauth-basic (Authorization: Basic)'),
   );
   fc.assert(
     fc.property(fc.stringMatching(/^[A-Za-z0-9._~-]{1,64}$/), fc.string({ maxLength: 60 }), (id, secret) => {
