@@ -50,10 +50,7 @@ import {
   type ClientStore,
   type RefreshTokenStore,
 } from 'cloakroom/tokens/issuer';
-import {
-  PostgresClientStore,
-  PostgresRefreshTokenStore,
-} from 'cloakroom/tokens/issuer/postgres';
+import { PostgresClientStore, PostgresRefreshTokenStore } from 'cloakroom/tokens/issuer/postgres';
 import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/issuer/sqlite';
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 
