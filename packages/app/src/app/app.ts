@@ -20,6 +20,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     log: services.log,
     errorPage,
     bearer: apiBearerAuthenticator(services.tokens),
+    origin: services.config.origin,
   });
 
   router.route(
