@@ -21,6 +21,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     errorPage,
     bearer: apiBearerAuthenticator(services.tokens),
     origin: services.config.origin,
+    trustedProxies: services.config.trustedProxies,
   });
 
   router.route(

@@ -39,7 +39,8 @@ export function trustedProxies(
   ranges: string | readonly string[],
   options: TrustedProxiesOptions = {},
 ): TrustedProxies {
-  const header = options.header ?? 'x-forwarded-for';
+  const header: string = options.header ?? 'x-forwarded-for';
+  // Checked at run time too: a JavaScript caller (or a cast) could name a header the resolver never reads.
   if (header !== 'x-forwarded-for' && header !== 'forwarded') {
     throw new TypeError('header must be x-forwarded-for or forwarded');
   }

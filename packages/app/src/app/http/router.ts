@@ -59,7 +59,7 @@ import findMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import { EndBatch } from './end-batch.js';
 import { loadRequestSession } from 'cloakroom';
-import { lastPerCookie } from 'cloakroom/http';
+import { lastPerCookie, type TrustedProxies } from 'cloakroom/http';
 import type { SessionManager } from 'cloakroom/session';
 import { readBearerToken } from 'cloakroom/tokens';
 import { methodAuth, NO_AUTH, useBearerSession, type BearerAuthenticator, type MethodAuth } from './auth.js';
@@ -99,6 +99,8 @@ export interface AppRouterOptions {
    * year in the developer's browser.
    */
   origin?: string;
+  /** The reverse proxies whose `X-Forwarded-For` gives the client address (`CLOAKROOM_TRUSTED_PROXIES`). */
+  trustedProxies?: TrustedProxies;
 }
 
 interface Route {
@@ -142,11 +144,13 @@ export class AppRouter {
   readonly #bearer: BearerAuthenticator | undefined;
   readonly #ends = new EndBatch();
   readonly #securityHeaders: readonly string[];
+  readonly #trustedProxies: TrustedProxies | undefined;
 
   constructor(options: AppRouterOptions) {
     this.#securityHeaders = options.origin?.startsWith('https:')
       ? [...SECURITY_HEADERS, ...HSTS_HEADER]
       : SECURITY_HEADERS;
+    this.#trustedProxies = options.trustedProxies;
     this.#sessions = options.sessions;
     this.#log = options.log;
     this.#errorPage = options.errorPage;
@@ -196,7 +200,7 @@ export class AppRouter {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const ctx = new RequestContext(req, this.#log, randomUUID());
+    const ctx = new RequestContext(req, this.#log, randomUUID(), this.#trustedProxies);
     const found = this.#router.find(ctx.method as HTTPMethod, req.url ?? '/');
     const route = (found?.store ?? null) as Route | null;
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
