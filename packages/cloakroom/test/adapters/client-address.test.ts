@@ -10,6 +10,8 @@ import {
   type ForwardedHeader,
   type TrustedProxies,
 } from '../../src/adapters/client-address.js';
+import type { IncomingMessage } from 'node:http';
+import { requestInfoOfNode } from '../../src/adapters/node.js';
 import { params } from '../property/support.js';
 
 const PROXIES = trustedProxies('10.0.0.0/8, 127.0.0.1/32,::1/128');
@@ -149,6 +151,27 @@ describe('clientAddress', () => {
         assert.ok(answer === from || (answer !== null && isIP(answer) !== 0), String(answer));
       }),
       params(5000),
+    );
+  });
+});
+
+describe('requestInfoOfNode', () => {
+  const req = (remoteAddress: string, forwardedFor: string) =>
+    ({
+      method: 'GET',
+      headers: { 'x-forwarded-for': forwardedFor },
+      socket: { remoteAddress },
+    }) as unknown as IncomingMessage;
+
+  test('the peer by default; the forwarded client with trustedProxies', () => {
+    assert.equal(requestInfoOfNode(req('10.0.0.1', '198.51.100.1')).ip, '10.0.0.1');
+    assert.equal(
+      requestInfoOfNode(req('10.0.0.1', '6.6.6.6, 198.51.100.1'), { trustedProxies: PROXIES }).ip,
+      '198.51.100.1',
+    );
+    assert.equal(
+      requestInfoOfNode(req('203.0.113.1', '198.51.100.1'), { trustedProxies: PROXIES }).ip,
+      '203.0.113.1',
     );
   });
 });
