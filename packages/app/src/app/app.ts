@@ -20,6 +20,8 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     log: services.log,
     errorPage,
     bearer: apiBearerAuthenticator(services.tokens),
+    origin: services.config.origin,
+    trustedProxies: services.config.trustedProxies,
   });
 
   router.route(

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isLoopbackOrigin, normalizeOrigin } from 'cloakroom/session';
 import type { ProviderSettings } from 'cloakroom/federation';
+import { trustedProxies, type TrustedProxies } from 'cloakroom/http';
 import { readProvidersFile } from './federation/providers-file.js';
 import { tokenConfigFromEnv, type TokenConfig } from './tokens/config.js';
 
@@ -39,6 +40,12 @@ export interface AppConfig {
    * docs/federation.md). Empty without it.
    */
   oidcProviders: ProviderSettings[];
+  /**
+   * The reverse proxies in front of the site, from `CLOAKROOM_TRUSTED_PROXIES` (comma-separated CIDR
+   * ranges). When the socket peer is one of them, the client address is the right-most `X-Forwarded-For` hop
+   * that is not (see docs/app.md); `undefined` (the default) ignores the header.
+   */
+  trustedProxies: TrustedProxies | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -70,6 +77,9 @@ export function configFromEnv(
   }
   const store = storeUrl(overrides.store ?? nonEmpty(env.CLOAKROOM_STORE));
   const nearCache = overrides.nearCache ?? flag(env.CLOAKROOM_NEAR_CACHE, 'CLOAKROOM_NEAR_CACHE');
+  const proxies =
+    overrides.trustedProxies ??
+    proxyList(nonEmpty(env.CLOAKROOM_TRUSTED_PROXIES), 'CLOAKROOM_TRUSTED_PROXIES');
   return {
     host: overrides.host ?? env.HOST ?? '127.0.0.1',
     port,
@@ -85,6 +95,7 @@ export function configFromEnv(
     store,
     databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
     nearCache,
+    trustedProxies: proxies,
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     tokens:
       overrides.tokens ??
@@ -138,6 +149,15 @@ function oidcProviders(path: string | undefined): ProviderSettings[] {
     return readProvidersFile(path);
   } catch (error) {
     throw new ConfigError((error as Error).message);
+  }
+}
+
+function proxyList(value: string | undefined, name: string): TrustedProxies | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return trustedProxies(value);
+  } catch (error) {
+    throw new ConfigError(`${name}: ${(error as Error).message}`);
   }
 }
 

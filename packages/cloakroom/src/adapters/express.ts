@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { SessionUser } from '../stores/index.js';
 import { httpErrorOf } from '../errors.js';
 import type { RequestSession, SessionManager } from '../session/index.js';
+import type { TrustedProxies } from './client-address.js';
 import { requestInfoOfNode, sessionOfNode } from './node.js';
 
 declare module 'express-serve-static-core' {
@@ -14,7 +15,9 @@ declare module 'express-serve-static-core' {
 /**
  * Express 5 middleware: reads the session of every request into `req.cloakroom` (see {@link sessionOf}),
  * applies the cross-site request checks, and answers 403 `csrf_rejected` / 503 `store_unavailable` itself.
- * The client address is `req.ip`, so Express's `trust proxy` setting decides it.
+ * The client address is `req.ip`, so Express's `trust proxy` setting decides it, unless
+ * `options.trustedProxies` is given (made by `trustedProxies`): then Cloakroom's own rule decides it from the
+ * socket's peer, the same as in the other adapters.
  *
  * @example
  * ```ts
@@ -27,10 +30,17 @@ declare module 'express-serve-static-core' {
  * app.use(cloakroomErrors());
  * ```
  */
-export function cloakroom<U>(manager: SessionManager<U>): RequestHandler {
+export function cloakroom<U>(
+  manager: SessionManager<U>,
+  options: { trustedProxies?: TrustedProxies } = {},
+): RequestHandler {
+  const { trustedProxies } = options;
   return async (req, res, next) => {
     try {
-      const info = { ...requestInfoOfNode(req), ip: req.ip ?? req.socket.remoteAddress ?? null };
+      const info =
+        trustedProxies === undefined
+          ? { ...requestInfoOfNode(req), ip: req.ip ?? req.socket.remoteAddress ?? null }
+          : requestInfoOfNode(req, { trustedProxies });
       req.cloakroom = await sessionOfNode(manager, req, res, info);
       next();
     } catch (error) {
@@ -65,3 +75,5 @@ export function cloakroomErrors(): ErrorRequestHandler {
     res.status(known.status).set(known.headers).set('cache-control', 'no-store').json(known.body);
   };
 }
+
+export { trustedProxies, type TrustedProxies } from './client-address.js';

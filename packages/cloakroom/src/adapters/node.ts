@@ -7,6 +7,7 @@ import {
   type SessionManager,
 } from '../session/index.js';
 import { sendJsonAnswer } from '../lib/send-json.js';
+import { clientAddress, type TrustedProxies } from './client-address.js';
 import { lastPerCookie } from './set-cookie.js';
 
 function header(value: string | string[] | undefined): string | null {
@@ -15,15 +16,28 @@ function header(value: string | string[] | undefined): string | null {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** The session-relevant parts of a `node:http` request; the address is the socket's peer. */
-export function requestInfoOfNode(req: IncomingMessage): RequestInfo {
+/** Options of {@link requestInfoOfNode}. */
+export interface NodeRequestInfoOptions {
+  /**
+   * The reverse proxies in front of the server (see {@link trustedProxies}): when the socket's peer is one,
+   * the address is the right-most forwarded hop that is not. Off by default: the address is the peer.
+   */
+  trustedProxies?: TrustedProxies;
+}
+
+/** The session-relevant parts of a `node:http` request; the address is the socket's peer (see `options`). */
+export function requestInfoOfNode(req: IncomingMessage, options: NodeRequestInfoOptions = {}): RequestInfo {
+  const peer = req.socket.remoteAddress ?? null;
   return {
     method: req.method ?? 'GET',
     cookie: header(req.headers.cookie),
     origin: header(req.headers.origin),
     secFetchSite: header(req.headers['sec-fetch-site']),
     userAgent: header(req.headers['user-agent']),
-    ip: req.socket.remoteAddress ?? null,
+    ip:
+      options.trustedProxies === undefined
+        ? peer
+        : clientAddress(peer, (name) => header(req.headers[name]), options.trustedProxies),
   };
 }
 
@@ -67,3 +81,10 @@ export function sendSessionError(res: ServerResponse, error: unknown): boolean {
 }
 
 export { RequestSession, type RequestInfo } from '../session/index.js';
+export {
+  clientAddress,
+  trustedProxies,
+  type ForwardedHeader,
+  type TrustedProxies,
+  type TrustedProxiesOptions,
+} from './client-address.js';

@@ -5,6 +5,7 @@ import {
   type RequestSession,
   type SessionManager,
 } from '../session/index.js';
+import { clientAddress, type TrustedProxies } from './client-address.js';
 import { lastPerCookie } from './set-cookie.js';
 
 /** The session-relevant headers of a Web `Request`. The client address is not in a `Request`: pass it. */
@@ -26,14 +27,27 @@ export interface WebRequestSession<U> {
   setCookies: string[];
 }
 
+/** Where a Web request's client address comes from. */
+export interface WebAddressOptions {
+  /** The connection's peer address, from the server (a `Request` does not carry it). */
+  ip?: string | null;
+  /**
+   * The reverse proxies in front of the server (see {@link trustedProxies}): when `ip` is one of them, the
+   * address is the right-most forwarded hop that is not. Off by default: the address is `ip`.
+   */
+  trustedProxies?: TrustedProxies;
+}
+
 /** Reads a Web `Request`'s session. Rejects with `CsrfRejectedError` or `StoreUnavailableError`. */
 export async function sessionOf<U>(
   manager: SessionManager<U>,
   request: Request,
-  options: { ip?: string | null } = {},
+  options: WebAddressOptions = {},
 ): Promise<WebRequestSession<U>> {
   const setCookies: string[] = [];
-  const session = await loadRequestSession(manager, requestInfoOf(request, options.ip ?? null), (value) =>
+  const peer = options.ip ?? null;
+  const ip = clientAddress(peer, (name) => request.headers.get(name), options.trustedProxies);
+  const session = await loadRequestSession(manager, requestInfoOf(request, ip), (value) =>
     setCookies.push(value),
   );
   return { session, setCookies };
@@ -80,12 +94,15 @@ export type SessionHandler<U> = (
 export function withSessions<U>(
   manager: SessionManager<U>,
   handler: SessionHandler<U>,
-  options: { ipOf?: (request: Request) => string | null } = {},
+  options: { ipOf?: (request: Request) => string | null; trustedProxies?: TrustedProxies } = {},
 ): (request: Request) => Promise<Response> {
   return async (request) => {
     let loaded: WebRequestSession<U>;
     try {
-      loaded = await sessionOf(manager, request, { ip: options.ipOf?.(request) ?? null });
+      loaded = await sessionOf(manager, request, {
+        ip: options.ipOf?.(request) ?? null,
+        trustedProxies: options.trustedProxies,
+      });
       const response = await handler(request, loaded.session);
       return withSessionCookies(response, loaded.setCookies);
     } catch (error) {
@@ -98,3 +115,10 @@ export function withSessions<U>(
 
 export { RequestSession, type RequestInfo } from '../session/index.js';
 export { lastPerCookie } from './set-cookie.js';
+export {
+  clientAddress,
+  trustedProxies,
+  type ForwardedHeader,
+  type TrustedProxies,
+  type TrustedProxiesOptions,
+} from './client-address.js';

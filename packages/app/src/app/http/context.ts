@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { RequestInfo, RequestSession } from 'cloakroom';
+import { clientAddress, type TrustedProxies } from 'cloakroom/http';
 import type { AppUser } from './env.js';
 
 const NO_PARAMS: Readonly<Record<string, string | undefined>> = Object.freeze({});
@@ -27,11 +28,14 @@ export class RequestContext {
     this.setCookies.push(value);
   };
   readonly #rootLog: Logger;
+  readonly #trustedProxies: TrustedProxies | undefined;
+  #ip: string | null | undefined;
   #log: Logger | undefined;
   #session: RequestSession<AppUser> | undefined;
   #query: URLSearchParams | undefined;
 
-  constructor(req: IncomingMessage, log: Logger, requestId: string) {
+  constructor(req: IncomingMessage, log: Logger, requestId: string, trustedProxies?: TrustedProxies) {
+    this.#trustedProxies = trustedProxies;
     this.req = req;
     this.method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -65,9 +69,19 @@ export class RequestContext {
     return this.#query.get(name) ?? undefined;
   }
 
-  /** The client's address: the socket's peer (the site does not trust proxy headers). */
+  /**
+   * The client's address: the socket's peer, or, when the peer is one of `CLOAKROOM_TRUSTED_PROXIES`, the
+   * right-most `X-Forwarded-For` hop that is not a trusted proxy (see docs/app.md).
+   */
   get ip(): string | null {
-    return this.req.socket.remoteAddress ?? null;
+    if (this.#ip === undefined) {
+      const peer = this.req.socket.remoteAddress ?? null;
+      this.#ip =
+        this.#trustedProxies === undefined
+          ? peer
+          : clientAddress(peer, (name) => this.header(name), this.#trustedProxies);
+    }
+    return this.#ip;
   }
 
   /** The request's session headers and address, as the session layer reads them. */

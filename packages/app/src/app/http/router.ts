@@ -27,8 +27,9 @@
  *
  * - A handler takes a {@link RequestContext} and returns (or resolves to) a {@link Reply}: build it with
  *   `json`, `html`, `redirect`, `noContent` or `content` from `./reply.js`. Never write to `ctx.req`'s
- *   response: the router writes every answer in one `writeHead`, adding the security headers,
- *   `Cache-Control: no-store` (unless the reply sets its own), `X-Request-Id` and the session's `Set-Cookie`.
+ *   response: the router writes every answer in one `writeHead`, adding the security headers (HSTS too on an
+ *   https origin), `Cache-Control: no-store` (unless the reply sets its own), `X-Request-Id` and the
+ *   session's `Set-Cookie`.
  * - Errors: throw. A `CloakroomError` or an `ApiError` becomes its status and code; anything else is a 500
  *   (logged, never shown). `errors: 'json'` answers `{"error":{"code","message"}}` (the API); `errors: 'page'`
  *   answers the HTML error page (and a 303 to /sign-in for `unauthenticated`). An endpoint with another error
@@ -58,7 +59,7 @@ import findMyWay, { type HTTPMethod } from 'find-my-way';
 import type { Logger } from 'pino';
 import { EndBatch } from './end-batch.js';
 import { loadRequestSession } from 'cloakroom';
-import { lastPerCookie } from 'cloakroom/http';
+import { lastPerCookie, type TrustedProxies } from 'cloakroom/http';
 import type { SessionManager } from 'cloakroom/session';
 import { readBearerToken } from 'cloakroom/tokens';
 import { methodAuth, NO_AUTH, useBearerSession, type BearerAuthenticator, type MethodAuth } from './auth.js';
@@ -92,6 +93,14 @@ export interface AppRouterOptions {
   errorPage: ErrorPage;
   /** Verifies the API's access tokens; required once a route declares `cookieOrBearer`. */
   bearer?: BearerAuthenticator;
+  /**
+   * The site's public origin. When it is https, every answer carries `Strict-Transport-Security`; an http
+   * origin (only ever loopback, see config.ts) never does, or `localhost` would be pinned to https for a
+   * year in the developer's browser.
+   */
+  origin?: string;
+  /** The reverse proxies whose `X-Forwarded-For` gives the client address (`CLOAKROOM_TRUSTED_PROXIES`). */
+  trustedProxies?: TrustedProxies;
 }
 
 interface Route {
@@ -117,6 +126,12 @@ const SECURITY_HEADERS: readonly string[] = [
   'same-origin',
 ];
 
+/**
+ * HSTS for an https origin: a year, subdomains included (issue 15, finding 5). No `preload`: that is a
+ * commitment for the operator's whole domain, not the site's to make.
+ */
+const HSTS_HEADER: readonly string[] = ['strict-transport-security', 'max-age=31536000; includeSubDomains'];
+
 const isApiPath = (path: string) => path === '/api' || path.startsWith('/api/');
 const isSafeMethod = (method: string) => method === 'GET' || method === 'HEAD';
 
@@ -128,8 +143,14 @@ export class AppRouter {
   readonly #errorPage: ErrorPage;
   readonly #bearer: BearerAuthenticator | undefined;
   readonly #ends = new EndBatch();
+  readonly #securityHeaders: readonly string[];
+  readonly #trustedProxies: TrustedProxies | undefined;
 
   constructor(options: AppRouterOptions) {
+    this.#securityHeaders = options.origin?.startsWith('https:')
+      ? [...SECURITY_HEADERS, ...HSTS_HEADER]
+      : SECURITY_HEADERS;
+    this.#trustedProxies = options.trustedProxies;
     this.#sessions = options.sessions;
     this.#log = options.log;
     this.#errorPage = options.errorPage;
@@ -179,7 +200,7 @@ export class AppRouter {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const ctx = new RequestContext(req, this.#log, randomUUID());
+    const ctx = new RequestContext(req, this.#log, randomUUID(), this.#trustedProxies);
     const found = this.#router.find(ctx.method as HTTPMethod, req.url ?? '/');
     const route = (found?.store ?? null) as Route | null;
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
@@ -203,11 +224,12 @@ export class AppRouter {
       reply = this.#errorReply(ctx, errors, error);
     }
     try {
-      writeReply(res, ctx, reply, this.#ends);
+      writeReply(res, ctx, reply, this.#securityHeaders, this.#ends);
     } catch (error) {
       // A reply that cannot be written (an invalid header value): a plain 500, and the cause in the log.
       logServerError(ctx.log, error, 500);
-      if (!res.headersSent) writeReply(res, ctx, jsonError(new Error('unwritable reply')), this.#ends);
+      if (!res.headersSent)
+        writeReply(res, ctx, jsonError(new Error('unwritable reply')), this.#securityHeaders, this.#ends);
       else res.destroy();
     }
     if (this.#log.isLevelEnabled('info')) {
@@ -240,12 +262,18 @@ export class AppRouter {
 const noopHandler = () => undefined;
 
 /**
- * Writes a reply in one `writeHead`: the security headers, `Cache-Control` (`no-store` unless the reply
+ * Writes a reply in one `writeHead`: the security headers (`securityHeaders`), `Cache-Control` (`no-store` unless the reply
  * sets one), `X-Request-Id`, the reply's own headers and the last `Set-Cookie` per cookie name. The body
  * follows with the other answers of this turn of the event loop (see {@link EndBatch}).
  */
-function writeReply(res: ServerResponse, ctx: RequestContext, reply: Reply, ends: EndBatch): void {
-  const headers = [...SECURITY_HEADERS, 'x-request-id', ctx.requestId];
+function writeReply(
+  res: ServerResponse,
+  ctx: RequestContext,
+  reply: Reply,
+  securityHeaders: readonly string[],
+  ends: EndBatch,
+): void {
+  const headers = [...securityHeaders, 'x-request-id', ctx.requestId];
   const { body, contentType } = reply;
   if (contentType !== null) headers.push('content-type', contentType);
   if (body !== null) {
