@@ -73,6 +73,7 @@ function startProcess(command, args, cwd, env, ready) {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stop() ends npx and the node it started alike
   });
   let output = '';
   return new Promise((done, reject) => {
@@ -92,11 +93,21 @@ function startProcess(command, args, cwd, env, ready) {
     });
   });
 }
+/**
+ * Ends a started command and everything it started: `npx` does not pass SIGTERM on to the node process it
+ * runs, and an orphan that keeps the inherited stdout open would keep .ci/run's `tee` (and CI) waiting.
+ */
 function stop(child) {
   child.removeAllListeners('exit');
   return new Promise((done) => {
-    child.once('exit', done);
-    child.kill('SIGTERM');
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    if (!exited) child.once('exit', done);
+    try {
+      process.kill(-child.pid, 'SIGTERM'); // the group outlives its leader: what npx started ends too
+    } catch {
+      if (!exited) child.kill('SIGTERM');
+    }
+    if (exited) done();
   });
 }
 /** The ```ts blocks of a doc whose first line is `// <file>`, by file name. */
@@ -317,6 +328,7 @@ for (const file of guide.keys()) {
     cwd: project,
     env: { ...process.env, ...env },
     stdio: 'inherit',
+    detached: true, // see stop()
   });
   console.log(`$ npx tsx ${file} &`);
   try {
