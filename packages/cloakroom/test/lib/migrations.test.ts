@@ -83,6 +83,49 @@ test('SQLite: a failing component leaves the database as it was', () => {
   db.close();
 });
 
+test('SQLite: a column added after a table shipped is added once, to old and new databases alike', () => {
+  const v1 = { component: 'things', sql: 'CREATE TABLE IF NOT EXISTS things (id TEXT PRIMARY KEY)' };
+  const v2 = {
+    ...v1,
+    columns: [{ table: 'things', name: 'colour', definition: "TEXT NOT NULL DEFAULT 'red'" }],
+  };
+  const old = new Database(':memory:');
+  new SqliteMigrations().add(v1).migrate(old);
+  old.prepare("INSERT INTO things (id) VALUES ('a')").run();
+  new SqliteMigrations().add(v2).migrate(old);
+  new SqliteMigrations().add(v2).migrate(old);
+  assert.deepEqual(old.prepare('SELECT id, colour FROM things').all(), [{ id: 'a', colour: 'red' }]);
+  const fresh = new Database(':memory:');
+  new SqliteMigrations().add(v2).migrate(fresh);
+  assert.deepEqual(
+    fresh
+      .prepare('PRAGMA table_info(things)')
+      .all()
+      .map((column) => (column as { name: string }).name),
+    ['id', 'colour'],
+  );
+  old.close();
+  fresh.close();
+});
+
+test('SQLite: a column for a missing table or with a bad name is refused, and nothing is changed', () => {
+  const db = new Database(':memory:');
+  const missing = {
+    component: 'm',
+    sql: 'CREATE TABLE IF NOT EXISTS a (id TEXT)',
+    columns: [{ table: 'b', name: 'x', definition: 'TEXT' }],
+  };
+  assert.throws(() => new SqliteMigrations().add(missing).migrate(db), /does not exist/);
+  const bad = {
+    component: 'n',
+    sql: 'CREATE TABLE IF NOT EXISTS a (id TEXT)',
+    columns: [{ table: 'a', name: 'x; DROP TABLE a', definition: 'TEXT' }],
+  };
+  assert.throws(() => new SqliteMigrations().add(bad).migrate(db), /invalid column/);
+  assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(), []);
+  db.close();
+});
+
 describePostgres('PostgreSQL migration registry', () => {
   let pool: pg.Pool;
   before(() => {

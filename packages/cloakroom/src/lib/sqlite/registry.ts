@@ -10,6 +10,44 @@ export interface SqliteMigrationComponent {
   readonly component: string;
   /** One or more idempotent statements. */
   readonly sql: string;
+  /**
+   * Columns added to tables after they first shipped: SQLite has no `ADD COLUMN IF NOT EXISTS`, so each is
+   * added (after `sql` runs) only when `PRAGMA table_info` does not list it yet. The definition must be valid
+   * for `ALTER TABLE ... ADD COLUMN`: a constant default, no `PRIMARY KEY` or `UNIQUE`.
+   */
+  readonly columns?: readonly SqliteColumn[];
+}
+
+/** One column of {@link SqliteMigrationComponent.columns}. */
+export interface SqliteColumn {
+  readonly table: string;
+  readonly name: string;
+  /** Type and constraints, e.g. `INTEGER NOT NULL DEFAULT 0`. */
+  readonly definition: string;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Runs a component's statements, then adds each of its columns that its table lacks. Idempotent, like the
+ * statements themselves; stores that migrate their own tables call it directly.
+ */
+export function applySqliteComponent(db: Database, component: SqliteMigrationComponent): void {
+  db.exec(component.sql);
+  for (const { table, name, definition } of component.columns ?? []) {
+    if (!IDENTIFIER.test(table) || !IDENTIFIER.test(name)) {
+      throw new TypeError(`invalid column ${table}.${name} in migration component ${component.component}`);
+    }
+    const present = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (present.length === 0) {
+      throw new TypeError(
+        `migration component ${component.component} adds a column to ${table}, which does not exist`,
+      );
+    }
+    if (!present.some((column) => column.name === name)) {
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${definition}`);
+    }
+  }
 }
 
 /**
@@ -48,7 +86,7 @@ export class SqliteMigrations {
    */
   migrate(db: Database): void {
     db.transaction(() => {
-      for (const { sql } of this.#components) db.exec(sql);
+      for (const component of this.#components) applySqliteComponent(db, component);
     }).immediate();
   }
 }

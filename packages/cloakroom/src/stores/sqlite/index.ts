@@ -238,4 +238,9 @@ function rowReader<U>(
     return { session: toSession(row), user };
   };
 }
-export { SqliteMigrations, type SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
+export {
+  SqliteMigrations,
+  applySqliteComponent,
+  type SqliteColumn,
+  type SqliteMigrationComponent,
+} from '../../lib/sqlite/registry.js';
