@@ -7,8 +7,10 @@
  *
  *   # 1. the issuer, with this service as an audience users may ask tokens for
  *   CLOAKROOM_TOKEN_AUDIENCES=https://reports.example CLOAKROOM_TOKEN_SCOPES="reports:read notes:read" npm start
- *   # 2. register the service as a client that may get notes:read tokens for the site's API
- *   npx tsx src/cli/main.ts clients add reports --scope notes:read --audience http://localhost:3000/api
+ *   # 2. register the service as a client that may get notes:read tokens for the site's API, and that
+ *   #    serves https://reports.example (the users' tokens it may exchange are those given to it)
+ *   npx cloakroom clients add reports --scope notes:read --audience http://localhost:3000/api \
+ *     --resource https://reports.example
  *   # 3. this service
  *   ISSUER=http://localhost:3000 AUDIENCE=https://reports.example PORT=4000 \
  *     CLIENT_ID=reports CLIENT_SECRET=… npx tsx examples/resource-service.ts

@@ -61,18 +61,34 @@ export function clientsCommand(fail: (message: string) => never): Command {
       collect,
     )
     .requiredOption('--audience <audiences...>', 'audiences it may obtain tokens for', collect)
+    .option(
+      '--resource <audiences...>',
+      "audiences it serves: users' tokens for them are the ones it may exchange (none: no token exchange)",
+      collect,
+    )
     .addOption(dataDirOption())
-    .action(async (id: string, flags: StoreFlags & { scope: string[]; audience: string[] }) => {
-      try {
-        const result = await withStores(flags, fail, (stores) =>
-          registerClient(stores.clients, { id, scopes: flags.scope, audiences: flags.audience }, systemClock),
-        );
-        console.log(JSON.stringify({ client_id: result.clientId, client_secret: result.clientSecret }));
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof ClientExistsError) fail(error.message);
-        throw error;
-      }
-    });
+    .action(
+      async (
+        id: string,
+        flags: StoreFlags & { scope: string[]; audience: string[]; resource?: string[] },
+      ) => {
+        try {
+          const client = {
+            id,
+            scopes: flags.scope,
+            audiences: flags.audience,
+            resources: flags.resource ?? [],
+          };
+          const result = await withStores(flags, fail, (stores) =>
+            registerClient(stores.clients, client, systemClock),
+          );
+          console.log(JSON.stringify({ client_id: result.clientId, client_secret: result.clientSecret }));
+        } catch (error) {
+          if (error instanceof TypeError || error instanceof ClientExistsError) fail(error.message);
+          throw error;
+        }
+      },
+    );
 
   clients
     .command('list')
@@ -85,6 +101,7 @@ export function clientsCommand(fail: (message: string) => never): Command {
         client_id: client.id,
         scopes: client.scopes,
         audiences: client.audiences,
+        resources: client.resources,
         created_at: new Date(client.createdAt).toISOString(),
       }));
       if (flags.json === true) {
@@ -94,7 +111,8 @@ export function clientsCommand(fail: (message: string) => never): Command {
       if (rows.length === 0) console.log('No clients registered.');
       for (const row of rows) {
         console.log(
-          `${row.client_id}  scope: ${row.scopes.join(' ')}  audience: ${row.audiences.join(' ')}  created ${row.created_at}`,
+          `${row.client_id}  scope: ${row.scopes.join(' ')}  audience: ${row.audiences.join(' ')}` +
+            `  serves: ${row.resources.length === 0 ? '-' : row.resources.join(' ')}  created ${row.created_at}`,
         );
       }
     });

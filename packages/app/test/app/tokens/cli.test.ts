@@ -62,6 +62,8 @@ describe('cloakroom clients and keys, beside a running server (SQLite)', () => {
         '--audience',
         `${app.origin}/api`,
         'https://r.example',
+        '--resource',
+        'https://reports.example',
       ],
       env,
     );
@@ -71,6 +73,7 @@ describe('cloakroom clients and keys, beside a running server (SQLite)', () => {
     assert.match(client_secret, /^[A-Za-z0-9_-]{43}$/);
     const stored = await app.services.tokens.issuer.clients.find('reports');
     assert.ok(stored !== null && !stored.secretHash.includes(client_secret), 'only a hash is stored');
+    assert.deepEqual(stored.resources, ['https://reports.example'], 'the audience it serves');
 
     const granted = await oauthPost(
       app,
@@ -83,13 +86,21 @@ describe('cloakroom clients and keys, beside a running server (SQLite)', () => {
     const listed = await cli(['clients', 'list', '--json'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.ok(!listed.stdout.includes(client_secret), 'never the secret');
-    const rows = JSON.parse(listed.stdout) as { client_id: string; scopes: string[]; audiences: string[] }[];
+    const rows = JSON.parse(listed.stdout) as {
+      client_id: string;
+      scopes: string[];
+      audiences: string[];
+      resources: string[];
+    }[];
     assert.deepEqual(
-      rows.map((row) => [row.client_id, row.scopes, row.audiences]),
-      [['reports', ['notes:read'], [`${app.origin}/api`, 'https://r.example']]],
+      rows.map((row) => [row.client_id, row.scopes, row.audiences, row.resources]),
+      [['reports', ['notes:read'], [`${app.origin}/api`, 'https://r.example'], ['https://reports.example']]],
     );
     const text = await cli(['clients', 'list'], env);
-    assert.match(text.stdout, /^reports {2}scope: notes:read {2}audience: /);
+    assert.match(
+      text.stdout,
+      /^reports {2}scope: notes:read {2}audience: .* {2}serves: https:\/\/reports\.example {2}created /,
+    );
 
     const again = await cli(['clients', 'add', 'reports', '--scope', 'a', '--audience', 'b'], env);
     assert.equal(again.code, 2);

@@ -125,12 +125,20 @@ describe('lifetimes', () => {
 
   test('a shorter configured lifetime, and an exchanged token never outlives its subject token', async () => {
     const clock = new ManualClock(Date.now());
-    const app = await startTestApp({ clock, env: { CLOAKROOM_ACCESS_TOKEN_SECONDS: '120' } });
+    const reports = 'https://reports.example';
+    const app = await startTestApp({
+      clock,
+      env: {
+        CLOAKROOM_ACCESS_TOKEN_SECONDS: '120',
+        CLOAKROOM_TOKEN_AUDIENCES: reports,
+        CLOAKROOM_TOKEN_SCOPES: 'notes:read',
+      },
+    });
     try {
       const { client } = await signedIn(app);
-      const subject = await mint(client);
+      const subject = await mint(client, { audience: reports, scope: 'notes:read' });
       assert.equal(subject.expires_in, 120);
-      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`], [reports]);
       clock.advance(100_000);
       const response = await oauthPost(
         app,
@@ -148,9 +156,11 @@ describe('lifetimes', () => {
         inspect(response.body.access_token as string).claims.exp,
         inspect(subject.access_token).claims.exp,
       );
-      // And the access token expires for the site too.
+      // The exchanged token works on the site's API until the subject token's end, and not after.
+      const exchanged = response.body.access_token as string;
+      assert.equal((await bearer(app, 'GET', '/api/me', exchanged)).status, 200);
       clock.advance(60_000);
-      assert.equal((await bearer(app, 'GET', '/api/me', subject.access_token)).status, 401);
+      assert.equal((await bearer(app, 'GET', '/api/me', exchanged)).status, 401);
     } finally {
       await app.stop();
     }

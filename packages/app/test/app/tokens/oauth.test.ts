@@ -8,12 +8,17 @@ import { addClient, assertOAuthError, basic, bearer, inspect, mint, oauthPost, s
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS = 'urn:ietf:params:oauth:token-type:access_token';
+/** A service users get tokens for; it serves this audience and exchanges its users' tokens for the site API. */
+const REPORTS = 'https://reports.example';
 
 describe('POST /oauth/token', () => {
   let app: TestApp;
   before(async () => {
     app = await startTestApp({
-      env: { CLOAKROOM_TOKEN_AUDIENCES: 'https://reports.example', CLOAKROOM_TOKEN_SCOPES: 'reports:read' },
+      env: {
+        CLOAKROOM_TOKEN_AUDIENCES: REPORTS,
+        CLOAKROOM_TOKEN_SCOPES: 'reports:read notes:read notes:write',
+      },
     });
   });
   after(async () => {
@@ -140,15 +145,21 @@ describe('POST /oauth/token', () => {
         { grant_type: EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS, ...form },
         { basic: service },
       );
+    /** A user's token for the reports service, carrying what it may hand on. */
+    const forReports = (client: Parameters<typeof mint>[0], scope = 'reports:read notes:read notes:write') =>
+      mint(client, { audience: REPORTS, scope });
+    /** A service client that serves the reports audience and may get tokens for the site API (and more). */
+    const reportsService = (scopes: string[], audiences = [`${app.origin}/api`]) =>
+      addClient(app, scopes, audiences, [REPORTS]);
 
     test('a service narrows a user token for the site API: same user and session, act names the service', async () => {
       const { client, user } = await signedIn(app);
-      const userToken = await mint(client, { audience: 'https://reports.example' });
-      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      const userToken = await forReports(client, 'reports:read');
+      const service = await reportsService(['notes:read']);
       // The user token says reports:read; the service may only hand on notes:read: nothing in common.
       assertOAuthError(await exchange(service, userToken.access_token), 400, 'invalid_scope');
 
-      const apiToken = await mint(client, { scope: 'notes:read notes:write' });
+      const apiToken = await forReports(client);
       const response = await exchange(service, apiToken.access_token, { scope: 'notes:read' });
       assert.equal(response.status, 200, response.text);
       assert.deepEqual(Object.keys(response.body).sort(), [
@@ -177,17 +188,51 @@ describe('POST /oauth/token', () => {
       );
     });
 
+    test('a client exchanges only tokens given to it: aud must name an audience it serves', async () => {
+      const { client } = await signedIn(app);
+      const service = await reportsService(['notes:read']);
+      // A token for the site API, or for another service, was never given to this client: whoever holds
+      // it (intercepted, logged, shown by the user) must not turn it into a token of the client's own.
+      const forSite = await mint(client, { scope: 'notes:read' });
+      const elsewhere = await addClient(
+        app,
+        ['notes:read'],
+        [`${app.origin}/api`],
+        ['https://other.example'],
+      );
+      const answers = new Set<string>();
+      for (const [caller, token] of [
+        [service, forSite.access_token],
+        [elsewhere, (await forReports(client)).access_token],
+      ] as const) {
+        const response = await exchange(caller, token);
+        assertOAuthError(response, 400, 'invalid_grant');
+        answers.add(response.text);
+      }
+      assert.equal(answers.size, 1, 'one answer whatever the reason');
+      // A client that serves no audience cannot use token exchange at all.
+      const none = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      assertOAuthError(
+        await exchange(none, (await forReports(client)).access_token),
+        400,
+        'unauthorized_client',
+      );
+      // The same token, presented by the service it was given to, is exchanged.
+      const ok = await exchange(service, (await forReports(client)).access_token);
+      assert.equal(ok.status, 200, ok.text);
+    });
+
     test('scope only shrinks: beyond the subject token or beyond the client is invalid_scope', async () => {
       const { client } = await signedIn(app);
-      const subject = await mint(client, { scope: 'notes:read' });
-      const service = await addClient(app, ['notes:read', 'notes:write'], [`${app.origin}/api`]);
+      const subject = await forReports(client, 'notes:read');
+      const service = await reportsService(['notes:read', 'notes:write']);
       assertOAuthError(
         await exchange(service, subject.access_token, { scope: 'notes:write' }),
         400,
         'invalid_scope',
       );
-      const narrow = await addClient(app, ['notes:write'], [`${app.origin}/api`]);
-      const full = await mint(client);
+      const narrow = await reportsService(['notes:write']);
+      const full = await forReports(client);
       assertOAuthError(
         await exchange(narrow, full.access_token, { scope: 'notes:read' }),
         400,
@@ -199,8 +244,8 @@ describe('POST /oauth/token', () => {
 
     test('the audience must be allowed for the calling client', async () => {
       const { client } = await signedIn(app);
-      const subject = await mint(client);
-      const service = await addClient(app, ['notes:read'], ['https://a.example', `${app.origin}/api`]);
+      const subject = await forReports(client);
+      const service = await reportsService(['notes:read'], ['https://a.example', `${app.origin}/api`]);
       assertOAuthError(
         await exchange(service, subject.access_token, { audience: 'https://elsewhere.example' }),
         400,
@@ -214,8 +259,8 @@ describe('POST /oauth/token', () => {
 
     test('lifetime never exceeds the subject token', async () => {
       const { client } = await signedIn(app);
-      const subject = await mint(client);
-      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      const subject = await forReports(client);
+      const service = await reportsService(['notes:read']);
       const response = await exchange(service, subject.access_token);
       const claims = inspect(response.body.access_token as string).claims;
       assert.ok((claims.exp as number) <= (inspect(subject.access_token).claims.exp as number));
@@ -224,10 +269,11 @@ describe('POST /oauth/token', () => {
 
     test(`re-exchange nests act (the earlier actor inside), up to ${MAX_ACTOR_DEPTH} actors`, async () => {
       const { client } = await signedIn(app);
-      let token = (await mint(client)).access_token;
-      const services = [];
-      for (let i = 0; i < MAX_ACTOR_DEPTH + 1; i += 1) {
-        services.push(await addClient(app, ['notes:read'], [`${app.origin}/api`]));
+      let token = (await forReports(client)).access_token;
+      // Each exchanged token is for the site API, so each later actor serves that audience.
+      const services = [await reportsService(['notes:read'])];
+      for (let i = 1; i < MAX_ACTOR_DEPTH + 1; i += 1) {
+        services.push(await addClient(app, ['notes:read'], [`${app.origin}/api`], [`${app.origin}/api`]));
       }
       for (let i = 0; i < MAX_ACTOR_DEPTH; i += 1) {
         const response = await exchange(services[i]!, token);
@@ -245,8 +291,8 @@ describe('POST /oauth/token', () => {
 
     test('an invalid subject token is invalid_grant: forged, foreign, revoked session, garbage', async () => {
       const { client } = await signedIn(app);
-      const subject = await mint(client);
-      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      const subject = await forReports(client);
+      const service = await reportsService(['notes:read']);
       const [head, payload] = subject.access_token.split('.') as [string, string, string];
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
       const tampered = `${head}.${Buffer.from(JSON.stringify({ ...claims, scope: 'notes:read notes:write admin' })).toString('base64url')}.${subject.access_token.split('.')[2]}`;
@@ -263,8 +309,8 @@ describe('POST /oauth/token', () => {
 
     test('unsupported token types, actor tokens and missing parameters are invalid_request', async () => {
       const { client } = await signedIn(app);
-      const subject = await mint(client);
-      const service = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+      const subject = await forReports(client);
+      const service = await reportsService(['notes:read']);
       assertOAuthError(
         await exchange(service, subject.access_token, {
           subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',

@@ -45,7 +45,7 @@ describe('a separate resource service verifying through the JWKS (two processes)
     app = await startTestApp({
       env: { CLOAKROOM_TOKEN_AUDIENCES: AUDIENCE, CLOAKROOM_TOKEN_SCOPES: 'reports:read notes:read' },
     });
-    const client = await addClient(app, ['notes:read'], [`${app.origin}/api`]);
+    const client = await addClient(app, ['notes:read'], [`${app.origin}/api`], [AUDIENCE]);
     service = await startService({
       ISSUER: app.origin,
       AUDIENCE,

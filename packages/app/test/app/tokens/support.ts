@@ -83,16 +83,20 @@ export function assertOAuthError(response: OAuthResponse, status: number, error:
 
 let clientCounter = 0;
 
-/** Registers a service client straight in the site's store; resolves to its credentials. */
+/**
+ * Registers a service client straight in the site's store; resolves to its credentials. `resources`: the
+ * audiences it serves (whose users' tokens it may exchange).
+ */
 export async function addClient(
   app: TestApp,
   scopes: string[],
   audiences: string[],
+  resources: string[] = [],
 ): Promise<{ id: string; secret: string }> {
   clientCounter += 1;
   const { clientId, clientSecret } = await registerClient(
     app.services.tokens.issuer.clients,
-    { id: `svc-${clientCounter}-${process.pid}`, scopes, audiences },
+    { id: `svc-${clientCounter}-${process.pid}`, scopes, audiences, resources },
     systemClock,
   );
   return { id: clientId, secret: clientSecret };

@@ -45,6 +45,8 @@ export interface NewClient {
   id: string;
   scopes: readonly string[];
   audiences: readonly string[];
+  /** Audiences the client serves, whose users' tokens it may exchange (default none: no token exchange). */
+  resources?: readonly string[];
 }
 
 /**
@@ -55,7 +57,8 @@ export interface NewClient {
  * @example
  * ```ts
  * const { clientId, clientSecret } = await registerClient(
- *   clients, { id: 'reports', scopes: ['notes:read'], audiences: ['https://site.example/api'] }, systemClock);
+ *   clients, { id: 'reports', scopes: ['notes:read'], audiences: ['https://site.example/api'],
+ *     resources: ['https://reports.example'] }, systemClock);
  * ```
  */
 export async function registerClient(
@@ -72,7 +75,8 @@ export async function registerClient(
   for (const scope of client.scopes) {
     if (!SCOPE_TOKEN.test(scope)) throw new TypeError('a scope is printable ASCII without spaces, " or \\');
   }
-  for (const audience of client.audiences) {
+  const resources = client.resources ?? [];
+  for (const audience of [...client.audiences, ...resources]) {
     if (!AUDIENCE.test(audience)) throw new TypeError('an audience is printable ASCII without spaces');
   }
   const clientSecret = randomBytes(32).toString('base64url');
@@ -81,6 +85,7 @@ export async function registerClient(
     secretHash: hashClientSecret(clientSecret),
     scopes: [...new Set(client.scopes)],
     audiences: [...new Set(client.audiences)],
+    resources: [...new Set(resources)],
     createdAt: clock.now(),
   };
   await store.add(record);

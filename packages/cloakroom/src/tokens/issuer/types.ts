@@ -89,6 +89,12 @@ export interface ClientRecord {
   readonly scopes: readonly string[];
   /** Audiences the client may obtain tokens for. */
   readonly audiences: readonly string[];
+  /**
+   * Audiences the client itself serves (it is the resource server behind them): in a token exchange it may
+   * present only a subject token whose `aud` names one of them, i.e. a token that was given to it (RFC 8693
+   * §2.1: the subject token is one the client received). Empty: the client cannot use token exchange.
+   */
+  readonly resources: readonly string[];
   readonly createdAt: number;
 }
 

@@ -392,11 +392,14 @@ function conformance(name: string, open: (clock: ManualClock) => Promise<IssuerB
         secretHash: hashClientSecret(id),
         scopes: ['x', 'y'],
         audiences: ['https://a.example', 'https://b.example'],
+        // One client serves two audiences, the other none: both lists round-trip.
+        resources: id.endsWith('-a') ? ['https://svc.example', 'https://svc2.example'] : [],
         createdAt: clock.now(),
       });
       await backend.clients.add(record(`${base}-b`));
       await backend.clients.add(record(`${base}-a`));
       assert.deepEqual(await backend.clients.find(`${base}-a`), record(`${base}-a`));
+      assert.deepEqual(await backend.clients.find(`${base}-b`), record(`${base}-b`));
       assert.equal(await backend.clients.find(`${base}-zzz`), null);
       const listed = (await backend.clients.list()).map((client) => client.id);
       assert.deepEqual(listed, [...listed].sort());

@@ -46,6 +46,18 @@ describeRedis('Redis (single server)', () => {
     client.disconnect();
   });
 
+  test('a client record written before `resources` existed reads as serving none', async () => {
+    const old = {
+      id: 'old',
+      secretHash: 'sha256:x',
+      scopes: ['a'],
+      audiences: ['https://a.example'],
+      createdAt: 1,
+    };
+    await client.hset(`${prefix}clients`, 'old', JSON.stringify(old));
+    assert.deepEqual(await new RedisClientStore(client, { prefix }).find('old'), { ...old, resources: [] });
+  });
+
   test('every key of a family expires at its end, by the store clock; indexes live as long', async () => {
     const clock = new ManualClock(Date.now() - 3_600_000); // a clock an hour behind Redis's own
     const store = new RedisRefreshTokenStore(client, { prefix, clock });

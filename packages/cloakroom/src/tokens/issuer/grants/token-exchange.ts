@@ -21,7 +21,10 @@ function actorDepth(actor: Actor | undefined): number {
 
 /**
  * RFC 8693 token exchange: a registered service holding a user's access token (`subject_token`, verified
- * like any access token this issuer signed) gets a narrower one for another service. The audience must be
+ * like any access token this issuer signed) gets a narrower one for another service. The subject token must
+ * have been given to the calling client: its `aud` names one of the audiences the client serves
+ * (`client.resources`), so a client cannot turn a token it intercepted or was shown for another service
+ * into one of its own (`invalid_grant` otherwise). The audience must be
  * allowed for the calling client; the scope only shrinks (within the subject token's and the client's);
  * the lifetime never passes the subject token's `exp`; `act` names the calling client, with the earlier
  * actors nested inside it, at most {@link MAX_ACTOR_DEPTH} deep. The user's session (`sid`) is carried
@@ -56,13 +59,17 @@ export async function tokenExchangeGrant(
   const requested = parseScope(form.get('scope'));
 
   const { options } = issuer;
-  const known = new Set([
-    ...issuer.userAudiences,
-    ...(await issuer.clients.list()).flatMap((c) => c.audiences),
-  ]);
+  if (client.resources.length === 0) {
+    refused('client_serves_no_audience');
+    throw new OAuthError(
+      'unauthorized_client',
+      'This client serves no audience, so it has no tokens to exchange.',
+    );
+  }
   let subject;
   try {
-    subject = await options.verify(subjectToken, [...known]);
+    // Only tokens for an audience this client serves verify: a token for anyone else is refused here.
+    subject = await options.verify(subjectToken, client.resources);
   } catch (error) {
     refused(error instanceof Error && 'reason' in error ? String(error.reason) : 'invalid');
     throw invalidGrant('subject token');

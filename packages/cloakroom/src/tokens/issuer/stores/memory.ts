@@ -96,7 +96,12 @@ export class MemoryClientStore implements ClientStore {
 
   add(client: ClientRecord): Promise<void> {
     if (this.#clients.has(client.id)) return Promise.reject(new ClientExistsError(client.id));
-    this.#clients.set(client.id, { ...client, scopes: [...client.scopes], audiences: [...client.audiences] });
+    this.#clients.set(client.id, {
+      ...client,
+      scopes: [...client.scopes],
+      audiences: [...client.audiences],
+      resources: [...client.resources],
+    });
     return Promise.resolve();
   }
 

@@ -69,6 +69,12 @@ const TOKEN_MIGRATIONS: readonly Migration[] = [
           );
         `,
   },
+  {
+    version: 2,
+    description: 'registered clients: the audiences each serves (token exchange subject tokens)',
+    // Clients registered before have none, so they can no longer use token exchange until given some.
+    sql: `ALTER TABLE cloakroom_clients ADD COLUMN resources text NOT NULL DEFAULT ''`,
+  },
 ];
 
 const tokenValues = (token: RefreshTokenRecord) => [
@@ -228,9 +234,16 @@ export class PostgresClientStore implements ClientStore {
   async add(client: ClientRecord): Promise<void> {
     try {
       await this.#pool.query(
-        `INSERT INTO cloakroom_clients (id, secret_hash, scopes, audiences, created_at)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [client.id, client.secretHash, client.scopes.join(' '), client.audiences.join(' '), client.createdAt],
+        `INSERT INTO cloakroom_clients (id, secret_hash, scopes, audiences, resources, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          client.id,
+          client.secretHash,
+          client.scopes.join(' '),
+          client.audiences.join(' '),
+          client.resources.join(' '),
+          client.createdAt,
+        ],
       );
     } catch (error) {
       if ((error as { code?: unknown }).code === '23505') throw new ClientExistsError(client.id);
@@ -259,5 +272,6 @@ interface ClientRow {
   secret_hash: string;
   scopes: string;
   audiences: string;
+  resources: string;
   created_at: string;
 }

@@ -57,14 +57,16 @@ export interface ClientRow {
   secret_hash: string;
   scopes: string;
   audiences: string;
+  resources: string;
   created_at: number;
 }
 
-/** Scopes and audiences are stored space-separated (neither may contain a space). */
+/** Scopes, audiences and resources are stored space-separated (none may contain a space). */
 export const toClient = (row: ClientRow): ClientRecord => ({
   id: row.id,
   secretHash: row.secret_hash,
   scopes: row.scopes === '' ? [] : row.scopes.split(' '),
   audiences: row.audiences === '' ? [] : row.audiences.split(' '),
+  resources: row.resources === '' ? [] : row.resources.split(' '),
   createdAt: row.created_at,
 });

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { settle } from '../../../lib/sqlite/settle.js';
-import type { SqliteMigrationComponent } from '../../../lib/sqlite/registry.js';
+import { applySqliteComponent, type SqliteMigrationComponent } from '../../../lib/sqlite/registry.js';
 import { ClientExistsError } from '../errors.js';
 import { toClient, toFamily, toToken, type ClientRow, type FamilyRow, type TokenRow } from './rows.js';
 import type {
@@ -54,11 +54,16 @@ const SCHEMA = `
 `;
 
 /** The issuer's tables as a component of the site database's `SqliteMigrations`. */
-export const SQLITE_TOKEN_MIGRATIONS: SqliteMigrationComponent = { component: 'app-tokens', sql: SCHEMA };
+export const SQLITE_TOKEN_MIGRATIONS: SqliteMigrationComponent = {
+  component: 'app-tokens',
+  sql: SCHEMA,
+  // Added after the table shipped; clients registered before serve none (no token exchange).
+  columns: [{ table: 'cloakroom_clients', name: 'resources', definition: "TEXT NOT NULL DEFAULT ''" }],
+};
 
 /** Creates the issuer's tables if they are missing (idempotent; the site and the CLI both call it). */
 export function migrateSqliteTokens(db: Database): void {
-  db.exec(SQLITE_TOKEN_MIGRATIONS.sql);
+  applySqliteComponent(db, SQLITE_TOKEN_MIGRATIONS);
 }
 
 const tokenParams = (token: RefreshTokenRecord) => ({
@@ -204,8 +209,8 @@ export class SqliteClientStore implements ClientStore {
   constructor(db: Database) {
     migrateSqliteTokens(db);
     this.#insert = db.prepare(
-      `INSERT INTO cloakroom_clients (id, secret_hash, scopes, audiences, created_at)
-       VALUES (@id, @secretHash, @scopes, @audiences, @createdAt)`,
+      `INSERT INTO cloakroom_clients (id, secret_hash, scopes, audiences, resources, created_at)
+       VALUES (@id, @secretHash, @scopes, @audiences, @resources, @createdAt)`,
     );
     this.#find = db.prepare('SELECT * FROM cloakroom_clients WHERE id = ?');
     this.#list = db.prepare('SELECT * FROM cloakroom_clients ORDER BY id');
@@ -220,6 +225,7 @@ export class SqliteClientStore implements ClientStore {
           secretHash: client.secretHash,
           scopes: client.scopes.join(' '),
           audiences: client.audiences.join(' '),
+          resources: client.resources.join(' '),
           createdAt: client.createdAt,
         });
       } catch (error) {

@@ -24,6 +24,7 @@ export class RedisClientStore implements ClientStore {
       ...client,
       scopes: [...client.scopes],
       audiences: [...client.audiences],
+      resources: [...client.resources],
     });
     if ((await this.#client.hsetnx(this.#key, client.id, record)) === 0)
       throw new ClientExistsError(client.id);
@@ -44,4 +45,8 @@ export class RedisClientStore implements ClientStore {
   }
 }
 
-const parseClient = (record: string) => JSON.parse(record) as ClientRecord;
+/** Records written before `resources` existed have none: such a client cannot use token exchange. */
+const parseClient = (record: string): ClientRecord => {
+  const parsed = JSON.parse(record) as Omit<ClientRecord, 'resources'> & { resources?: string[] };
+  return { ...parsed, resources: parsed.resources ?? [] };
+};
