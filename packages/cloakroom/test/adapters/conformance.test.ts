@@ -1,0 +1,10 @@
+// Every HTTP adapter against the one adapter conformance suite (conformance.ts). To add an adapter, write
+// its fixture in fixtures/ and list it here.
+import { runAdapterConformance, type AdapterFixture } from './conformance.js';
+import { expressFixture } from './fixtures/express.js';
+import { nodeFixture } from './fixtures/node.js';
+import { webFixture } from './fixtures/web.js';
+
+const FIXTURES: readonly AdapterFixture[] = [webFixture, nodeFixture, expressFixture];
+
+for (const fixture of FIXTURES) runAdapterConformance(fixture);
