@@ -75,9 +75,11 @@ export function sendSessionError(reply: FastifyReply, error: unknown): boolean {
   return true;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- Fastify runs plugins that return a promise
 async function register<U>(app: FastifyInstance, options: FastifySessionOptions<U>): Promise<void> {
   const { sessions, trustedProxies } = options;
-  if (typeof sessions?.validate !== 'function')
+  const given: unknown = sessions;
+  if (typeof given !== 'object' || given === null || !('validate' in given))
     throw new TypeError('cloakroom/fastify: options.sessions must be a session manager');
   app.decorateRequest('cloakroom', null as unknown as RequestSession<FastifySessionUser>);
 
@@ -148,10 +150,9 @@ export const cloakroom: FastifyPluginAsync<FastifySessionOptions<unknown>> = fas
 
 /** The request's session, typed for a user type `U` of your choosing (the same as `request.cloakroom`). */
 export function sessionOf<U = FastifySessionUser>(request: FastifyRequest): RequestSession<U> {
-  const session = request.cloakroom as unknown;
-  if (session === null || session === undefined)
-    throw new TypeError('the cloakroom plugin did not run for this request');
-  return session as RequestSession<U>;
+  const session = request.cloakroom as RequestSession<FastifySessionUser> | null;
+  if (session === null) throw new TypeError('the cloakroom plugin did not run for this request');
+  return session as RequestSession<unknown> as RequestSession<U>;
 }
 
 export { trustedProxies, type TrustedProxies } from './client-address.js';

@@ -86,7 +86,7 @@ describe('Fastify plugin alongside other plugins and handlers', () => {
       await request.cloakroom.signIn('ada');
       return { seen: request.cookies.theme ?? null };
     });
-    app.get('/me', async (request) => ({ user: sessionOf(request).user }));
+    app.get('/me', (request) => ({ user: sessionOf(request).user }));
     try {
       const first = await app.inject({ method: 'POST', url: '/sign-in', headers: { origin: ORIGIN } });
       const lines = ([] as string[]).concat(first.headers['set-cookie'] ?? []);
@@ -123,8 +123,8 @@ describe('Fastify plugin alongside other plugins and handlers', () => {
       if (sendSessionError(reply, error)) return reply;
       return reply.code(500).send({ error: { code: 'internal', message: 'Something went wrong.' } });
     });
-    app.get('/me', async (request) => ({ user: request.cloakroom.user }));
-    app.get('/boom', async () => {
+    app.get('/me', (request) => ({ user: request.cloakroom.user }));
+    app.get('/boom', () => {
       throw new Error('not ours');
     });
     try {
@@ -150,7 +150,7 @@ describe('Fastify plugin alongside other plugins and handlers', () => {
     const sessions = createSessionManager({ store: new MemoryStore(), origin: ORIGIN, keys: [KEY] });
     const app = Fastify();
     await app.register(cloakroom, { sessions });
-    app.get('/boom', async () => {
+    app.get('/boom', () => {
       throw Object.assign(new Error('teapot'), { statusCode: 418 });
     });
     try {
