@@ -281,6 +281,7 @@ sh(
     pinned('ioredis'),
     // The framework adapters' types come from the frameworks themselves (optional peers).
     pinned('fastify'),
+    pinned('hono'),
   ],
   project,
 );
