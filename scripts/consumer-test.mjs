@@ -279,6 +279,7 @@ sh(
     pinned('@types/pg'),
     pinned('@types/memjs'),
     pinned('ioredis'),
+    pinned('@aws-sdk/client-dynamodb'),
   ],
   project,
 );
