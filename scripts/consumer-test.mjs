@@ -279,6 +279,8 @@ sh(
     pinned('@types/pg'),
     pinned('@types/memjs'),
     pinned('ioredis'),
+    // The framework adapters' types come from the frameworks themselves (optional peers).
+    pinned('fastify'),
   ],
   project,
 );
