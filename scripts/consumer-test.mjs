@@ -280,6 +280,8 @@ sh(
     pinned('@types/memjs'),
     pinned('ioredis'),
     pinned('@aws-sdk/client-dynamodb'),
+    // The framework adapters' types come from the frameworks themselves (optional peers).
+    pinned('fastify'),
   ],
   project,
 );

@@ -20,6 +20,7 @@ export type CloakroomErrorCode =
   | 'email_taken'
   | 'invalid_credentials'
   | 'too_many_attempts'
+  | 'email_unverified'
   // tokens
   | 'invalid_token'
   | 'insufficient_scope'
@@ -62,6 +63,11 @@ export class CloakroomError extends Error {
    * needs to know no feature's classes.
    */
   declare readonly retryAfterSeconds?: number;
+  /**
+   * The HTTP status when it differs from the code's usual one (a one-time link's `invalid_token` is 400, an
+   * access token's 401). Type only, like `retryAfterSeconds`.
+   */
+  declare readonly httpStatus?: number;
 
   constructor(code: CloakroomErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -103,6 +109,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   csrf_rejected: 403,
   email_taken: 409,
   too_many_attempts: 429,
+  email_unverified: 403,
   store_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,
@@ -151,8 +158,14 @@ export function httpErrorOf(error: unknown): HttpError | null {
   const headers: Record<string, string> = {};
   if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
   return {
-    status: STATUS[error.code],
-    body: { error: { code: error.code, message: PUBLIC_MESSAGE[error.code] ?? error.message } },
+    status: error.httpStatus ?? STATUS[error.code],
+    body: {
+      error: {
+        code: error.code,
+        message:
+          error.httpStatus === undefined ? (PUBLIC_MESSAGE[error.code] ?? error.message) : error.message,
+      },
+    },
     headers,
   };
 }

@@ -34,6 +34,8 @@ export {
   EmailTakenError,
   InvalidCredentialsError,
   TooManyAttemptsError,
+  EmailUnverifiedError,
+  InvalidOneTimeTokenError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

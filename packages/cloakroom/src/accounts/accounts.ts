@@ -6,7 +6,12 @@ import {
   type Session,
   type SessionManager,
 } from '../session/index.js';
-import { EmailTakenError, InvalidCredentialsError, TooManyAttemptsError } from './errors.js';
+import {
+  EmailTakenError,
+  EmailUnverifiedError,
+  InvalidCredentialsError,
+  TooManyAttemptsError,
+} from './errors.js';
 import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
 import { PasswordHasher } from './password-hash.js';
@@ -36,6 +41,17 @@ export interface AccountsOptions<U> {
    * (later requests get it from the store). Without it, `request.user` stays `null` until the next request.
    */
   sessionUser?: (user: AccountUser) => U;
+  /**
+   * Refuse sign-in with 403 `email_unverified` (after the password check, so it tells nothing to someone
+   * without the password) until the account's address is verified. Off by default.
+   */
+  requireVerifiedEmail?: boolean;
+  /**
+   * How recent a session must be to stand in for the password of an account that has none (federated
+   * sign-in only), in `confirmPassword`: the user signs in again with the provider, then confirms within
+   * this many seconds. Default 300.
+   */
+  freshSignInSeconds?: number;
 }
 
 export interface Credentials {
@@ -60,8 +76,12 @@ export class Accounts<U> {
   readonly #throttle: SignInThrottle;
   readonly #clock: Clock;
   readonly #sessionUser: ((user: AccountUser) => U) | undefined;
+  readonly #requireVerifiedEmail: boolean;
+  readonly #freshSignInMs: number;
 
   constructor(options: AccountsOptions<U>) {
+    this.#requireVerifiedEmail = options.requireVerifiedEmail ?? false;
+    this.#freshSignInMs = (options.freshSignInSeconds ?? 300) * 1000;
     this.#users = options.users;
     this.#hasher = options.hasher ?? new PasswordHasher();
     this.#clock = options.clock ?? systemClock;
@@ -110,9 +130,29 @@ export class Accounts<U> {
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
     const user = await this.#checkPassword(email, password, request.info.ip);
+    if (this.#requireVerifiedEmail && user.emailVerified !== true) throw new EmailUnverifiedError();
     const account = { id: user.id, email: user.email };
     await request.signIn(user.id, this.#sessionUser?.(account));
     return account;
+  }
+
+  /**
+   * Confirms that the signed-in user is at the keyboard before a sensitive change (email change, account
+   * deletion): the current password, checked and throttled like a sign-in (401 `invalid_credentials`). An
+   * account without a password (federated only) confirms with a fresh sign-in instead: its session must be
+   * younger than `freshSignInSeconds`, so the user signs in with the provider again first.
+   */
+  async confirmPassword(request: RequestSession<U>, currentPassword: unknown): Promise<UserRecord> {
+    const session = request.session;
+    if (session === null) throw new UnauthenticatedError();
+    const stored = await storeCall('users.findById', () => this.#users.findById(session.userId));
+    if (stored === null) throw new UnauthenticatedError();
+    if (stored.passwordHash === null) {
+      if (session.createdAt < this.#clock.now() - this.#freshSignInMs) throw new InvalidCredentialsError();
+      return stored;
+    }
+    const password = normalizePassword(currentPassword, 'currentPassword');
+    return this.#checkPassword(stored.email, password, request.info.ip);
   }
 
   /**

@@ -46,3 +46,22 @@ export class TooManyAttemptsError extends CloakroomError {
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
+
+/** Sign-in refused because the account's address is not verified yet (`requireVerifiedEmail`): 403. */
+export class EmailUnverifiedError extends CloakroomError {
+  constructor() {
+    super('email_unverified', 'Verify your email address before signing in.');
+  }
+}
+
+/**
+ * A one-time link's token (email verification, password reset) is unknown, expired, used, superseded or for
+ * another purpose: 400 `invalid_token`. One answer for all of them, so a token's fate is not revealed.
+ */
+export class InvalidOneTimeTokenError extends CloakroomError {
+  override readonly httpStatus = 400;
+
+  constructor() {
+    super('invalid_token', 'The link is invalid or has expired. Ask for a new one.');
+  }
+}

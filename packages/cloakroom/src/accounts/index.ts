@@ -1,7 +1,29 @@
 export { Accounts, type AccountsOptions, type Credentials } from './accounts.js';
 export { normalizeEmail } from './email.js';
 export {
+  AccountRecovery,
+  VERIFY_REQUEST_LIMIT,
+  RESET_ADDRESS_LIMIT,
+  RESET_IP_LIMIT,
+  type AccountRecoveryOptions,
+  type RateLimit,
+  type RecoveryLimits,
+  type VerifiedAccountUser,
+} from './recovery.js';
+export { Mailer, type MailerOptions, type MailFailure } from './mail/mailer.js';
+export { MemoryMailTransport, type MailMessage, type MailTransport } from './mail/transport.js';
+export {
+  DEFAULT_MAIL_TEMPLATES,
+  type LinkMailContext,
+  type MailContent,
+  type MailContext,
+  type MailTemplates,
+} from './mail/templates.js';
+export { generateOneTimeToken, hashOneTimeToken } from './one-time-token.js';
+export {
   EmailTakenError,
+  EmailUnverifiedError,
+  InvalidOneTimeTokenError,
   InvalidCredentialsError,
   TooManyAttemptsError,
   WeakPasswordError,
@@ -28,7 +50,17 @@ export {
   type ThrottleRule,
   type ThrottleRules,
 } from './throttle.js';
-export { MemoryUserStore, MemoryAttemptStore } from './stores/memory.js';
-export type { AccountUser, AttemptRecord, AttemptStore, UserRecord, UserStore } from './types.js';
+export { MemoryUserStore, MemoryAttemptStore, MemoryOneTimeTokenStore } from './stores/memory.js';
+export type {
+  AccountUser,
+  AttemptRecord,
+  AttemptStore,
+  OneTimeTokenPurpose,
+  OneTimeTokenRecord,
+  OneTimeTokenStore,
+  RecoveryUserStore,
+  UserRecord,
+  UserStore,
+} from './types.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';

@@ -8,6 +8,11 @@ export interface AccountUser {
 export interface UserRecord extends AccountUser {
   passwordHash: string | null;
   createdAt: number;
+  /**
+   * Whether the user proved to own `email` (followed a verification link, or a provider vouched for it).
+   * Stores always fill it in when they read; absent when written means `false`.
+   */
+  emailVerified?: boolean;
 }
 
 /** Where accounts live. `null` means not found; failures reject. */
@@ -45,5 +50,63 @@ export interface AttemptStore {
   forgiveFailure(key: string, now: number, windowMs: number): Promise<void>;
   clear(key: string): Promise<void>;
   /** Drops records whose window started at or before `before`. */
+  deleteExpired(before: number): Promise<number>;
+}
+
+/**
+ * The user-store abilities account recovery needs on top of {@link UserStore} (every store Cloakroom ships has
+ * them): marking an address verified, changing it, and deleting the account.
+ */
+export interface RecoveryUserStore extends UserStore {
+  /**
+   * Marks the user's address verified, only while it is still `email` (a link for an address the user has
+   * since left verifies nothing). Resolves `false` when nothing changed that way.
+   */
+  markEmailVerified(id: string, email: string): Promise<boolean>;
+  /**
+   * Sets the user's address to `email`, verified. Rejects with `EmailTakenError` when another account has it;
+   * resolves `false` when the user is gone.
+   */
+  changeEmail(id: string, email: string): Promise<boolean>;
+  /**
+   * Deletes the user; what refers to it in the same database (identity links, a site's own rows) goes with it
+   * by `ON DELETE CASCADE`. Resolves `false` when there was no such user.
+   */
+  deleteUser(id: string): Promise<boolean>;
+}
+
+/** What a one-time link is for. `change_email` carries the new address, applied when the link is followed. */
+export type OneTimeTokenPurpose = 'verify_email' | 'reset_password' | 'change_email';
+
+/** A one-time token as stored: never the token itself, only its SHA-256. */
+export interface OneTimeTokenRecord {
+  /** SHA-256 of the token, base64url: the lookup key. */
+  hash: string;
+  userId: string;
+  purpose: OneTimeTokenPurpose;
+  /** The address the link was sent to (checked against the account when it is followed). */
+  email: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Where one-time tokens live. Invariants: one live token per (user, purpose) — `issue` supersedes the older
+ * ones in the same atomic step; `consume` removes the token it returns, so a token is used at most once even
+ * under concurrent requests.
+ */
+export interface OneTimeTokenStore {
+  /** Stores `record` and deletes every other token of the same user and purpose, atomically. */
+  issue(record: OneTimeTokenRecord): Promise<void>;
+  /** The token with this hash, or `null`; does not use it. */
+  find(hash: string): Promise<OneTimeTokenRecord | null>;
+  /**
+   * Deletes the token with this hash when its purpose is one of `purposes`, and resolves to it; `null` (and
+   * nothing deleted) otherwise. Expiry is the caller's check.
+   */
+  consume(hash: string, purposes: readonly OneTimeTokenPurpose[]): Promise<OneTimeTokenRecord | null>;
+  /** Deletes every token of the user (of one purpose, when given). */
+  deleteByUser(userId: string, purpose?: OneTimeTokenPurpose): Promise<void>;
+  /** Deletes tokens that expired at or before `before`. */
   deleteExpired(before: number): Promise<number>;
 }

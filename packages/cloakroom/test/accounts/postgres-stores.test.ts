@@ -54,8 +54,8 @@ describePostgres('PostgresUserStore', () => {
       const users = new PostgresUserStore(pool, { schema });
       const user: UserRecord = { id: 'u1', email: 'ada@example.com', passwordHash: null, createdAt: T0 + 1 };
       await users.create(user);
-      assert.deepStrictEqual(await users.findByEmail('ada@example.com'), user);
-      assert.deepStrictEqual(await users.findById('u1'), user);
+      assert.deepStrictEqual(await users.findByEmail('ada@example.com'), { ...user, emailVerified: false });
+      assert.deepStrictEqual(await users.findById('u1'), { ...user, emailVerified: false });
       assert.equal(await users.findByEmail('ADA@example.com'), null, 'emails arrive normalized');
       assert.equal(await users.findById('missing'), null);
       await users.setPasswordHash('u1', '$argon2id$v=19$x');
@@ -75,7 +75,7 @@ describePostgres('PostgresUserStore', () => {
         assert.equal((error as { code?: string }).code, '23505');
         return true;
       });
-      assert.deepStrictEqual(await users.findById('u1'), first);
+      assert.deepStrictEqual(await users.findById('u1'), { ...first, emailVerified: false });
       assert.equal(await users.findByEmail('bo@example.com'), null);
     }));
 
@@ -244,12 +244,17 @@ describePostgres('account migrations', () => {
       // of the two runs that report (the store factories may have done it). A second application would have
       // failed on the primary key of cloakroom_migrations, or on CREATE TABLE.
       assert.deepStrictEqual(runs.slice(4).flat(), [1]);
-      assert.ok(runs.slice(0, 2).flat().length <= 1, JSON.stringify(runs));
+      assert.ok(
+        runs.slice(0, 2).every((ran) => ran.length === 0) ||
+          JSON.stringify(runs.slice(0, 2).flat()) === '[1,2]',
+        JSON.stringify(runs),
+      );
       const { rows } = await pool.query<{ component: string; version: number }>(
-        `SELECT component, version FROM "${schema.name}".cloakroom_migrations ORDER BY component`,
+        `SELECT component, version FROM "${schema.name}".cloakroom_migrations ORDER BY component, version`,
       );
       assert.deepStrictEqual(rows, [
         { component: 'accounts', version: 1 },
+        { component: 'accounts', version: 2 },
         { component: 'sessions:cloakroom_sessions', version: 1 },
       ]);
       assert.deepStrictEqual(await migratePostgresAccounts(pool, { schema: schema.name }), []);

@@ -65,6 +65,7 @@ test('SQLite: every component runs, in order, and again without harm', () => {
     'cloakroom_federation_sets',
     'cloakroom_federation_state',
     'cloakroom_identities',
+    'cloakroom_one_time_tokens',
     'users',
   ]);
   db.close();
@@ -146,7 +147,7 @@ describePostgres('PostgreSQL migration registry', () => {
       assert.deepEqual(
         [...(await migrations.migrate(pool))],
         [
-          ['accounts', [1]],
+          ['accounts', [1, 2]],
           ['identities', [1]],
           ['federation-state', [1, 2]],
         ],
@@ -165,6 +166,7 @@ describePostgres('PostgreSQL migration registry', () => {
       );
       assert.deepEqual(recorded.rows.map((row) => `${row.component}:${row.version}`).sort(), [
         'accounts:1',
+        'accounts:2',
         'federation-state:1',
         'federation-state:2',
         'identities:1',

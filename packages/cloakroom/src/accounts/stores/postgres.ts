@@ -4,7 +4,15 @@ import { runMigrations } from '../../lib/postgres/migrate.js';
 import type { PostgresMigrationComponent } from '../../lib/postgres/registry.js';
 import { guardPool } from '../../lib/postgres/pool.js';
 import { qualify, quoteIdentifier, type Migration } from '../../lib/postgres/sql.js';
-import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
+import type {
+  AttemptRecord,
+  AttemptStore,
+  OneTimeTokenPurpose,
+  OneTimeTokenRecord,
+  OneTimeTokenStore,
+  RecoveryUserStore,
+  UserRecord,
+} from '../types.js';
 
 export interface PostgresAccountsOptions {
   /** The schema of `users`, `cloakroom_attempts` and `cloakroom_migrations`. Default: the search path. */
@@ -16,6 +24,7 @@ const EMAIL_CONSTRAINT = 'users_email_key';
 function accountMigrations(schema: string | null): Migration[] {
   const users = qualify(schema, 'users', 'table');
   const attempts = qualify(schema, 'cloakroom_attempts', 'table');
+  const tokens = qualify(schema, 'cloakroom_one_time_tokens', 'table');
   return [
     {
       version: 1,
@@ -34,6 +43,23 @@ function accountMigrations(schema: string | null): Migration[] {
           last_failure_at bigint NOT NULL
         );
         CREATE INDEX cloakroom_attempts_window ON ${attempts} (window_started_at);
+      `,
+    },
+    {
+      version: 2,
+      description: 'account recovery: verified addresses, and one-time tokens (hashed)',
+      sql: `
+        ALTER TABLE ${users} ADD COLUMN email_verified boolean NOT NULL DEFAULT false;
+        CREATE TABLE ${tokens} (
+          hash text PRIMARY KEY,
+          user_id text NOT NULL REFERENCES ${users} (id) ON DELETE CASCADE,
+          purpose text NOT NULL,
+          email text NOT NULL,
+          created_at bigint NOT NULL,
+          expires_at bigint NOT NULL
+        );
+        CREATE INDEX cloakroom_one_time_tokens_user ON ${tokens} (user_id, purpose);
+        CREATE INDEX cloakroom_one_time_tokens_expiry ON ${tokens} (expires_at);
       `,
     },
   ];
@@ -69,6 +95,7 @@ interface UserRow {
   email: string;
   password_hash: string | null;
   created_at: string;
+  email_verified: boolean;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -76,7 +103,14 @@ const toUser = (row: UserRow): UserRecord => ({
   email: row.email,
   passwordHash: row.password_hash,
   createdAt: Number(row.created_at),
+  emailVerified: row.email_verified,
 });
+
+/** Only the email's unique constraint means "taken"; an id collision is a plain failure. */
+function isEmailTaken(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === EMAIL_CONSTRAINT;
+}
 
 /**
  * Users in PostgreSQL, beside the sessions so the session store can join them.
@@ -86,19 +120,30 @@ const toUser = (row: UserRow): UserRecord => ({
  * const users = await PostgresUserStore.create(pool);
  * ```
  */
-export class PostgresUserStore implements UserStore {
+export class PostgresUserStore implements RecoveryUserStore {
   readonly #pool: Pool;
-  readonly #sql: { byEmail: string; byId: string; insert: string; setHash: string };
+  readonly #sql: {
+    byEmail: string;
+    byId: string;
+    insert: string;
+    setHash: string;
+    markVerified: string;
+    changeEmail: string;
+    delete: string;
+  };
 
   /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
   constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
     const t = qualify(options.schema ?? null, 'users', 'table');
-    const columns = 'id, email, password_hash, created_at';
+    const columns = 'id, email, password_hash, created_at, email_verified';
     this.#sql = {
       byEmail: `SELECT ${columns} FROM ${t} WHERE email = $1`,
       byId: `SELECT ${columns} FROM ${t} WHERE id = $1`,
-      insert: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4)`,
+      insert: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5)`,
       setHash: `UPDATE ${t} SET password_hash = $2 WHERE id = $1`,
+      markVerified: `UPDATE ${t} SET email_verified = true WHERE id = $1 AND email = $2`,
+      changeEmail: `UPDATE ${t} SET email = $2, email_verified = true WHERE id = $1`,
+      delete: `DELETE FROM ${t} WHERE id = $1`,
     };
     this.#pool = pool;
     guardPool(pool);
@@ -121,18 +166,116 @@ export class PostgresUserStore implements UserStore {
   }
 
   async create(user: UserRecord): Promise<void> {
+    const values = [user.id, user.email, user.passwordHash, user.createdAt, user.emailVerified === true];
     try {
-      await this.#pool.query(this.#sql.insert, [user.id, user.email, user.passwordHash, user.createdAt]);
+      await this.#pool.query(this.#sql.insert, values);
     } catch (error) {
-      // Only the email's unique constraint means "taken"; an id collision is a plain failure.
-      const { code, constraint } = error as { code?: unknown; constraint?: unknown };
-      if (code === '23505' && constraint === EMAIL_CONSTRAINT) throw new EmailTakenError();
+      if (isEmailTaken(error)) throw new EmailTakenError();
       throw error;
     }
   }
 
   async setPasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.#pool.query(this.#sql.setHash, [id, passwordHash]);
+  }
+
+  async markEmailVerified(id: string, email: string): Promise<boolean> {
+    const result = await this.#pool.query(this.#sql.markVerified, [id, email]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async changeEmail(id: string, email: string): Promise<boolean> {
+    try {
+      const result = await this.#pool.query(this.#sql.changeEmail, [id, email]);
+      return (result.rowCount ?? 0) > 0;
+    } catch (error) {
+      if (isEmailTaken(error)) throw new EmailTakenError();
+      throw error;
+    }
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    const result = await this.#pool.query(this.#sql.delete, [id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+}
+
+interface OneTimeTokenRow {
+  hash: string;
+  user_id: string;
+  purpose: OneTimeTokenPurpose;
+  email: string;
+  created_at: string;
+  expires_at: string;
+}
+
+const toOneTimeToken = (row: OneTimeTokenRow): OneTimeTokenRecord => ({
+  hash: row.hash,
+  userId: row.user_id,
+  purpose: row.purpose,
+  email: row.email,
+  createdAt: Number(row.created_at),
+  expiresAt: Number(row.expires_at),
+});
+
+/** One-time tokens (hashed) in PostgreSQL, beside the users; a user's tokens go with the user. */
+export class PostgresOneTimeTokenStore implements OneTimeTokenStore {
+  readonly #pool: Pool;
+  readonly #sql: {
+    issue: string;
+    find: string;
+    consume: string;
+    deleteByUser: string;
+    deleteExpired: string;
+  };
+
+  /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
+  constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
+    const t = qualify(options.schema ?? null, 'cloakroom_one_time_tokens', 'table');
+    const columns = 'hash, user_id, purpose, email, created_at, expires_at';
+    this.#sql = {
+      // One statement (the delete and the insert see one snapshot and commit together): a new token
+      // supersedes the user's older ones of the same purpose.
+      issue:
+        `WITH superseded AS (DELETE FROM ${t} WHERE user_id = $2 AND purpose = $3) ` +
+        `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5, $6)`,
+      find: `SELECT ${columns} FROM ${t} WHERE hash = $1`,
+      consume: `DELETE FROM ${t} WHERE hash = $1 AND purpose = ANY($2::text[]) RETURNING ${columns}`,
+      deleteByUser: `DELETE FROM ${t} WHERE user_id = $1 AND ($2::text IS NULL OR purpose = $2::text)`,
+      deleteExpired: `DELETE FROM ${t} WHERE expires_at <= $1`,
+    };
+    this.#pool = pool;
+    guardPool(pool);
+  }
+
+  /** Makes the store and applies the account migrations. */
+  static async create(pool: Pool, options: PostgresAccountsOptions = {}): Promise<PostgresOneTimeTokenStore> {
+    await migratePostgresAccounts(pool, options);
+    return new PostgresOneTimeTokenStore(pool, options);
+  }
+
+  async issue(record: OneTimeTokenRecord): Promise<void> {
+    const { hash, userId, purpose, email, createdAt, expiresAt } = record;
+    await this.#pool.query(this.#sql.issue, [hash, userId, purpose, email, createdAt, expiresAt]);
+  }
+
+  async find(hash: string): Promise<OneTimeTokenRecord | null> {
+    const { rows } = await this.#pool.query<OneTimeTokenRow>(this.#sql.find, [hash]);
+    return rows[0] === undefined ? null : toOneTimeToken(rows[0]);
+  }
+
+  async consume(hash: string, purposes: readonly OneTimeTokenPurpose[]): Promise<OneTimeTokenRecord | null> {
+    const { rows } = await this.#pool.query<OneTimeTokenRow>(this.#sql.consume, [hash, purposes]);
+    return rows[0] === undefined ? null : toOneTimeToken(rows[0]);
+  }
+
+  async deleteByUser(userId: string, purpose?: OneTimeTokenPurpose): Promise<void> {
+    await this.#pool.query(this.#sql.deleteByUser, [userId, purpose ?? null]);
+  }
+
+  async deleteExpired(before: number): Promise<number> {
+    const result = await this.#pool.query(this.#sql.deleteExpired, [before]);
+    return result.rowCount ?? 0;
   }
 }
 

@@ -1,7 +1,15 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { EmailTakenError } from '../errors.js';
-import type { AttemptRecord, AttemptStore, UserRecord, UserStore } from '../types.js';
-import type { SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
+import type {
+  AttemptRecord,
+  AttemptStore,
+  OneTimeTokenPurpose,
+  OneTimeTokenRecord,
+  OneTimeTokenStore,
+  RecoveryUserStore,
+  UserRecord,
+} from '../types.js';
+import { applySqliteComponent, type SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
 import { settle } from '../../lib/sqlite/settle.js';
 
 /**
@@ -22,17 +30,34 @@ const SCHEMA = `
     last_failure_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS cloakroom_attempts_window ON cloakroom_attempts (window_started_at);
+  CREATE TABLE IF NOT EXISTS cloakroom_one_time_tokens (
+    hash TEXT PRIMARY KEY NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose TEXT NOT NULL,
+    email TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS cloakroom_one_time_tokens_user ON cloakroom_one_time_tokens (user_id, purpose);
+  CREATE INDEX IF NOT EXISTS cloakroom_one_time_tokens_expiry ON cloakroom_one_time_tokens (expires_at);
 `;
 
 /** The session store's `users` option for these tables: validation brings `{ id, email }`. */
 export const ACCOUNT_USERS_JOIN = { table: 'users', columns: ['id', 'email'] } as const;
 
-/** The account tables as a component of a database's `SqliteMigrations`. */
-export const SQLITE_ACCOUNT_MIGRATIONS: SqliteMigrationComponent = { component: 'accounts', sql: SCHEMA };
+/**
+ * The account tables as a component of a database's `SqliteMigrations`. `users.email_verified` came with
+ * account recovery: databases made before it gain the column (unverified) when they are next opened.
+ */
+export const SQLITE_ACCOUNT_MIGRATIONS: SqliteMigrationComponent = {
+  component: 'accounts',
+  sql: SCHEMA,
+  columns: [{ table: 'users', name: 'email_verified', definition: 'INTEGER NOT NULL DEFAULT 0' }],
+};
 
-/** Creates the account tables if they are missing. */
+/** Creates the account tables if they are missing, and adds the columns they lack. */
 export function migrateAccounts(db: Database): void {
-  db.exec(SQLITE_ACCOUNT_MIGRATIONS.sql);
+  applySqliteComponent(db, SQLITE_ACCOUNT_MIGRATIONS);
 }
 
 interface UserRow {
@@ -40,6 +65,7 @@ interface UserRow {
   email: string;
   password_hash: string | null;
   created_at: number;
+  email_verified: number;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -47,22 +73,34 @@ const toUser = (row: UserRow): UserRecord => ({
   email: row.email,
   passwordHash: row.password_hash,
   createdAt: row.created_at,
+  emailVerified: row.email_verified === 1,
 });
 
-export class SqliteUserStore implements UserStore {
+const isUniqueViolation = (error: unknown) =>
+  (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+
+export class SqliteUserStore implements RecoveryUserStore {
   readonly #byEmail: Statement;
   readonly #byId: Statement;
   readonly #insert: Statement;
   readonly #setHash: Statement;
+  readonly #markVerified: Statement;
+  readonly #changeEmail: Statement;
+  readonly #delete: Statement;
 
   constructor(db: Database) {
     migrateAccounts(db);
-    this.#byEmail = db.prepare('SELECT id, email, password_hash, created_at FROM users WHERE email = ?');
-    this.#byId = db.prepare('SELECT id, email, password_hash, created_at FROM users WHERE id = ?');
+    const columns = 'id, email, password_hash, created_at, email_verified';
+    this.#byEmail = db.prepare(`SELECT ${columns} FROM users WHERE email = ?`);
+    this.#byId = db.prepare(`SELECT ${columns} FROM users WHERE id = ?`);
     this.#insert = db.prepare(
-      'INSERT INTO users (id, email, password_hash, created_at) VALUES (@id, @email, @passwordHash, @createdAt)',
+      'INSERT INTO users (id, email, password_hash, created_at, email_verified) ' +
+        'VALUES (@id, @email, @passwordHash, @createdAt, @emailVerified)',
     );
     this.#setHash = db.prepare('UPDATE users SET password_hash = ? WHERE id = ?');
+    this.#markVerified = db.prepare('UPDATE users SET email_verified = 1 WHERE id = ? AND email = ?');
+    this.#changeEmail = db.prepare('UPDATE users SET email = ?, email_verified = 1 WHERE id = ?');
+    this.#delete = db.prepare('DELETE FROM users WHERE id = ?');
   }
 
   findByEmail(email: string): Promise<UserRecord | null> {
@@ -82,9 +120,9 @@ export class SqliteUserStore implements UserStore {
   create(user: UserRecord): Promise<void> {
     return settle(() => {
       try {
-        this.#insert.run(user);
+        this.#insert.run({ ...user, emailVerified: user.emailVerified === true ? 1 : 0 });
       } catch (error) {
-        if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new EmailTakenError();
+        if (isUniqueViolation(error)) throw new EmailTakenError();
         throw error;
       }
     });
@@ -94,6 +132,107 @@ export class SqliteUserStore implements UserStore {
     return settle(() => {
       this.#setHash.run(passwordHash, id);
     });
+  }
+
+  markEmailVerified(id: string, email: string): Promise<boolean> {
+    return settle(() => this.#markVerified.run(id, email).changes > 0);
+  }
+
+  changeEmail(id: string, email: string): Promise<boolean> {
+    return settle(() => {
+      try {
+        return this.#changeEmail.run(email, id).changes > 0;
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new EmailTakenError();
+        throw error;
+      }
+    });
+  }
+
+  deleteUser(id: string): Promise<boolean> {
+    return settle(() => this.#delete.run(id).changes > 0);
+  }
+}
+
+interface OneTimeTokenRow {
+  hash: string;
+  user_id: string;
+  purpose: OneTimeTokenPurpose;
+  email: string;
+  created_at: number;
+  expires_at: number;
+}
+
+const toOneTimeToken = (row: OneTimeTokenRow): OneTimeTokenRecord => ({
+  hash: row.hash,
+  userId: row.user_id,
+  purpose: row.purpose,
+  email: row.email,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+});
+
+/** One-time tokens (hashed) in the accounts' SQLite database; a user's tokens go with the user. */
+export class SqliteOneTimeTokenStore implements OneTimeTokenStore {
+  readonly #issue: (record: OneTimeTokenRecord) => void;
+  readonly #find: Statement;
+  readonly #consume: Statement;
+  readonly #deleteByUser: Statement;
+  readonly #deleteByUserPurpose: Statement;
+  readonly #deleteExpired: Statement;
+
+  constructor(db: Database) {
+    migrateAccounts(db);
+    const columns = 'hash, user_id, purpose, email, created_at, expires_at';
+    const supersede = db.prepare('DELETE FROM cloakroom_one_time_tokens WHERE user_id = ? AND purpose = ?');
+    const insert = db.prepare(
+      `INSERT INTO cloakroom_one_time_tokens (${columns}) ` +
+        'VALUES (@hash, @userId, @purpose, @email, @createdAt, @expiresAt)',
+    );
+    this.#issue = db.transaction((record: OneTimeTokenRecord) => {
+      supersede.run(record.userId, record.purpose);
+      insert.run(record);
+    });
+    this.#find = db.prepare(`SELECT ${columns} FROM cloakroom_one_time_tokens WHERE hash = ?`);
+    // One statement: of two concurrent uses, only one gets the row back.
+    this.#consume = db.prepare(
+      'DELETE FROM cloakroom_one_time_tokens WHERE hash = ? AND purpose IN (SELECT value FROM json_each(?)) ' +
+        `RETURNING ${columns}`,
+    );
+    this.#deleteByUser = db.prepare('DELETE FROM cloakroom_one_time_tokens WHERE user_id = ?');
+    this.#deleteByUserPurpose = supersede;
+    this.#deleteExpired = db.prepare('DELETE FROM cloakroom_one_time_tokens WHERE expires_at <= ?');
+  }
+
+  issue(record: OneTimeTokenRecord): Promise<void> {
+    return settle(() => {
+      this.#issue(record);
+    });
+  }
+
+  find(hash: string): Promise<OneTimeTokenRecord | null> {
+    return settle(() => {
+      const row = this.#find.get(hash) as OneTimeTokenRow | undefined;
+      return row === undefined ? null : toOneTimeToken(row);
+    });
+  }
+
+  consume(hash: string, purposes: readonly OneTimeTokenPurpose[]): Promise<OneTimeTokenRecord | null> {
+    return settle(() => {
+      const row = this.#consume.get(hash, JSON.stringify(purposes)) as OneTimeTokenRow | undefined;
+      return row === undefined ? null : toOneTimeToken(row);
+    });
+  }
+
+  deleteByUser(userId: string, purpose?: OneTimeTokenPurpose): Promise<void> {
+    return settle(() => {
+      if (purpose === undefined) this.#deleteByUser.run(userId);
+      else this.#deleteByUserPurpose.run(userId, purpose);
+    });
+  }
+
+  deleteExpired(before: number): Promise<number> {
+    return settle(() => this.#deleteExpired.run(before).changes);
   }
 }
 

@@ -1,0 +1,60 @@
+import { createTransport, type Transporter } from 'nodemailer';
+import type { MailMessage, MailTransport } from './transport.js';
+
+export interface SmtpTransportOptions {
+  /** `smtp://user:pass@host:port` (STARTTLS when the server offers it) or `smtps://…` (TLS from the start). */
+  url: string;
+  /** Milliseconds to wait for the connection and for each reply; default 10 000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends mail over SMTP with nodemailer (an optional peer dependency: `npm install nodemailer`). One pooled
+ * connection is reused between messages.
+ *
+ * @example
+ * ```ts
+ * import { SmtpTransport } from 'cloakroom/accounts/smtp';
+ * const transport = new SmtpTransport({ url: process.env.SMTP_URL! });
+ * ```
+ */
+export class SmtpTransport implements MailTransport {
+  readonly #transporter: Transporter;
+
+  constructor(options: SmtpTransportOptions) {
+    const url = new URL(options.url);
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+      throw new TypeError('the SMTP URL must start with smtp:// or smtps://');
+    }
+    const timeout = options.timeoutMs ?? 10_000;
+    this.#transporter = createTransport({
+      host: url.hostname,
+      port: url.port === '' ? (url.protocol === 'smtps:' ? 465 : 587) : Number(url.port),
+      secure: url.protocol === 'smtps:',
+      ...(url.username === ''
+        ? {}
+        : { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }),
+      pool: true,
+      maxConnections: 1,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+      // Nodemailer logs nothing unless asked; keep it so (a logged message would carry its link).
+      logger: false,
+    });
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    await this.#transporter.sendMail({
+      from: message.from,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+    });
+  }
+
+  close(): void {
+    this.#transporter.close();
+  }
+}
