@@ -279,6 +279,9 @@ sh(
     pinned('@types/pg'),
     pinned('@types/memjs'),
     pinned('ioredis'),
+    pinned('@aws-sdk/client-dynamodb'),
+    // The framework adapters' types come from the frameworks themselves (optional peers).
+    pinned('fastify'),
   ],
   project,
 );

@@ -34,6 +34,7 @@ export function requestInfoOfNode(req: IncomingMessage, options: NodeRequestInfo
     origin: header(req.headers.origin),
     secFetchSite: header(req.headers['sec-fetch-site']),
     userAgent: header(req.headers['user-agent']),
+    authorization: header(req.headers.authorization),
     ip:
       options.trustedProxies === undefined
         ? peer

@@ -18,6 +18,7 @@ export function requestInfoOf(request: Request, ip: string | null = null): Reque
     secFetchSite: headers.get('sec-fetch-site'),
     userAgent: headers.get('user-agent'),
     ip,
+    authorization: headers.get('authorization'),
   };
 }
 

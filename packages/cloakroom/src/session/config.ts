@@ -3,6 +3,7 @@ import type { SessionStore } from '../stores/index.js';
 import { resolveCookieSettings, type CookieSettings, type SessionCookieOptions } from './cookie.js';
 import { Keyring } from './keyring.js';
 import { normalizeOrigin } from './origin.js';
+import type { LegacyExchange } from './legacy.js';
 
 const MINUTE = 60;
 const DAY = 24 * 60 * MINUTE;
@@ -39,6 +40,12 @@ export interface SessionManagerOptions<U> {
   trustedOrigins?: readonly string[];
   /** Time source; inject one in tests instead of sleeping. */
   clock?: Clock;
+  /**
+   * Exchanges a legacy credential (a JWT, an iron-session or express-session cookie) for a Cloakroom
+   * session on a request that has no valid Cloakroom cookie; made by `createMigration` of
+   * `cloakroom/migrate`. A request with a valid Cloakroom cookie never reaches it.
+   */
+  migration?: LegacyExchange<U>;
 }
 
 /** The resolved, validated settings every session operation works from. */
@@ -52,6 +59,7 @@ export interface SessionConfig<U> {
   readonly cookie: CookieSettings;
   readonly trustedOrigins: ReadonlySet<string>;
   readonly clock: Clock;
+  readonly migration: LegacyExchange<U> | null;
 }
 
 export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): SessionConfig<U> {
@@ -91,6 +99,7 @@ export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): Sess
     cookie: resolveCookieSettings(origin, options.cookie),
     trustedOrigins,
     clock: options.clock ?? systemClock,
+    migration: legacyExchange(options.migration),
   };
 }
 
@@ -98,6 +107,15 @@ function seconds(value: unknown, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new TypeError(`${name} must be a positive number of seconds`);
+  }
+  return value;
+}
+
+function legacyExchange<U>(value: LegacyExchange<U> | undefined): LegacyExchange<U> | null {
+  if (value === undefined) return null;
+  const given: unknown = value;
+  if (typeof given !== 'object' || given === null || typeof value.exchange !== 'function') {
+    throw new TypeError('migration must be made by createMigration (cloakroom/migrate)');
   }
   return value;
 }

@@ -22,17 +22,31 @@ const MAX_USER_ID_LENGTH = 255;
 const MAX_USER_AGENT_LENGTH = 512;
 const MAX_IP_LENGTH = 64;
 
+/** Options of {@link createSession}. */
+export interface CreateSessionOptions {
+  /**
+   * The latest absolute expiry (ms since the epoch): the session ends then if the configured absolute
+   * lifetime would end it later. A migrated session never outlives the legacy credential it replaced.
+   */
+  notAfter?: number;
+}
+
 /** Starts a new session for `userId`, always with a fresh token (the defence against session fixation). */
 export async function createSession<U>(
   config: SessionConfig<U>,
   userId: string,
   metadata: SessionMetadata = {},
+  options: CreateSessionOptions = {},
 ): Promise<IssuedSession> {
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
     throw new TypeError(`userId must be a non-empty string of at most ${MAX_USER_ID_LENGTH} characters`);
   }
   const now = config.clock.now();
-  const absoluteExpiresAt = now + config.absoluteTimeoutMs;
+  const { notAfter } = options;
+  if (notAfter !== undefined && (!Number.isFinite(notAfter) || notAfter <= now)) {
+    throw new TypeError('notAfter must be a time in the future');
+  }
+  const absoluteExpiresAt = Math.min(now + config.absoluteTimeoutMs, notAfter ?? Infinity);
   const issued = newRecord(config, {
     userId,
     createdAt: now,

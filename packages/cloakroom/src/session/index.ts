@@ -1,7 +1,8 @@
 export { SessionManager, createSessionManager } from './manager.js';
 export type { SessionManagerOptions, SessionConfig } from './config.js';
 export type { SessionCookieOptions, CookieSettings } from './cookie.js';
-export type { IssuedSession, SessionMetadata } from './create.js';
+export type { CreateSessionOptions, IssuedSession, SessionMetadata } from './create.js';
+export type { LegacyExchange } from './legacy.js';
 export type { Session } from './session.js';
 export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';

@@ -1,6 +1,11 @@
 import { resolveSessionConfig, type SessionConfig, type SessionManagerOptions } from './config.js';
 import { readSessionCookie, serializeClearCookie, serializeSessionCookie } from './cookie.js';
-import { createSession, type IssuedSession, type SessionMetadata } from './create.js';
+import {
+  createSession,
+  type CreateSessionOptions,
+  type IssuedSession,
+  type SessionMetadata,
+} from './create.js';
 import { listUserSessions } from './list.js';
 import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
 import { rotateSession } from './rotate.js';
@@ -36,8 +41,8 @@ export class SessionManager<U> {
   }
 
   /** Starts a session with a fresh token. */
-  create(userId: string, metadata?: SessionMetadata): Promise<IssuedSession> {
-    return createSession(this.config, userId, metadata);
+  create(userId: string, metadata?: SessionMetadata, options?: CreateSessionOptions): Promise<IssuedSession> {
+    return createSession(this.config, userId, metadata, options);
   }
 
   /** The session and its user for a token, or why there is none. */

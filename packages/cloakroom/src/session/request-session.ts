@@ -12,6 +12,11 @@ export interface RequestInfo {
   userAgent: string | null;
   /** The client's address as the application determines it (proxy headers are the application's call). */
   ip: string | null;
+  /**
+   * The `Authorization` header, read only by a migration layer with a bearer-JWT source (`cloakroom/migrate`);
+   * adapters fill it, and leaving it out means "none".
+   */
+  authorization?: string | null;
 }
 
 /** Receives each `Set-Cookie` value the request's session produces; adapters put it on their response. */
@@ -161,6 +166,14 @@ export async function loadRequestSession<U>(
   // A cookie that was read but gave no session (expired, revoked, forged) is cleared, so the browser stops
   // sending it.
   if (token !== null) emit(manager.clearCookie());
+  // Only a request without a valid Cloakroom session pays for the legacy check.
+  const { migration } = manager.config;
+  if (migration !== null) {
+    const migrated = await migration.exchange(manager, info, emit);
+    if (migrated !== null) {
+      return new RequestSession(manager, info, emit, { ...migrated, rejected: null });
+    }
+  }
   return new RequestSession(manager, info, emit, {
     session: null,
     user: null,

@@ -2,9 +2,10 @@
 // its fixture in fixtures/ and list it here.
 import { runAdapterConformance, type AdapterFixture } from './conformance.js';
 import { expressFixture } from './fixtures/express.js';
+import { fastifyFixture } from './fixtures/fastify.js';
 import { nodeFixture } from './fixtures/node.js';
 import { webFixture } from './fixtures/web.js';
 
-const FIXTURES: readonly AdapterFixture[] = [webFixture, nodeFixture, expressFixture];
+const FIXTURES: readonly AdapterFixture[] = [webFixture, nodeFixture, expressFixture, fastifyFixture];
 
 for (const fixture of FIXTURES) runAdapterConformance(fixture);
