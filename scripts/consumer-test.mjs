@@ -279,8 +279,10 @@ sh(
     pinned('@types/pg'),
     pinned('@types/memjs'),
     pinned('ioredis'),
+    pinned('@aws-sdk/client-dynamodb'),
     // The framework adapters' types come from the frameworks themselves (optional peers).
     pinned('fastify'),
+    pinned('hono'),
   ],
   project,
 );
