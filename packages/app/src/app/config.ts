@@ -47,6 +47,13 @@ export interface AppConfig {
    * that is not (see docs/app.md); `undefined` (the default) ignores the header.
    */
   trustedProxies: TrustedProxies | undefined;
+  /**
+   * Where account mail (verification and reset links, notices) goes: `smtpUrl` from `CLOAKROOM_SMTP_URL`
+   * (`smtp://host:port`, `smtps://…`), the sender from `CLOAKROOM_MAIL_FROM` (default
+   * `Cloakroom <no-reply@<origin's host>>`). Without `smtpUrl`, mail is written to the development outbox
+   * under the data folder, which `serve` allows on a loopback origin only (see {@link mailProblem}).
+   */
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -97,6 +104,7 @@ export function configFromEnv(
     databaseUrl: databaseUrl(overrides.databaseUrl ?? nonEmpty(env.CLOAKROOM_DATABASE_URL)),
     nearCache,
     trustedProxies: proxies,
+    mail: overrides.mail ?? mailConfig(env, origin),
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     tokens:
       overrides.tokens ??
@@ -217,6 +225,32 @@ function databaseUrl(value: string | undefined): string | undefined {
     throw new ConfigError('CLOAKROOM_DATABASE_URL must be a postgres:// URL');
   }
   return value;
+}
+
+function mailConfig(env: Record<string, string | undefined>, origin: string): AppConfig['mail'] {
+  const smtpUrl = nonEmpty(env.CLOAKROOM_SMTP_URL);
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s/]+\/?$/.test(smtpUrl)) {
+    // The message never repeats the value: it may hold a password.
+    throw new ConfigError(
+      'CLOAKROOM_SMTP_URL must be an smtp:// or smtps:// URL (smtp://user:pass@host:port)',
+    );
+  }
+  const from = nonEmpty(env.CLOAKROOM_MAIL_FROM) ?? `Cloakroom <no-reply@${new URL(origin).hostname}>`;
+  if (/[\r\n]/.test(from)) throw new ConfigError('CLOAKROOM_MAIL_FROM must be one line');
+  return { smtpUrl, from };
+}
+
+/**
+ * Why `serve` must not start with this mail setting, or `null`: a public (non-loopback) origin needs SMTP,
+ * since the development outbox is only readable on loopback and users would never get their links.
+ */
+export function mailProblem(config: AppConfig): string | null {
+  if (config.mail.smtpUrl !== undefined || isLoopbackOrigin(config.origin)) return null;
+  return (
+    `${config.origin} is not a loopback origin, so account mail (verification and password-reset links) ` +
+    'needs a mail server: set CLOAKROOM_SMTP_URL (smtp://host:port or smtps://user:pass@host:port) and ' +
+    'CLOAKROOM_MAIL_FROM'
+  );
 }
 
 function oidcProviders(path: string | undefined): ProviderSettings[] {

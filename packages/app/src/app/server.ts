@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { PasswordHasher } from 'cloakroom/accounts';
-import type { ThrottleRule } from 'cloakroom/accounts';
+import type { RecoveryLimits, ThrottleRule } from 'cloakroom/accounts';
 import type { Clock } from 'cloakroom';
 import { createApp } from './app.js';
 import type { AppConfig } from './config.js';
@@ -23,6 +23,10 @@ export interface StartOptions {
   clock?: Clock;
   hasher?: PasswordHasher;
   throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
+  /** Tests lift or tighten the account-recovery limits. */
+  recoveryLimits?: RecoveryLimits;
+  /** Delays between mail retries (default 1 s, 5 s, 30 s). */
+  mailRetryDelaysMs?: readonly number[];
   /** How often expired sessions and throttling counters are swept. Default 5 minutes. */
   sweepIntervalMs?: number;
 }
@@ -34,7 +38,15 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     pino({
       level: config.logLevel,
       // Defence in depth: nothing logs these, and if something ever tried, they would be hidden.
-      redact: ['*.cookie', '*.authorization', '*.password', '*.currentPassword', '*.newPassword', '*.token'],
+      redact: [
+        '*.cookie',
+        '*.authorization',
+        '*.password',
+        '*.currentPassword',
+        '*.newPassword',
+        '*.token',
+        '*.link',
+      ],
     });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = loadOrCreateSecrets(config.dataDir);
@@ -55,6 +67,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
         services.sessions.sweepExpired(),
         services.accounts.sweepAttempts(),
         services.federation.sweepExpired(),
+        services.recovery.sweepTokens(),
       ]).catch((error: unknown) => {
         log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'sweep failed');
       });

@@ -1,10 +1,17 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { Accounts } from 'cloakroom/accounts';
-import type { PasswordHasher } from 'cloakroom/accounts';
+import { AccountRecovery, Accounts, Mailer } from 'cloakroom/accounts';
+import type {
+  MailTransport,
+  OneTimeTokenStore,
+  PasswordHasher,
+  RecoveryLimits,
+  RecoveryUserStore,
+} from 'cloakroom/accounts';
 import {
   POSTGRES_ACCOUNT_USERS_JOIN,
   PostgresAttemptStore,
+  PostgresOneTimeTokenStore,
   PostgresUserStore,
   PostgresIdentityStore,
 } from 'cloakroom/accounts/postgres';
@@ -13,6 +20,7 @@ import {
   ACCOUNT_USERS_JOIN,
   SqliteAttemptStore,
   SqliteIdentityStore,
+  SqliteOneTimeTokenStore,
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
@@ -21,7 +29,8 @@ import { RedisFederationStateStore } from 'cloakroom/federation';
 import { SqliteFederationStateStore } from 'cloakroom/federation';
 import type { FederationStateStore } from 'cloakroom/federation';
 import type { ThrottleRule } from 'cloakroom/accounts';
-import type { AttemptStore, UserStore } from 'cloakroom/accounts';
+import type { AttemptStore } from 'cloakroom/accounts';
+import { FileOutbox } from './mail/outbox.js';
 import { systemClock, type Clock } from 'cloakroom';
 import { SessionManager } from 'cloakroom/session';
 import {
@@ -62,6 +71,12 @@ export interface AppServices {
   db: Database | null;
   sessions: SessionManager<AppUser>;
   accounts: Accounts<AppUser>;
+  /** Verified addresses, password reset, email change and deletion, by mail (docs/accounts.md). */
+  recovery: AccountRecovery<AppUser>;
+  /** Sends account mail in the background (`idle()` waits for what is under way). */
+  mailer: Mailer;
+  /** The development outbox, when mail goes there (no `CLOAKROOM_SMTP_URL`); `null` with SMTP. */
+  outbox: FileOutbox | null;
   notes: NotesRepository;
   /** The token issuer (refresh tokens, clients, signing keys) and the API's bearer-token checks. */
   tokens: TokenServices;
@@ -82,11 +97,17 @@ export interface ServiceOptions {
   /** Tests pass cheaper argon2 parameters or tighter throttling. */
   hasher?: PasswordHasher;
   throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
+  /** Tests lift or tighten the recovery limits. */
+  recoveryLimits?: RecoveryLimits;
+  /** Delays between mail retries (default 1 s, 5 s, 30 s). */
+  mailRetryDelaysMs?: readonly number[];
 }
 
 interface Backends {
   db: Database | null;
-  users: UserStore;
+  users: RecoveryUserStore;
+  /** One-time links live with the users (SQLite or PostgreSQL), never in Redis. */
+  oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
   notes: NotesRepository;
   store: SessionStore<AppUser>;
@@ -150,6 +171,38 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     throttle: options.throttle,
     clock: options.clock,
   });
+  const outbox = config.mail.smtpUrl === undefined ? new FileOutbox(config.dataDir) : null;
+  const transport: MailTransport = outbox ?? (await smtpTransport(config.mail.smtpUrl ?? ''));
+  // Mail still under way is given its chance before the connections close.
+  backends.closers.push(async () => {
+    await Promise.race([mailer.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await transport.close?.();
+  });
+  const mailer = new Mailer({
+    transport,
+    from: config.mail.from,
+    retryDelaysMs: options.mailRetryDelaysMs,
+    // The kind and the error only: never the recipient, the mail or its link.
+    onError: ({ kind, attempt, final, error }) => {
+      log.warn(
+        { kind, attempt, final, err: error.message },
+        final ? 'mail not sent' : 'mail send failed; retrying',
+      );
+    },
+  });
+  const recovery = new AccountRecovery<AppUser>({
+    accounts,
+    users: backends.users,
+    tokens: backends.oneTimeTokens,
+    attempts: backends.attempts,
+    sessions,
+    mailer,
+    origin: config.origin,
+    hasher: options.hasher,
+    clock: options.clock,
+    limits: options.recoveryLimits,
+    sessionUser: (user) => ({ id: user.id, email: user.email }),
+  });
   const federation = new SiteFederation({
     providers: config.oidcProviders,
     origin: config.origin,
@@ -166,6 +219,9 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     db: backends.db,
     sessions,
     accounts,
+    recovery,
+    mailer,
+    outbox,
     notes: backends.notes,
     tokens,
     federation,
@@ -190,6 +246,7 @@ function sqliteBackends(config: AppConfig): Backends {
   return {
     db,
     users: new SqliteUserStore(db),
+    oneTimeTokens: new SqliteOneTimeTokenStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
@@ -220,6 +277,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
   return {
     db: null,
     users: new PostgresUserStore(pool),
+    oneTimeTokens: new PostgresOneTimeTokenStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
@@ -302,6 +360,12 @@ async function useNearCache(
   backends.store = cached;
   // Before the database's own closer, which runs later (closers run last first).
   backends.closers.push(() => cached.close());
+}
+
+/** Loaded only when SMTP is configured: nodemailer stays out of a site that writes to the outbox. */
+async function smtpTransport(url: string): Promise<MailTransport> {
+  const { SmtpTransport } = await import('cloakroom/accounts/smtp');
+  return new SmtpTransport({ url });
 }
 
 async function connectRedis(url: string): Promise<RedisClient> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, configFromEnv, type AppConfig } from '../app/config.js';
+import { ConfigError, configFromEnv, mailProblem, type AppConfig } from '../app/config.js';
 import { MissingPackageError } from '../app/optional.js';
 import { startServer } from '../app/server.js';
 import { clientsCommand } from './clients.js';
@@ -34,7 +34,9 @@ export function program(): Command {
         'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).\n' +
         'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://,\n' +
         'dynamodb://<table>?region=<r>&endpoint=<url>: create it with `cloakroom stores init dynamodb`),\n' +
-        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md).',
+        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md).\n' +
+        'Account mail: CLOAKROOM_SMTP_URL (smtp://, smtps://; required unless the origin is loopback),\n' +
+        'CLOAKROOM_MAIL_FROM (see docs/accounts.md).',
     )
     .option('--host <host>', 'address to listen on')
     .option('--port <port>', 'port to listen on', port)
@@ -53,6 +55,8 @@ export function program(): Command {
         if (error instanceof ConfigError) cli.error(`cloakroom: ${error.message}`, { exitCode: 2 });
         throw error;
       }
+      const mailRefusal = mailProblem(config);
+      if (mailRefusal !== null) cli.error(`cloakroom: ${mailRefusal}`, { exitCode: 2 });
       const running = await startServer(config);
       console.log(
         `Cloakroom is running at ${config.origin} (listening on ${running.url}, data in ${config.dataDir})`,

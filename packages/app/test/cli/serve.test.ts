@@ -22,6 +22,8 @@ describe('cloakroom serve (what npm start runs)', () => {
       'CLOAKROOM_STORE',
       'CLOAKROOM_NEAR_CACHE',
       'CLOAKROOM_OIDC_CONFIG',
+      'CLOAKROOM_SMTP_URL',
+      'CLOAKROOM_MAIL_FROM',
     ]) {
       assert.ok(result.stdout.includes(word), word);
     }
@@ -35,6 +37,26 @@ describe('cloakroom serve (what npm start runs)', () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /CLOAKROOM_ORIGIN must be https/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  test('a public origin without a mail server is refused: users would never get their links', () => {
+    const result = spawnSync(process.execPath, [...CLI, 'serve'], {
+      encoding: 'utf8',
+      env: { ...process.env, CLOAKROOM_ORIGIN: 'https://example.com', CLOAKROOM_DATA_DIR: tmpdir() },
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /needs a mail server: set CLOAKROOM_SMTP_URL/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  test('a malformed CLOAKROOM_SMTP_URL is refused without repeating it (it may hold a password)', () => {
+    const result = spawnSync(process.execPath, [...CLI, 'serve'], {
+      encoding: 'utf8',
+      env: { ...process.env, CLOAKROOM_SMTP_URL: 'http://user:hunter2@mail', CLOAKROOM_DATA_DIR: tmpdir() },
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /CLOAKROOM_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
+    assert.doesNotMatch(result.stderr, /hunter2/);
   });
 
   test('starts on a fresh data folder, prints its URL, serves, keeps secrets private and unlogged', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { PasswordHasher } from '../../../cloakroom/src/accounts/password-hash.js';
 import type { ThrottleRule } from '../../../cloakroom/src/accounts/throttle.js';
+import type { RecoveryLimits } from '../../../cloakroom/src/accounts/recovery.js';
 import type { Clock } from '../../../cloakroom/src/clock.js';
 import { configFromEnv } from '../../src/app/config.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
@@ -41,6 +42,8 @@ export async function startTestApp(
     realHasher?: boolean;
     throttle?: { account?: ThrottleRule; address?: ThrottleRule; registration?: ThrottleRule };
     dataDir?: string;
+    recoveryLimits?: RecoveryLimits;
+    mailRetryDelaysMs?: readonly number[];
     /** Where the site logs; silent by default. */
     log?: Logger;
   } = {},
@@ -58,6 +61,8 @@ export async function startTestApp(
     clock: options.clock,
     hasher: options.realHasher ? undefined : new PasswordHasher(TEST_HASHER_PARAMETERS),
     throttle: options.throttle,
+    recoveryLimits: options.recoveryLimits,
+    mailRetryDelaysMs: options.mailRetryDelaysMs,
   });
   return {
     ...running,

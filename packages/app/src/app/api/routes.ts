@@ -13,6 +13,13 @@ import type { AppServices } from '../services.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
+const tokenSchema = z.strictObject({ token: z.string() });
+const forgotSchema = z.strictObject({ email: z.string() });
+const resetSchema = z.strictObject({ token: z.string(), newPassword: z.string() });
+// `currentPassword` may be left out by an account without a password (federated only): it confirms with a
+// fresh sign-in at its provider instead (docs/accounts.md).
+const emailChangeSchema = z.strictObject({ newEmail: z.string(), currentPassword: z.string().optional() });
+const deleteAccountSchema = z.strictObject({ currentPassword: z.string().optional() });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -39,6 +46,7 @@ const publicUser = (user: AppUser) => ({ id: user.id, email: user.email });
  */
 export function apiRoutes(router: AppRouter, services: AppServices): void {
   const { accounts, notes, sessions } = services;
+  recoveryRoutes(router, services);
 
   router.route(
     '/api/auth/register',
@@ -100,11 +108,23 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
     {
       GET: async (ctx) => {
         const { user, session } = signedIn(ctx);
+        // Read from the user store, not the session's copy: the address and its verification change by mail.
+        const [account, identities] = await Promise.all([
+          services.recovery.findUser(user.id),
+          services.federation.identitiesOf(user.id),
+        ]);
+        if (account === null) throw new UnauthenticatedError();
         return json({
           // The linked OpenID providers: [{ provider, subject }] (docs/federation.md).
-          user: { ...publicUser(user), identities: await services.federation.identitiesOf(user.id) },
+          user: { ...account, identities },
           session: { id: session.id, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt) },
         });
+      },
+      DELETE: async (ctx) => {
+        signedIn(ctx);
+        const input = await readJson(ctx, deleteAccountSchema);
+        await services.recovery.deleteAccount(ctx.session, input);
+        return noContent();
       },
     },
   );
@@ -199,4 +219,57 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
       },
     },
   );
+}
+
+/**
+ * Account recovery by mail (docs/app.md): verification links, password reset, email change. Every mail is
+ * sent in the background, so no answer waits for (or tells anything about) the mail server.
+ */
+function recoveryRoutes(router: AppRouter, services: AppServices): void {
+  const { recovery } = services;
+  const options = { errors: 'json', auth: BROWSER_SESSION_ONLY } as const;
+
+  router.route('/api/auth/email/verify/request', options, {
+    POST: async (ctx) => {
+      refuseNonJsonBody(ctx);
+      signedIn(ctx);
+      await recovery.requestEmailVerification(ctx.session);
+      return json({}, 202);
+    },
+  });
+
+  router.route('/api/auth/email/verify', options, {
+    POST: async (ctx) => {
+      const input = await readJson(ctx, tokenSchema);
+      const user = await recovery.verifyEmail(ctx.session, input);
+      return json({ user }, 200);
+    },
+  });
+
+  router.route('/api/auth/password/forgot', options, {
+    POST: async (ctx) => {
+      ctx.session.assertLoginOrigin();
+      const input = await readJson(ctx, forgotSchema);
+      await recovery.requestPasswordReset(ctx.session, input);
+      return json({}, 202);
+    },
+  });
+
+  router.route('/api/auth/password/reset', options, {
+    POST: async (ctx) => {
+      ctx.session.assertLoginOrigin();
+      const input = await readJson(ctx, resetSchema);
+      const user = await recovery.resetPassword(ctx.session, input);
+      return json({ user }, 200);
+    },
+  });
+
+  router.route('/api/auth/email/change', options, {
+    POST: async (ctx) => {
+      signedIn(ctx);
+      const input = await readJson(ctx, emailChangeSchema);
+      await recovery.requestEmailChange(ctx.session, input);
+      return json({}, 202);
+    },
+  });
 }

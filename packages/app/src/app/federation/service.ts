@@ -302,7 +302,8 @@ export class SiteFederation {
     if ((await storeCall('users.findByEmail', () => users.findByEmail(email))) !== null) {
       throw new FederationError('account_exists', 'a local account already uses this email address');
     }
-    const user = { id: randomUUID(), email, passwordHash: null, createdAt: this.#now() };
+    // The provider vouched for the address (email_verified is required): it counts as verified here too.
+    const user = { id: randomUUID(), email, passwordHash: null, createdAt: this.#now(), emailVerified: true };
     try {
       await storeCall('users.create', () => users.create(user));
     } catch (error) {

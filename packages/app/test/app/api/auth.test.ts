@@ -31,7 +31,11 @@ describe('auth API', () => {
       const me = await client.get('/api/me');
       assert.equal(me.status, 200);
       // /api/me also lists the linked OpenID providers (none here).
-      assert.deepEqual((me.body as { user: unknown }).user, { ...user, identities: [] });
+      assert.deepEqual((me.body as { user: unknown }).user, {
+        ...user,
+        emailVerified: false,
+        identities: [],
+      });
     });
 
     test('the session cookie is HttpOnly, SameSite=Lax, Path=/, persistent, and not Secure on loopback http', async () => {

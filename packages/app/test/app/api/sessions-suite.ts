@@ -42,7 +42,7 @@ export function runSessionsApiSuite(
     };
 
     describe('GET /api/me', () => {
-      test('200 {user:{id,email}, session:{id, createdAt, expiresAt}}', async () => {
+      test('200 {user:{id,email,emailVerified}, session:{id, createdAt, expiresAt}}', async () => {
         const client = new ApiClient(app);
         const email = uniqueEmail();
         const user = await client.register(email);
@@ -53,7 +53,7 @@ export function runSessionsApiSuite(
           session: { id: string; createdAt: string; expiresAt: string };
         };
         assert.deepEqual(Object.keys(body).sort(), ['session', 'user']);
-        assert.deepEqual(body.user, { ...user, identities: [] }); // no linked OpenID provider
+        assert.deepEqual(body.user, { ...user, emailVerified: false, identities: [] }); // no linked OpenID provider
         assert.deepEqual(Object.keys(body.session).sort(), ['createdAt', 'expiresAt', 'id']);
         assert.match(body.session.createdAt, ISO);
         assert.match(body.session.expiresAt, ISO);
