@@ -282,6 +282,7 @@ sh(
     pinned('@aws-sdk/client-dynamodb'),
     // The framework adapters' types come from the frameworks themselves (optional peers).
     pinned('fastify'),
+    pinned('hono'),
   ],
   project,
 );

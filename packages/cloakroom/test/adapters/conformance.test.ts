@@ -3,9 +3,16 @@
 import { runAdapterConformance, type AdapterFixture } from './conformance.js';
 import { expressFixture } from './fixtures/express.js';
 import { fastifyFixture } from './fixtures/fastify.js';
+import { honoFixture } from './fixtures/hono.js';
 import { nodeFixture } from './fixtures/node.js';
 import { webFixture } from './fixtures/web.js';
 
-const FIXTURES: readonly AdapterFixture[] = [webFixture, nodeFixture, expressFixture, fastifyFixture];
+const FIXTURES: readonly AdapterFixture[] = [
+  webFixture,
+  nodeFixture,
+  expressFixture,
+  fastifyFixture,
+  honoFixture,
+];
 
 for (const fixture of FIXTURES) runAdapterConformance(fixture);
