@@ -8,7 +8,17 @@ const typeAware = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/dist/', '**/node_modules/', '**/data/', 'coverage/', '**/bench-results/', '**/test-results/'] },
+  {
+    ignores: [
+      '**/dist/',
+      '**/node_modules/',
+      '**/data/',
+      'coverage/',
+      '**/bench-results/',
+      '**/test-results/',
+      'examples/next/',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['packages/*/src/**/*.ts'],
