@@ -8,6 +8,7 @@ import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { inspectCommand } from './inspect.js';
 import { benchCommand } from './bench.js';
+import { migrateCommand } from './migrate.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -32,7 +33,8 @@ export function program(): Command {
         'CLOAKROOM_TOKEN_AUDIENCES, CLOAKROOM_TOKEN_SCOPES, CLOAKROOM_REFRESH_IDLE_SECONDS,\n' +
         'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).\n' +
         'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://),\n' +
-        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md).\n' +
+        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md);\n' +
+        'legacy sessions to take over: CLOAKROOM_MIGRATE_CONFIG (see docs/migrate.md).\n' +
         'Account mail: CLOAKROOM_SMTP_URL (smtp://, smtps://; required unless the origin is loopback),\n' +
         'CLOAKROOM_MAIL_FROM (see docs/accounts.md).',
     )
@@ -70,6 +72,7 @@ export function program(): Command {
   const fail = (message: string): never => cli.error(`cloakroom: ${message}`, { exitCode: 2 });
   cli.addCommand(keysCommand(fail));
   cli.addCommand(clientsCommand(fail));
+  cli.addCommand(migrateCommand(fail));
   return cli;
 }
 
