@@ -19,7 +19,8 @@ export interface AppConfig {
   logLevel: string;
   /**
    * Where sessions (and sign-in throttling) live when not in SQLite: `redis://host:port[/db]`,
-   * `rediss://…`, or `redis+cluster://host:port,host:port,…`. From `CLOAKROOM_STORE`.
+   * `rediss://…`, or `redis+cluster://host:port,host:port,…`; or sessions alone in DynamoDB,
+   * `dynamodb://<table>?region=<r>&endpoint=<url>` (see {@link parseDynamoDBUrl}). From `CLOAKROOM_STORE`.
    */
   store: string | undefined;
   /**
@@ -143,11 +144,86 @@ const nonEmpty = (value: string | undefined) => (value === undefined || value ==
 
 function storeUrl(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  if (value.startsWith('dynamodb:')) {
+    parseDynamoDBUrl(value);
+    return value;
+  }
   if (!/^(redis|rediss|redis\+cluster):\/\/[^\s]+$/.test(value)) {
     // The message never repeats the value: it may hold a password.
-    throw new ConfigError('CLOAKROOM_STORE must be a redis://, rediss:// or redis+cluster:// URL');
+    throw new ConfigError(
+      'CLOAKROOM_STORE must be a redis://, rediss://, redis+cluster:// or dynamodb:// URL',
+    );
   }
   return value;
+}
+
+/** Where the site's DynamoDB table is: `CLOAKROOM_STORE=dynamodb://<table>?region=<r>&endpoint=<url>`. */
+export interface DynamoDBLocation {
+  table: string;
+  /** From `region=`; else the SDK's chain (AWS_REGION, the shared config, the instance's metadata). */
+  region: string | undefined;
+  /** From `endpoint=` (DynamoDB Local, dynalite, a VPC endpoint); else the region's public endpoint. */
+  endpoint: string | undefined;
+}
+
+/**
+ * Reads `dynamodb://<table>?region=<r>&endpoint=<url>` (both parameters optional). Credentials always come
+ * from the SDK's standard chain (environment, shared files, the instance or task role): a URL holding a user
+ * name, a password or any other parameter is refused, so no key ends up in an environment dump or a log.
+ */
+export function parseDynamoDBUrl(value: string): DynamoDBLocation {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('CLOAKROOM_STORE is not a valid dynamodb://<table>?region=<r>&endpoint=<url> URL');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(
+      "CLOAKROOM_STORE must not hold credentials: DynamoDB's come from the AWS SDK's standard chain " +
+        '(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the instance or task role)',
+    );
+  }
+  const table = decodeURIComponent(url.hostname);
+  if (
+    url.protocol !== 'dynamodb:' ||
+    !/^[A-Za-z0-9_.-]{3,255}$/.test(table) ||
+    url.port !== '' ||
+    !['', '/'].includes(url.pathname)
+  ) {
+    throw new ConfigError(
+      'CLOAKROOM_STORE must be dynamodb://<table>?region=<r>&endpoint=<url>, with a table name of 3-255 characters (A-Z a-z 0-9 _ - .)',
+    );
+  }
+  for (const name of url.searchParams.keys()) {
+    if (name !== 'region' && name !== 'endpoint') {
+      throw new ConfigError(
+        `CLOAKROOM_STORE: unknown parameter "${name.slice(0, 40)}" (only region and endpoint; credentials come from the AWS SDK's chain)`,
+      );
+    }
+  }
+  const region = url.searchParams.get('region') ?? undefined;
+  if (region !== undefined && !/^[a-z0-9-]{1,40}$/.test(region)) {
+    throw new ConfigError('CLOAKROOM_STORE: region must be an AWS region name such as eu-west-1');
+  }
+  const endpoint = url.searchParams.get('endpoint') ?? undefined;
+  if (endpoint !== undefined) {
+    let parsed: URL | null;
+    try {
+      parsed = new URL(endpoint);
+    } catch {
+      parsed = null;
+    }
+    if (
+      parsed === null ||
+      !['http:', 'https:'].includes(parsed.protocol) ||
+      parsed.username !== '' ||
+      parsed.password !== ''
+    ) {
+      throw new ConfigError('CLOAKROOM_STORE: endpoint must be an http(s) URL without credentials');
+    }
+  }
+  return { table, region, endpoint };
 }
 
 function databaseUrl(value: string | undefined): string | undefined {

@@ -45,7 +45,8 @@ import { redisClientOptions, redisClusterOptions, type RedisClient } from 'cloak
 import { RedisStore } from 'cloakroom/stores/redis';
 import { SqliteStore } from 'cloakroom/stores/sqlite';
 import type { SessionStore } from 'cloakroom/stores';
-import type { AppConfig } from './config.js';
+import { parseDynamoDBUrl, type AppConfig } from './config.js';
+import { openDynamoDBSessions } from './dynamodb.js';
 import { openDatabase } from './database.js';
 import { importBackend } from './optional.js';
 import { SiteFederation } from './federation/service.js';
@@ -130,13 +131,15 @@ interface Backends {
 /**
  * Builds the site on its stores: SQLite under the data folder by default; PostgreSQL for users, notes,
  * throttling and sessions with `CLOAKROOM_DATABASE_URL`; Redis (or a Redis Cluster) for sessions and
- * throttling with `CLOAKROOM_STORE`, so several processes share them.
+ * throttling with `CLOAKROOM_STORE`, so several processes share them; or DynamoDB for sessions alone with
+ * `CLOAKROOM_STORE=dynamodb://…`.
  */
 export async function createServices(options: ServiceOptions): Promise<AppServices> {
   const { config, log } = options;
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
-  if (config.store !== undefined) await useRedis(backends, config, config.store, log);
+  if (config.store?.startsWith('dynamodb:') === true) await useDynamoDB(backends, config, config.store, log);
+  else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
 
   const tokens = await createTokenServices({
@@ -341,6 +344,24 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
   backends.closers.push(() => {
     client.disconnect();
   });
+}
+
+/**
+ * Sessions move to DynamoDB; the user comes from the user store, and sign-in throttling and federation state
+ * stay in the database (SQLite or PostgreSQL): DynamoDB holds the sessions only. With the near-cache on, its
+ * evictions travel over the database's own channel (PostgreSQL LISTEN/NOTIFY, or the SQLite file between
+ * processes of one host), since DynamoDB has no pub/sub (docs/stores.md, "DynamoDB").
+ */
+async function useDynamoDB(backends: Backends, config: AppConfig, url: string, log: Logger): Promise<void> {
+  const { users } = backends;
+  const sessions = await openDynamoDBSessions(parseDynamoDBUrl(url), async (id) => {
+    const user = await users.findById(id);
+    return user === null ? null : { id: user.id, email: user.email };
+  });
+  backends.checks.push(sessions.check);
+  backends.closers.push(sessions.close);
+  if (config.nearCache) await useNearCache(backends, sessions.store, backends.invalidator(), log);
+  else backends.store = sessions.store;
 }
 
 /**

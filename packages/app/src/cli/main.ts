@@ -9,6 +9,7 @@ import { keysCommand } from './keys.js';
 import { inspectCommand } from './inspect.js';
 import { benchCommand } from './bench.js';
 import { migrateCommand } from './migrate.js';
+import { storesCommand } from './stores.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -32,7 +33,8 @@ export function program(): Command {
         'Access tokens: CLOAKROOM_ACCESS_TOKEN_SECONDS (300, max 3600), CLOAKROOM_SIGNING_ALG (EdDSA),\n' +
         'CLOAKROOM_TOKEN_AUDIENCES, CLOAKROOM_TOKEN_SCOPES, CLOAKROOM_REFRESH_IDLE_SECONDS,\n' +
         'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).\n' +
-        'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://),\n' +
+        'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://,\n' +
+        'dynamodb://<table>?region=<r>&endpoint=<url>: create it with `cloakroom stores init dynamodb`),\n' +
         'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md);\n' +
         'legacy sessions to take over: CLOAKROOM_MIGRATE_CONFIG (see docs/migrate.md).\n' +
         'Account mail: CLOAKROOM_SMTP_URL (smtp://, smtps://; required unless the origin is loopback),\n' +
@@ -73,6 +75,7 @@ export function program(): Command {
   cli.addCommand(keysCommand(fail));
   cli.addCommand(clientsCommand(fail));
   cli.addCommand(migrateCommand(fail));
+  cli.addCommand(storesCommand(fail));
   return cli;
 }
 

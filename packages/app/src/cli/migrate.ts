@@ -61,10 +61,32 @@ export function formatMigrateStatus(status: MigrateStatus): string {
 }
 
 async function openStore(config: AppConfig): Promise<{ store: MigrationStore; close: () => void }> {
-  if (config.store !== undefined && !config.store.startsWith('redis+cluster://')) {
+  if (config.store?.startsWith('redis+cluster://') === true) {
+    const { Cluster } = await importBackend<typeof import('ioredis')>('ioredis', 'CLOAKROOM_STORE (Redis)');
+    const nodes = config.store
+      .slice('redis+cluster://'.length)
+      .split(',')
+      .map((node) => {
+        const parsed = new URL(`redis://${node}`);
+        return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+      });
+    const cluster = new Cluster(nodes);
+    return {
+      store: new RedisMigrationStore(cluster),
+      close: () => {
+        cluster.disconnect();
+      },
+    };
+  }
+  if (config.store !== undefined && /^rediss?:\/\//.test(config.store)) {
     const { Redis } = await importBackend<typeof import('ioredis')>('ioredis', 'CLOAKROOM_STORE (Redis)');
     const client = new Redis(config.store, { ...redisClientOptions(), enableOfflineQueue: true });
-    return { store: new RedisMigrationStore(client), close: () => { client.disconnect(); } };
+    return {
+      store: new RedisMigrationStore(client),
+      close: () => {
+        client.disconnect();
+      },
+    };
   }
   const db = openDatabase(config.dataDir);
   return { store: new SqliteMigrationStore(db), close: () => db.close() };

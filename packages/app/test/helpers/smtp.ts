@@ -22,8 +22,11 @@ export interface TestSmtpServer {
   failNext(count: number): void;
   /** How many messages were refused so far. */
   readonly refused: number;
-  /** The first mail to `to` (after the ones already taken) that matches, waiting up to `timeoutMs`. */
-  next(to: string, timeoutMs?: number): Promise<ReceivedMail>;
+  /**
+   * The first mail to `to` not taken yet that `match` accepts (any, by default), waiting up to 10 s; it is
+   * taken.
+   */
+  next(to: string, match?: (mail: ReceivedMail) => boolean): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
 
@@ -82,10 +85,11 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     get refused() {
       return refused;
     },
-    async next(to, timeoutMs = 10_000) {
+    async next(to, match = () => true) {
+      const timeoutMs = 10_000;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const mail = mails.find((m) => !taken.has(m) && m.to === to);
+        const mail = mails.find((m) => !taken.has(m) && m.to === to && match(m));
         if (mail !== undefined) {
           taken.add(mail);
           return mail;
@@ -97,6 +101,13 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** Matches the mails that carry a link to `page`. */
+export const linkTo = (page: 'verify-email' | 'reset-password') => (mail: ReceivedMail) =>
+  mail.text.includes(`/${page}?token=`);
+
+/** Matches the mails without any link (notices). */
+export const notice = (mail: ReceivedMail) => !mail.text.includes('?token=');
 
 /** The token of the `<origin>/<page>?token=…` link, which the text part carries on a line of its own. */
 export function linkToken(

@@ -10,6 +10,7 @@ import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
+import { sendFirstVerification } from '../welcome-mail.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
@@ -58,6 +59,7 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
         ctx.session.assertLoginOrigin();
         const input = await readJson(ctx, credentialsSchema);
         const user = await accounts.register(ctx.session, input);
+        await sendFirstVerification(services, ctx.session);
         return json({ user: publicUser(user) }, 201);
       },
     },

@@ -3,6 +3,7 @@ import type { RequestContext } from '../http/context.js';
 import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
+import { sendFirstVerification } from '../welcome-mail.js';
 import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
 import { providerButtons } from '../federation/pages.js';
 import type { ProviderLink } from '../federation/service.js';
@@ -19,7 +20,8 @@ const FORMS = {
     submit: 'Sign in',
     passwordAutocomplete: 'current-password',
     passwordHint: undefined,
-    switchText: html`New here? <a href="/register">Create an account</a>`,
+    switchText: html`<a href="/forgot-password">Forgot your password?</a> · New here?
+      <a href="/register">Create an account</a>`,
   },
   register: {
     title: 'Create your account',
@@ -113,6 +115,7 @@ export function authPages(router: AppRouter, services: AppServices): void {
           try {
             if (form === 'register') {
               await accounts.register(ctx.session, input);
+              await sendFirstVerification(services, ctx.session);
               return seeOther(withNotice('/notes', 'welcome'));
             }
             await accounts.signIn(ctx.session, input);

@@ -3,7 +3,7 @@ import { ICON_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type Html } from './markup.js';
 
 /** The navigation entries; `current` marks one with `aria-current="page"`. */
-export type Section = 'notes' | 'sessions' | 'password' | 'sign-in' | 'register';
+export type Section = 'notes' | 'sessions' | 'password' | 'account' | 'sign-in' | 'register';
 
 export interface PageOptions {
   /** The page's own title; the document title adds the site's name. */
@@ -22,6 +22,7 @@ const SIGNED_IN_LINKS: readonly (readonly [Section, string, string])[] = [
   ['notes', '/notes', 'Notes'],
   ['sessions', '/sessions', 'Your sessions'],
   ['password', '/password', 'Password'],
+  ['account', '/account', 'Account'],
 ];
 const SIGNED_OUT_LINKS: readonly (readonly [Section, string, string])[] = [
   ['sign-in', '/sign-in', 'Sign in'],

@@ -3,20 +3,14 @@ import type { RequestContext } from '../http/context.js';
 import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import { notFound } from '../http/errors.js';
-import {
-  NOTE_BODY_MAX,
-  NOTE_TITLE_MAX,
-  newNoteSchema,
-  noteChangesSchema,
-  type Note,
-  type NotesRepository,
-} from '../notes.js';
+import { NOTE_BODY_MAX, NOTE_TITLE_MAX, newNoteSchema, noteChangesSchema, type Note } from '../notes.js';
 import type { AppServices } from '../services.js';
 import { formatDateTime, isoDateTime } from './format.js';
 import { formAlert, formField, readForm } from './forms.js';
 import { renderPage } from './layout.js';
 import { html, type Html } from './markup.js';
 import { noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
+import { unverifiedBanner } from './recovery.js';
 
 interface Draft {
   title: string;
@@ -99,13 +93,14 @@ function noteItem(note: Note): Html {
 /** The notes page: the new-note form, then the user's notes, most recently changed first. */
 async function renderNotesPage(
   ctx: RequestContext,
-  notes: NotesRepository,
+  { notes, recovery }: Pick<AppServices, 'notes' | 'recovery'>,
   state: { draft?: Draft; problem?: DraftProblem | null; status?: 200 | 400 } = {},
 ): Promise<Reply> {
   const { user } = signedIn(ctx);
-  const list = await notes.list(user.id);
+  const [list, account] = await Promise.all([notes.list(user.id), recovery.findUser(user.id)]);
   const problem = state.problem ?? null;
-  const content = html`<h1>Your notes</h1>
+  const content = html`${unverifiedBanner(account?.emailVerified ?? true)}
+    <h1>Your notes</h1>
     <p class="page-intro">Private to your account. Only you can see them.</p>
     <section class="card" aria-labelledby="new-note-heading">
       <h2 id="new-note-heading">New note</h2>
@@ -185,14 +180,18 @@ export function notePages(router: AppRouter, services: AppServices): void {
     '/notes',
     { errors: 'page', auth: 'cookie' },
     {
-      GET: (ctx) => renderNotesPage(ctx, notes),
+      GET: (ctx) => renderNotesPage(ctx, services),
       POST: async (ctx) => {
         const { user } = signedIn(ctx);
         const field = await readForm(ctx);
         const draft = { title: field('title'), body: field('body') };
         const parsed = newNoteSchema.safeParse(draft);
         if (!parsed.success) {
-          return renderNotesPage(ctx, notes, { draft, problem: draftProblemOf(parsed.error), status: 400 });
+          return renderNotesPage(ctx, services, {
+            draft,
+            problem: draftProblemOf(parsed.error),
+            status: 400,
+          });
         }
         await notes.create(user.id, parsed.data);
         return seeOther(withNotice('/notes', 'note-created'));

@@ -48,6 +48,14 @@ const NOTICES = {
   'provider-linked': 'Provider linked: you can now sign in with it.',
   'provider-already-linked': 'That provider account was already linked to yours.',
   'provider-unlinked': 'Provider unlinked.',
+  'reset-sent':
+    'If that address has an account, a link to choose a new password is on its way. It works for 30 minutes.',
+  'password-reset': 'Password changed. Every other session was signed out.',
+  'email-verified': 'Email address confirmed.',
+  'verification-sent': 'A new confirmation link is on its way.',
+  'verification-throttled': 'Several links were sent already. Check your mailbox, or try again in an hour.',
+  'email-change-sent': 'A link is on its way to the new address. Your address changes when you open it.',
+  'account-deleted': 'Your account is deleted.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

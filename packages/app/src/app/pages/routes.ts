@@ -3,6 +3,8 @@ import type { AppServices } from '../services.js';
 import { authPages } from './auth.js';
 import { notePages } from './notes.js';
 import { passwordPages } from './password.js';
+import { recoveryPages } from './recovery.js';
+import { outboxPages } from './outbox.js';
 import { sessionPages } from './sessions.js';
 
 export { assetRoutes } from './assets.js';
@@ -18,4 +20,6 @@ export function pageRoutes(router: AppRouter, services: AppServices): void {
   notePages(router, services);
   sessionPages(router, services);
   passwordPages(router, services);
+  recoveryPages(router, services);
+  outboxPages(router, services);
 }

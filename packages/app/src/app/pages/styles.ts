@@ -195,6 +195,20 @@ main.narrow { max-width: 28rem; }
 .notice { background: var(--success-bg); color: var(--success); border-color: currentColor; }
 .alert { background: var(--danger-bg); color: var(--danger); border-color: currentColor; }
 .alert p, .notice p { margin: 0; }
+.banner {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 0.75rem;
+  align-items: center;
+  justify-content: space-between;
+  border: 1px solid var(--accent);
+  border-radius: var(--radius);
+  padding: 0.75rem 1rem;
+  margin-bottom: 1.5rem;
+}
+.banner p { margin: 0; }
+.mail-list { list-style: none; padding: 0; }
+.mail-text { white-space: pre-wrap; overflow-wrap: anywhere; }
 
 /* Forms */
 form { margin: 0; }
