@@ -138,6 +138,10 @@ export const CLOAKROOM_HTTP = [
   'cloakroom-redis',
   'cloakroom-near-cache',
   'express-cloakroom-redis',
+  'fastify-cloakroom-redis',
+  'fastify-cloakroom-near-cache',
+  'hono-cloakroom-redis',
+  'hono-cloakroom-near-cache',
 ] as const;
 
 export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
@@ -193,6 +197,33 @@ export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
       1.4,
       'times',
       "Express 5: Cloakroom's Express adapter on Redis >= 1.4x express-session + connect-redis",
+    ),
+    relative(
+      http,
+      'fastify-vs-fastify-session',
+      'fastify-cloakroom-redis',
+      'fastify-session-redis',
+      1,
+      'times',
+      "Fastify 5: Cloakroom's plugin on Redis faster than @fastify/session + @fastify/cookie on the same Redis",
+    ),
+    relative(
+      http,
+      'fastify-near-cache-vs-bare',
+      'fastify-cloakroom-near-cache',
+      'fastify-bare',
+      0.85,
+      'ratio',
+      "Fastify 5: Cloakroom's plugin with the near-cache within 15% of Fastify bare (>= 0.85)",
+    ),
+    relative(
+      http,
+      'hono-near-cache-vs-bare',
+      'hono-cloakroom-near-cache',
+      'hono-bare',
+      0.85,
+      'ratio',
+      "Hono 4: Cloakroom's middleware with the near-cache within 15% of Hono bare (>= 0.85)",
     ),
     relative(
       http,

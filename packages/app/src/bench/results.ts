@@ -67,7 +67,7 @@ export const httpRunSchema = z.object({
 export const httpScenarioSchema = z.object({
   id: z.string(),
   label: z.string(),
-  stack: z.enum(['node:http', 'express']),
+  stack: z.enum(['node:http', 'express', 'fastify', 'hono']),
   status: statusSchema,
   reason: z.string().optional(),
   /** Bytes of the Cookie header the load generator sends. */

@@ -58,8 +58,11 @@ function validateNow<U>(
   return isPromiseLike(found) ? awaitAndCheck(config, parts, found) : checkSession(config, parts, found);
 }
 
-/** The token's parts, or why it is refused before any store read (shape, then signature). */
-function checkToken<U>(
+/**
+ * The token's parts, or why it is refused before any store read (shape, then signature). Exported for the
+ * store-free "is there a signed session cookie" hint of `cloakroom/next`; validation is `validateSession`.
+ */
+export function checkToken<U>(
   config: SessionConfig<U>,
   token: string | null | undefined,
 ): TokenParts | InvalidSessionReason {

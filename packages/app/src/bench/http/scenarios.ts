@@ -11,7 +11,7 @@
 export interface HttpScenarioDefinition {
   id: string;
   label: string;
-  stack: 'node:http' | 'express';
+  stack: 'node:http' | 'express' | 'fastify' | 'hono';
   /** Packages it needs beyond Cloakroom's own (checked before starting it). */
   packages: readonly string[];
   redis: boolean;
@@ -106,6 +106,55 @@ export const HTTP_SCENARIOS: readonly HttpScenarioDefinition[] = [
     label: 'express-session + connect-redis (Express 5)',
     stack: 'express',
     packages: ['express', 'express-session', 'connect-redis', 'redis'],
+    redis: true,
+  },
+  {
+    id: 'fastify-bare',
+    label: 'Fastify 5 bare (same JSON body, no session)',
+    stack: 'fastify',
+    packages: ['fastify'],
+    redis: false,
+  },
+  {
+    id: 'fastify-cloakroom-redis',
+    label: "Cloakroom's Fastify plugin, Redis",
+    stack: 'fastify',
+    packages: ['fastify', 'ioredis'],
+    redis: true,
+  },
+  {
+    id: 'fastify-cloakroom-near-cache',
+    label: "Cloakroom's Fastify plugin, Redis + near-cache",
+    stack: 'fastify',
+    packages: ['fastify', 'ioredis'],
+    redis: true,
+  },
+  {
+    id: 'fastify-session-redis',
+    label: '@fastify/session + @fastify/cookie + connect-redis (Fastify 5)',
+    stack: 'fastify',
+    packages: ['fastify', '@fastify/session', '@fastify/cookie', 'connect-redis', 'redis'],
+    redis: true,
+  },
+  {
+    id: 'hono-bare',
+    label: 'Hono 4 bare on @hono/node-server (same JSON body, no session)',
+    stack: 'hono',
+    packages: ['hono', '@hono/node-server'],
+    redis: false,
+  },
+  {
+    id: 'hono-cloakroom-redis',
+    label: "Cloakroom's Hono middleware, Redis",
+    stack: 'hono',
+    packages: ['hono', '@hono/node-server', 'ioredis'],
+    redis: true,
+  },
+  {
+    id: 'hono-cloakroom-near-cache',
+    label: "Cloakroom's Hono middleware, Redis + near-cache",
+    stack: 'hono',
+    packages: ['hono', '@hono/node-server', 'ioredis'],
     redis: true,
   },
   {

@@ -32,6 +32,7 @@ import {
   type BenchUser,
   type UserDatabase,
 } from '../world.js';
+import { fastifySite, honoSite } from './frameworks.js';
 import { BASELINE_ID, httpScenario } from './scenarios.js';
 
 interface Built {
@@ -283,6 +284,23 @@ async function express(
   };
 }
 
+/** @fastify/session on Redis, its keys under the run's prefix, removed at the end. */
+async function fastifySessionSite(users: UserDatabase): Promise<Built> {
+  const prefix = runPrefix();
+  const site = await fastifySite(users, 'fastify-session', redisStore, prefix);
+  return {
+    ...site,
+    close: async () => {
+      await site.close();
+      const redis = await connectRedis();
+      if (!(redis instanceof Error)) {
+        await deleteKeys(redis, prefix);
+        redis.disconnect();
+      }
+    },
+  };
+}
+
 async function ironSession(users: UserDatabase): Promise<Built> {
   const iron = await importOptional<typeof import('iron-session')>('iron-session');
   if (iron === null) throw new Error(missingPackage('iron-session'));
@@ -371,6 +389,20 @@ async function build(id: string, users: UserDatabase): Promise<Built> {
       return express(users, 'cloakroom-redis');
     case 'express-session-redis':
       return express(users, 'express-session');
+    case 'fastify-bare':
+      return fastifySite(users, 'bare', redisStore, runPrefix());
+    case 'fastify-cloakroom-redis':
+      return fastifySite(users, 'cloakroom-redis', redisStore, runPrefix());
+    case 'fastify-cloakroom-near-cache':
+      return fastifySite(users, 'cloakroom-near-cache', redisStore, runPrefix());
+    case 'fastify-session-redis':
+      return fastifySessionSite(users);
+    case 'hono-bare':
+      return honoSite(users, 'bare', redisStore);
+    case 'hono-cloakroom-redis':
+      return honoSite(users, 'cloakroom-redis', redisStore);
+    case 'hono-cloakroom-near-cache':
+      return honoSite(users, 'cloakroom-near-cache', redisStore);
     case 'iron-session':
       return ironSession(users);
     case 'better-auth-sqlite':
@@ -395,11 +427,11 @@ async function main(): Promise<void> {
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${String(port)}/me`;
   let cookie = built.cookie;
-  if (id === 'express-session-redis') {
+  if (id === 'express-session-redis' || id === 'fastify-session-redis') {
     const login = await fetch(`http://127.0.0.1:${String(port)}/login`, { method: 'POST' });
     const { cookieHeaderOf } = await import('../peers/better-auth.js');
     cookie = cookieHeaderOf(login.headers);
-    if (cookie === '') throw new Error('express-session set no cookie at POST /login');
+    if (cookie === '') throw new Error(`${id} set no cookie at POST /login`);
   }
 
   let stopping = false;

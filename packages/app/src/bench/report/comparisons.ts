@@ -41,6 +41,14 @@ export const COMPARISONS: readonly Comparison[] = [
       "Cloakroom's Express adapter reads session and user from Redis in one round trip.",
   },
   {
+    peer: 'fastify-session-redis',
+    cloakroom: ['fastify-cloakroom-redis'],
+    does:
+      'Fastify 5: @fastify/session (with @fastify/cookie) loads the session, the user kept inside it, from ' +
+      "Redis (connect-redis); Cloakroom's Fastify plugin reads session and user from the same Redis in one " +
+      'round trip.',
+  },
+  {
     peer: 'iron-session',
     cloakroom: ['cloakroom-sqlite'],
     does:

@@ -24,7 +24,7 @@ import {
 export function kindOf(id: string): Bar['kind'] {
   if (id.includes('cloakroom')) return 'cloakroom';
   if (id.startsWith('jwt')) return 'jwt';
-  if (id === 'baseline' || id.startsWith('bare') || id === 'express-bare' || id === 'seed-cookie')
+  if (id === 'baseline' || id.startsWith('bare') || id.endsWith('-bare') || id === 'seed-cookie')
     return 'baseline';
   return 'peer';
 }
