@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 const BROWSER_TESTS = [
   'packages/app/test/app/pages/browser.test.ts',
   'packages/app/test/app/federation/browser.test.ts',
+  'packages/app/test/app/pages/recovery-browser.test.ts',
   'packages/cloakroom/test/adapters/next.test.ts',
 ];
 
