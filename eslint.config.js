@@ -17,6 +17,8 @@ export default tseslint.config(
       '**/bench-results/',
       '**/test-results/',
       'examples/next/',
+      '**/.next/',
+      'packages/cloakroom/test/adapters/fixtures/next-app/',
     ],
   },
   js.configs.recommended,

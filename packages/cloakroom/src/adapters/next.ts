@@ -6,7 +6,6 @@ import {
   type Session,
   type SessionManager,
 } from '../session/index.js';
-import { checkToken } from '../session/validate.js';
 import { withSessions, type SessionHandler } from './web.js';
 
 // The parts of `next/headers` these helpers use, described here so that this module's types need no `next`
@@ -183,5 +182,5 @@ export function routeHandler<U>(
  * ```
  */
 export function hasSessionCookie<U>(manager: SessionManager<U>, cookieHeader: string | null): boolean {
-  return typeof checkToken(manager.config, manager.readToken(cookieHeader)) !== 'string';
+  return manager.isWellSigned(manager.readToken(cookieHeader));
 }

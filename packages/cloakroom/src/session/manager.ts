@@ -10,7 +10,7 @@ import { listUserSessions } from './list.js';
 import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
 import { rotateSession } from './rotate.js';
 import type { Session } from './session.js';
-import { validateSession, type ValidationResult } from './validate.js';
+import { checkToken, validateSession, type ValidationResult } from './validate.js';
 
 /**
  * The session lifecycle over one store: create, validate, rotate, revoke, list. Framework-free: it takes and
@@ -73,6 +73,15 @@ export class SessionManager<U> {
   /** Removes expired sessions from the store. */
   sweepExpired(): Promise<number> {
     return sweepExpiredSessions(this.config);
+  }
+
+  /**
+   * Whether `token` is well-formed and (in signed mode) signed with one of the keys, with no store read. A
+   * hint for routing (Next.js `proxy`), never an authorization: a revoked or expired session passes. Use
+   * `validate` to know whether the session is alive.
+   */
+  isWellSigned(token: string | null | undefined): boolean {
+    return typeof checkToken(this.config, token) !== 'string';
   }
 
   /** The session token from a `Cookie` header, or `null`; never throws. */

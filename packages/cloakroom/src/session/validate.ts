@@ -59,8 +59,8 @@ function validateNow<U>(
 }
 
 /**
- * The token's parts, or why it is refused before any store read (shape, then signature). Exported for the
- * store-free "is there a signed session cookie" hint of `cloakroom/next`; validation is `validateSession`.
+ * The token's parts, or why it is refused before any store read (shape, then signature). Exported for
+ * `SessionManager.isWellSigned`, the store-free hint; validation is `validateSession`.
  */
 export function checkToken<U>(
   config: SessionConfig<U>,

@@ -4,6 +4,7 @@ import { runAdapterConformance, type AdapterFixture } from './conformance.js';
 import { expressFixture } from './fixtures/express.js';
 import { fastifyFixture } from './fixtures/fastify.js';
 import { honoFixture } from './fixtures/hono.js';
+import { nextFixture } from './fixtures/next.js';
 import { nodeFixture } from './fixtures/node.js';
 import { webFixture } from './fixtures/web.js';
 
@@ -13,6 +14,7 @@ const FIXTURES: readonly AdapterFixture[] = [
   expressFixture,
   fastifyFixture,
   honoFixture,
+  nextFixture,
 ];
 
 for (const fixture of FIXTURES) runAdapterConformance(fixture);
