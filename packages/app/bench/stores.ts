@@ -9,10 +9,12 @@
  * shows what the store's named prepared statements change. Last, the near-cache's revocation delay across
  * two "processes" (two caches on separate connections) over Redis pub/sub, PostgreSQL LISTEN/NOTIFY and a
  * shared SQLite file: from a revocation on one to the other's first refusal (the tests assert only that it
- * happens; the figure depends on the machine's load, and is measured here).
+ * happens; the figure depends on the machine's load, and is measured here). The DynamoDB store runs on
+ * dynalite, a local emulator started as a child process (lib/dynalite.ts), beside a raw SDK GetItem of the
+ * same items: the emulator's speed on this machine, not AWS's latency.
  *
  * Redis at 127.0.0.1:6379 and PostgreSQL at 127.0.0.1:5432 (user postgres, database test) unless
- * REDIS_URL / DATABASE_URL say otherwise. Everything this run writes lives under a unique key prefix and a
+ * REDIS_URL / DATABASE_URL say otherwise; DYNAMODB_ENDPOINT replaces the emulator. Everything this run writes lives under a unique key prefix and a
  * fresh schema, and is removed at the end (SCAN MATCH on the prefix + UNLINK; DROP SCHEMA … CASCADE).
  *
  * Options:
@@ -68,6 +70,9 @@ import {
   sequentialBatch,
 } from './lib/stores-load.js';
 import { helpFromHeader } from './lib/usage.js';
+import { startDynamoDB, type RunningDynamoDB } from './lib/dynalite.js';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { createTable, DynamoDBStore, dynamoDBClientOptions } from 'cloakroom/stores/dynamodb';
 import { measureRevocationDelays, quantile, type RevocationDelays } from './lib/revocation-delay.js';
 
 helpFromHeader(import.meta.url);
@@ -202,6 +207,9 @@ function measureValidations(
 
 /** The validation over the MemoryStore plus one raw GET: what a one-GET store could reach at best. */
 const CEILING = 'ceiling: MemoryStore validation + raw GET';
+
+const DYNAMO_RAW = 'DynamoDB GetItem (raw SDK, dynalite)';
+const DYNAMO_STORE = 'DynamoDB store (dynalite: emulator)';
 
 const BASELINES = ['Redis GET (raw ioredis)', 'PostgreSQL SELECT 1 (raw pg pool)'] as const;
 type BaselineName = (typeof BASELINES)[number];
@@ -398,6 +406,9 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined);
   let cached: CachedStore | null = null;
   let schemaCreated = false;
+  let dynamo: RunningDynamoDB | null = null;
+  let dynamoClient: DynamoDBClient | null = null;
+  let dynamoLoadSeconds: number;
   try {
     const redisVersion = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? '?';
     const pgVersion =
@@ -558,6 +569,40 @@ async function main(): Promise<void> {
       );
     }
 
+    // DynamoDB on dynalite: the store's validation (one strongly consistent GetItem) beside a raw SDK
+    // GetItem of the same items with the same client settings.
+    progress('DynamoDB: starting dynalite');
+    dynamo = await startDynamoDB();
+    dynamoClient = new DynamoDBClient({
+      ...dynamoDBClientOptions({ requestTimeoutMs: 5000 }),
+      endpoint: dynamo.endpoint,
+    });
+    const dynamoTable = `cr-bench-${RUN_ID}`;
+    await createTable(dynamoClient, { table: dynamoTable });
+    const dynamoStore = new DynamoDBStore(dynamoClient, { table: dynamoTable, timeoutMs: 10_000 });
+    loadStarted = performance.now();
+    await loadRecords(dynamoStore, created.records, Math.min(concurrency, 16));
+    dynamoLoadSeconds = (performance.now() - loadStarted) / 1000;
+    progress(`DynamoDB: loaded in ${dynamoLoadSeconds.toFixed(1)} s`);
+    const rawDynamo = dynamoClient;
+    for (const mode of modes) {
+      const idCursor = new Cursor(ids);
+      await measureRow(DYNAMO_RAW, mode, async () => {
+        const reply = await rawDynamo.send(
+          new GetItemCommand({
+            TableName: dynamoTable,
+            Key: { pk: { S: `s#${idCursor.next()}` } },
+            ConsistentRead: true,
+          }),
+        );
+        return reply.Item !== undefined || 'not found';
+      });
+    }
+    const dynamoManager = manager(dynamoStore);
+    for (const mode of modes) {
+      await measureValidations(DYNAMO_STORE, mode, dynamoManager, tokens, key(DYNAMO_RAW, mode));
+    }
+
     const baselinesAfter = await baselinePass('end', redis, pool, baselineKey);
 
     const revocationRows = await revocationDelayPass(redis, pool, revocations);
@@ -606,7 +651,8 @@ async function main(): Promise<void> {
     out.push('Cloakroom stores benchmark');
     out.push(
       `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}; node ${machine.node}; ` +
-        `Redis ${machine.redis} and PostgreSQL ${machine.postgres} on the same machine (loopback)`,
+        `Redis ${machine.redis} and PostgreSQL ${machine.postgres} on the same machine (loopback); ` +
+        `DynamoDB: ${dynamo.label}`,
     );
     out.push(
       `${size.toLocaleString('en-US')} sessions (2 per user, with user agent and IP), signed validations in a ` +
@@ -755,7 +801,8 @@ async function main(): Promise<void> {
     }
     out.push('');
     out.push(
-      `Loading: Redis ${redisLoadSeconds.toFixed(1)} s, PostgreSQL ${pgLoadSeconds.toFixed(1)} s; ` +
+      `Loading: Redis ${redisLoadSeconds.toFixed(1)} s, PostgreSQL ${pgLoadSeconds.toFixed(1)} s, ` +
+        `DynamoDB (dynalite) ${dynamoLoadSeconds.toFixed(1)} s; ` +
         `whole run ${((performance.now() - started) / 1000).toFixed(0)} s.`,
     );
     console.log(out.join('\n'));
@@ -774,7 +821,8 @@ async function main(): Promise<void> {
             memory,
             revocationDelays: revocationRows,
             targets,
-            loadSeconds: { redis: redisLoadSeconds, postgres: pgLoadSeconds },
+            loadSeconds: { redis: redisLoadSeconds, postgres: pgLoadSeconds, dynamodb: dynamoLoadSeconds },
+            dynamodb: dynamo.label,
           },
           null,
           2,
@@ -797,6 +845,8 @@ async function main(): Promise<void> {
     }
     await pool.end();
     await redis.quit();
+    dynamoClient?.destroy();
+    await dynamo?.stop();
   }
 }
 

@@ -4,6 +4,7 @@ import type { ProviderSettings } from 'cloakroom/federation';
 import { trustedProxies, type TrustedProxies } from 'cloakroom/http';
 import { readProvidersFile } from './federation/providers-file.js';
 import { tokenConfigFromEnv, type TokenConfig } from './tokens/config.js';
+import { readMigrateFile, type MigrateConfig } from './migrate/config-file.js';
 
 /** Everything the reference site needs to start; read from the environment by {@link configFromEnv}. */
 export interface AppConfig {
@@ -54,6 +55,11 @@ export interface AppConfig {
    * under the data folder, which `serve` allows on a loopback origin only (see {@link mailProblem}).
    */
   mail: { smtpUrl: string | undefined; from: string };
+  /**
+   * Legacy sessions (JWT, iron-session, express-session) to exchange for Cloakroom sessions, from the JSON
+   * file named by `CLOAKROOM_MIGRATE_CONFIG` (see docs/migrate.md). `undefined` without it.
+   */
+  migrate: MigrateConfig | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -106,6 +112,7 @@ export function configFromEnv(
     trustedProxies: proxies,
     mail: overrides.mail ?? mailConfig(env, origin),
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
+    migrate: overrides.migrate ?? migrateConfig(nonEmpty(env.CLOAKROOM_MIGRATE_CONFIG)),
     tokens:
       overrides.tokens ??
       tokenConfigFromEnv(env, (message) => {
@@ -257,6 +264,15 @@ function oidcProviders(path: string | undefined): ProviderSettings[] {
   if (path === undefined) return [];
   try {
     return readProvidersFile(path);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+function migrateConfig(path: string | undefined): MigrateConfig | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readMigrateFile(path);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

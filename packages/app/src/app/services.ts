@@ -63,6 +63,8 @@ import {
 import { PostgresClientStore, PostgresRefreshTokenStore } from 'cloakroom/tokens/issuer/postgres';
 import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/issuer/sqlite';
 import { createTokenServices, type TokenServices } from './tokens/services.js';
+import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
+import type { MigrationStore } from 'cloakroom/migrate';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -82,6 +84,8 @@ export interface AppServices {
   tokens: TokenServices;
   /** OpenID Connect sign-in with the providers of `CLOAKROOM_OIDC_CONFIG` (none without it). */
   federation: SiteFederation;
+  /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
+  migrationStore: MigrationStore | null;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -119,6 +123,8 @@ interface Backends {
   /** How a near-cache in front of `store` tells the other processes of a revocation (CLOAKROOM_NEAR_CACHE). */
   invalidator: () => Invalidator;
   checks: (() => Promise<unknown>)[];
+  /** The Redis client when sessions live in Redis (`CLOAKROOM_STORE`). */
+  redis: RedisClient | null;
   closers: (() => Promise<void> | void)[];
 }
 
@@ -148,6 +154,18 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   backends.closers.push(() => {
     tokens.close();
   });
+  const migrationStore =
+    config.migrate === undefined ? null : siteMigrationStore(backends.db, backends.redis);
+  const migration =
+    config.migrate === undefined || migrationStore === null
+      ? undefined
+      : await createSiteMigration({
+          config: config.migrate,
+          users: backends.users,
+          store: migrationStore,
+          log,
+          closers: backends.closers,
+        });
   const sessions = new SessionManager<AppUser>({
     // Ending a session also revokes the refresh tokens minted from it; rotating one keeps it in the set
     // of its provider session, so back-channel logout still ends it.
@@ -161,6 +179,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     idleTimeoutSeconds: config.idleTimeoutSeconds,
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
+    ...(migration === undefined ? {} : { migration }),
   });
   const accounts = new Accounts<AppUser>({
     users: backends.users,
@@ -225,6 +244,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     notes: backends.notes,
     tokens,
     federation,
+    migrationStore,
     log,
     healthy: async () => {
       try {
@@ -256,6 +276,7 @@ function sqliteBackends(config: AppConfig): Backends {
     // Processes sharing one data folder evict each other's cached sessions through the SQLite file itself.
     invalidator: () => new SqliteInvalidator(db),
     checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
+    redis: null,
     closers: [
       () => {
         db.close();
@@ -286,6 +307,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     federationState: new PostgresFederationStateStore(pool),
     invalidator: () => new PostgresInvalidator(pool),
     checks: [() => pool.query('SELECT 1')],
+    redis: null,
     closers: [() => pool.end()],
   };
 }
@@ -318,6 +340,7 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
   backends.attempts = new RedisAttemptStore(client);
   backends.federationState = new RedisFederationStateStore(client);
   backends.checks.push(() => client.ping());
+  backends.redis = client;
   backends.closers.push(() => {
     client.disconnect();
   });

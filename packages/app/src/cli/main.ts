@@ -8,6 +8,7 @@ import { clientsCommand } from './clients.js';
 import { keysCommand } from './keys.js';
 import { inspectCommand } from './inspect.js';
 import { benchCommand } from './bench.js';
+import { migrateCommand } from './migrate.js';
 import { storesCommand } from './stores.js';
 
 function port(value: string): number {
@@ -34,7 +35,8 @@ export function program(): Command {
         'CLOAKROOM_REFRESH_ABSOLUTE_SECONDS (see docs/tokens.md).\n' +
         'Stores: CLOAKROOM_DATABASE_URL (postgres://), CLOAKROOM_STORE (redis://, redis+cluster://,\n' +
         'dynamodb://<table>?region=<r>&endpoint=<url>: create it with `cloakroom stores init dynamodb`),\n' +
-        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md).\n' +
+        'CLOAKROOM_NEAR_CACHE (off); sign-in with OpenID providers: CLOAKROOM_OIDC_CONFIG (see docs/app.md);\n' +
+        'legacy sessions to take over: CLOAKROOM_MIGRATE_CONFIG (see docs/migrate.md).\n' +
         'Account mail: CLOAKROOM_SMTP_URL (smtp://, smtps://; required unless the origin is loopback),\n' +
         'CLOAKROOM_MAIL_FROM (see docs/accounts.md).',
     )
@@ -72,6 +74,7 @@ export function program(): Command {
   const fail = (message: string): never => cli.error(`cloakroom: ${message}`, { exitCode: 2 });
   cli.addCommand(keysCommand(fail));
   cli.addCommand(clientsCommand(fail));
+  cli.addCommand(migrateCommand(fail));
   cli.addCommand(storesCommand(fail));
   return cli;
 }

@@ -94,6 +94,7 @@ export class RequestContext {
       secFetchSite: this.header('sec-fetch-site') ?? null,
       userAgent: headers['user-agent'] ?? null,
       ip: this.ip,
+      authorization: headers.authorization ?? null,
     };
   }
 
