@@ -315,3 +315,26 @@ describe('mailer', () => {
     );
   });
 });
+
+describe('requireVerifiedEmail', () => {
+  test('refuses sign-in with 403 email_unverified after the password check, until the address is verified', async () => {
+    const users = new MemoryUserStore();
+    const h = await harness({ users, requireVerifiedEmail: true });
+    const first = await h.request();
+    const user = await h.accounts.register(first.session, { email: 'ada@example.com', password: PASSWORD });
+    await assert.rejects(
+      h.accounts.signIn((await h.request()).session, {
+        email: 'ada@example.com',
+        password: 'wrong password',
+      }),
+      codeOf('invalid_credentials'),
+      'a wrong password says nothing about verification',
+    );
+    await assert.rejects(
+      h.accounts.signIn((await h.request()).session, { email: 'ada@example.com', password: PASSWORD }),
+      codeOf('email_unverified', 403),
+    );
+    await users.markEmailVerified(user.id, 'ada@example.com');
+    await h.accounts.signIn((await h.request()).session, { email: 'ada@example.com', password: PASSWORD });
+  });
+});
