@@ -9,6 +9,7 @@ import { SqliteMigrations } from 'cloakroom/stores/sqlite';
 import { POSTGRES_NOTES_MIGRATIONS } from './notes-postgres.js';
 import { SQLITE_NOTES_MIGRATIONS } from './notes.js';
 import { POSTGRES_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/postgres';
+import { POSTGRES_MIGRATE_MIGRATIONS } from 'cloakroom/migrate/postgres';
 import { SQLITE_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/sqlite';
 
 /**
@@ -23,6 +24,7 @@ export function sitePostgresMigrations(): PostgresMigrations {
     POSTGRES_TOKEN_MIGRATIONS,
     POSTGRES_IDENTITY_MIGRATIONS,
     POSTGRES_FEDERATION_STATE_MIGRATIONS,
+    POSTGRES_MIGRATE_MIGRATIONS,
   );
 }
 

@@ -125,6 +125,8 @@ interface Backends {
   checks: (() => Promise<unknown>)[];
   /** The Redis client when sessions live in Redis (`CLOAKROOM_STORE`). */
   redis: RedisClient | null;
+  /** The PostgreSQL pool when the site's data lives there (`CLOAKROOM_DATABASE_URL`). */
+  pool: import('pg').Pool | null;
   closers: (() => Promise<void> | void)[];
 }
 
@@ -154,8 +156,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   backends.closers.push(() => {
     tokens.close();
   });
-  const migrationStore =
-    config.migrate === undefined ? null : siteMigrationStore(backends.db, backends.redis);
+  const migrationStore = config.migrate === undefined ? null : siteMigrationStore(backends);
   const migration =
     config.migrate === undefined || migrationStore === null
       ? undefined
@@ -277,6 +278,7 @@ function sqliteBackends(config: AppConfig): Backends {
     invalidator: () => new SqliteInvalidator(db),
     checks: [() => Promise.resolve(db.prepare('SELECT 1').get())],
     redis: null,
+    pool: null,
     closers: [
       () => {
         db.close();
@@ -308,6 +310,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     invalidator: () => new PostgresInvalidator(pool),
     checks: [() => pool.query('SELECT 1')],
     redis: null,
+    pool,
     closers: [() => pool.end()],
   };
 }

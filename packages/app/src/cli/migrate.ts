@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import type { MigrationStore } from 'cloakroom/migrate';
 import { SqliteMigrationStore } from 'cloakroom/migrate/sqlite';
 import { RedisMigrationStore } from 'cloakroom/migrate/redis';
+import { PostgresMigrationStore } from 'cloakroom/migrate/postgres';
+import { postgresPoolOptions } from 'cloakroom/stores/postgres';
 import { redisClientOptions } from 'cloakroom/stores/redis';
 import type { AppConfig } from '../app/config.js';
 import { openDatabase } from '../app/database.js';
@@ -85,6 +87,19 @@ async function openStore(config: AppConfig): Promise<{ store: MigrationStore; cl
       store: new RedisMigrationStore(client),
       close: () => {
         client.disconnect();
+      },
+    };
+  }
+  if (config.databaseUrl !== undefined) {
+    const { default: pg } = await importBackend<{ default: typeof import('pg') }>(
+      'pg',
+      'CLOAKROOM_DATABASE_URL (PostgreSQL)',
+    );
+    const pool = new pg.Pool(postgresPoolOptions({ connectionString: config.databaseUrl }));
+    return {
+      store: await PostgresMigrationStore.create(pool),
+      close: () => {
+        void pool.end();
       },
     };
   }

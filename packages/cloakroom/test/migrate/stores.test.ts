@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import { MemoryMigrationStore, type MigrationStore } from '../../src/migrate/index.js';
 import { RedisMigrationStore } from '../../src/migrate/stores/redis.js';
 import { SqliteMigrationStore } from '../../src/migrate/stores/sqlite.js';
+import { PostgresMigrationStore } from '../../src/migrate/stores/postgres.js';
+import { describePostgres, freshSchema, testPool } from '../stores/postgres-support.js';
 
 const NOW = Date.now();
 
@@ -84,5 +86,26 @@ describe('migration stores', () => {
       assert.equal(await first.claim('short', Date.now() + 50, Date.now()), true);
       assert.ok((await a.pttl(`${prefix}claim:short`)) <= 50);
     });
+  });
+});
+
+describePostgres('migration store: PostgreSQL, two pools', () => {
+  test('claims and counters are shared; an expired claim can be taken again', async () => {
+    const a = testPool();
+    const b = testPool();
+    const schema = await freshSchema(a);
+    try {
+      const first = await PostgresMigrationStore.create(a, { schema: schema.name });
+      // A second process starting later finds the tables made (the migration is recorded).
+      const second = await PostgresMigrationStore.create(b, { schema: schema.name });
+      await conformance(first, second);
+      assert.equal(await first.claim('old', NOW + 10, NOW), true);
+      assert.equal(await second.claim('old', NOW + 100, NOW + 10), true);
+      assert.equal(await first.sweep(NOW + 1_000_000), 3);
+    } finally {
+      await schema.drop();
+      await a.end();
+      await b.end();
+    }
   });
 });

@@ -13,18 +13,26 @@ import {
 } from 'cloakroom/migrate';
 import { SqliteMigrationStore } from 'cloakroom/migrate/sqlite';
 import { RedisMigrationStore } from 'cloakroom/migrate/redis';
+import { PostgresMigrationStore } from 'cloakroom/migrate/postgres';
+import type { Pool } from 'pg';
 import { redisClientOptions, type RedisClient } from 'cloakroom/stores/redis';
 import type { AppUser } from '../http/env.js';
 import { importBackend } from '../optional.js';
 import { jwtOptions, type MigrateConfig } from './config-file.js';
 
-/** Where the site keeps the migration's claims and counters: beside its sessions. */
-export function siteMigrationStore(db: Database | null, redis: RedisClient | null): MigrationStore {
-  if (redis !== null) return new RedisMigrationStore(redis);
-  if (db !== null) return new SqliteMigrationStore(db);
-  throw new Error(
-    'CLOAKROOM_MIGRATE_CONFIG: the migration keeps its records with the sessions, in SQLite or Redis (CLOAKROOM_STORE)',
-  );
+/**
+ * Where the site keeps the migration's claims and counters: in Redis with the sessions (`CLOAKROOM_STORE`),
+ * else in the site's database (PostgreSQL, whose tables the site's migrations create, or SQLite).
+ */
+export function siteMigrationStore(backends: {
+  db: Database | null;
+  redis: RedisClient | null;
+  pool: Pool | null;
+}): MigrationStore {
+  if (backends.redis !== null) return new RedisMigrationStore(backends.redis);
+  if (backends.pool !== null) return new PostgresMigrationStore(backends.pool);
+  if (backends.db !== null) return new SqliteMigrationStore(backends.db);
+  throw new Error('CLOAKROOM_MIGRATE_CONFIG: the site has no database to keep the migration records in');
 }
 
 /** The migration layer of the reference site: legacy credentials name an existing account by email. */
