@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailMessage, MailTransport } from './transport.js';
 
 export interface SmtpTransportOptions {
@@ -9,8 +9,8 @@ export interface SmtpTransportOptions {
 }
 
 /**
- * Sends mail over SMTP with nodemailer (an optional peer dependency: `npm install nodemailer`). One pooled
- * connection is reused between messages.
+ * Sends mail over SMTP with nodemailer (an optional peer dependency: `npm install nodemailer`), loaded on the
+ * first send, so importing this entry works without it. One pooled connection is reused between messages.
  *
  * @example
  * ```ts
@@ -19,15 +19,22 @@ export interface SmtpTransportOptions {
  * ```
  */
 export class SmtpTransport implements MailTransport {
-  readonly #transporter: Transporter;
+  readonly #settings: Parameters<typeof import('nodemailer').createTransport>[0];
+  #transporter: Promise<Transporter> | null = null;
 
   constructor(options: SmtpTransportOptions) {
-    const url = new URL(options.url);
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      // Not the URL itself in the message (nor the error, whose `input` repeats it): it may hold a password.
+      throw new TypeError('the SMTP URL is not a valid URL');
+    }
     if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
       throw new TypeError('the SMTP URL must start with smtp:// or smtps://');
     }
     const timeout = options.timeoutMs ?? 10_000;
-    this.#transporter = createTransport({
+    this.#settings = {
       host: url.hostname,
       port: url.port === '' ? (url.protocol === 'smtps:' ? 465 : 587) : Number(url.port),
       secure: url.protocol === 'smtps:',
@@ -41,11 +48,16 @@ export class SmtpTransport implements MailTransport {
       socketTimeout: timeout,
       // Nodemailer logs nothing unless asked; keep it so (a logged message would carry its link).
       logger: false,
-    });
+    };
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.#transporter.sendMail({
+    this.#transporter ??= import('nodemailer').then(({ createTransport }) => createTransport(this.#settings));
+    const transporter = await this.#transporter.catch((error: unknown) => {
+      this.#transporter = null;
+      throw error;
+    });
+    await transporter.sendMail({
       from: message.from,
       to: message.to,
       subject: message.subject,
@@ -54,7 +66,8 @@ export class SmtpTransport implements MailTransport {
     });
   }
 
-  close(): void {
-    this.#transporter.close();
+  async close(): Promise<void> {
+    const transporter = await this.#transporter?.catch(() => null);
+    transporter?.close();
   }
 }
