@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -57,6 +57,30 @@ describe('cloakroom serve (what npm start runs)', () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /CLOAKROOM_SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
     assert.doesNotMatch(result.stderr, /hunter2/);
+  });
+
+  test('a bad CLOAKROOM_MIGRATE_CONFIG stops serve with a message naming the field, never its secrets', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cloakroom-migrate-config-'));
+    try {
+      const path = join(dir, 'migrate.json');
+      const secret = 'a legacy secret that must not be printed 0123456789';
+      writeFileSync(
+        path,
+        JSON.stringify({
+          sources: [{ kind: 'jwt', cookie: 'token', algorithms: ['none'], secret, emailClaim: 'email' }],
+        }),
+      );
+      const result = spawnSync(process.execPath, [...CLI, 'serve'], {
+        encoding: 'utf8',
+        env: { ...process.env, CLOAKROOM_MIGRATE_CONFIG: path, CLOAKROOM_DATA_DIR: dir },
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /CLOAKROOM_MIGRATE_CONFIG: sources\[0\]\.algorithms/);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+      assert.ok(!result.stderr.includes(secret), 'the secret is not repeated');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('starts on a fresh data folder, prints its URL, serves, keeps secrets private and unlogged', async () => {
