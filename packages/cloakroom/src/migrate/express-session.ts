@@ -1,9 +1,25 @@
-import { unsign } from 'cookie-signature';
 import { StoreUnavailableError } from '../stores/index.js';
 import type { RequestInfo } from '../session/index.js';
 import { clearLegacyCookie, legacyCookie, readLegacyCookie } from './cookie.js';
 import { dotPath, replayKey, valueAt } from './hash.js';
 import type { FoundCredential, LegacyCookie, LegacySource, VerifyResult } from './types.js';
+
+let cookieSignature: Promise<typeof import('cookie-signature')> | null = null;
+
+/**
+ * `cookie-signature` is an optional peer (only this source needs it), so it is loaded on first use and
+ * `cloakroom/migrate` imports without it installed.
+ */
+function loadCookieSignature(): Promise<typeof import('cookie-signature')> {
+  cookieSignature ??= import('cookie-signature').catch((error: unknown) => {
+    cookieSignature = null;
+    throw new Error(
+      "cloakroom/migrate: the express-session source needs the optional peer 'cookie-signature' (npm install cookie-signature)",
+      { cause: error },
+    );
+  });
+  return cookieSignature;
+}
 
 /**
  * The two methods of an express-session store the migration uses (every store implements them:
@@ -73,6 +89,7 @@ export function expressSessionSource(options: ExpressSessionSourceOptions): Lega
     async verify(value: string, now: number): Promise<VerifyResult> {
       if (!value.startsWith('s:') || value.length > MAX_SID_LENGTH + 64)
         return { ok: false, reason: 'malformed' };
+      const { unsign } = await loadCookieSignature();
       let sid: string | false = false;
       for (const secret of list) {
         sid = unsign(value.slice(2), secret);

@@ -1,5 +1,4 @@
 import { webcrypto } from 'node:crypto';
-import { defaults, unseal } from 'iron-webcrypto';
 import type { RequestInfo } from '../session/index.js';
 import { clearLegacyCookie, legacyCookie, readLegacyCookie } from './cookie.js';
 import { dotPath, replayKey, valueAt } from './hash.js';
@@ -10,6 +9,23 @@ import type {
   LegacySource,
   VerifyResult,
 } from './types.js';
+
+let ironWebcrypto: Promise<typeof import('iron-webcrypto')> | null = null;
+
+/**
+ * `iron-webcrypto` is an optional peer (only this source needs it), so it is loaded on first use and
+ * `cloakroom/migrate` imports without it installed.
+ */
+function loadIronWebcrypto(): Promise<typeof import('iron-webcrypto')> {
+  ironWebcrypto ??= import('iron-webcrypto').catch((error: unknown) => {
+    ironWebcrypto = null;
+    throw new Error(
+      "cloakroom/migrate: the iron-session source needs the optional peer 'iron-webcrypto' (npm install iron-webcrypto)",
+      { cause: error },
+    );
+  });
+  return ironWebcrypto;
+}
 
 /** Options of {@link ironSessionSource}. */
 export interface IronSessionSourceOptions {
@@ -71,6 +87,7 @@ export function ironSessionSource(options: IronSessionSourceOptions): LegacySour
       if (value.split(VERSION_DELIMITER).length > 2 || (version !== undefined && version !== '2')) {
         return { ok: false, reason: 'malformed' };
       }
+      const { defaults, unseal } = await loadIronWebcrypto();
       let unsealed: unknown;
       try {
         unsealed = await unseal(webcrypto, seal, passwords, {
