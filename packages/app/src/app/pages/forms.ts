@@ -6,6 +6,7 @@ import {
   TooManyAttemptsError,
   WeakPasswordError,
 } from 'cloakroom';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from 'cloakroom/accounts';
 import { readBody } from '../http/body.js';
 import type { RequestContext } from '../http/context.js';
 import { formatWait } from './format.js';
@@ -146,4 +147,20 @@ export function formField(options: FieldOptions): Html {
     <label for="${id}">${options.label}</label>
     ${hintId === null ? '' : html`<span class="hint" id="${hintId}">${options.hint}</span>`} ${control}
   </div>`;
+}
+
+/** The new-password field of the change-password and reset-password forms: the policy's lengths, one hint. */
+export function newPasswordField(problem: FormProblem | undefined, autofocus: boolean): Html {
+  return formField({
+    name: 'newPassword',
+    label: 'New password',
+    type: 'password',
+    autocomplete: 'new-password',
+    hint: `${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters. A long phrase you can remember works well.`,
+    required: true,
+    minLength: MIN_PASSWORD_LENGTH,
+    maxLength: MAX_PASSWORD_LENGTH,
+    autofocus,
+    invalid: problem?.field === 'newPassword',
+  });
 }

@@ -1,10 +1,16 @@
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from 'cloakroom/accounts';
 import { InvalidCredentialsError, UnauthenticatedError } from 'cloakroom';
 import type { RequestContext } from '../http/context.js';
 import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
+import {
+  accountProblemOf,
+  formAlert,
+  formField,
+  newPasswordField,
+  readForm,
+  type FormProblem,
+} from './forms.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { seeOther, signedIn, withNotice } from './page-context.js';
@@ -26,18 +32,7 @@ function renderPasswordPage(ctx: RequestContext, problem?: FormProblem): Reply {
           autofocus: problem === undefined || problem.field === 'currentPassword',
           invalid: problem?.field === 'currentPassword',
         })}
-        ${formField({
-          name: 'newPassword',
-          label: 'New password',
-          type: 'password',
-          autocomplete: 'new-password',
-          hint: `${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters. A long phrase you can remember works well.`,
-          required: true,
-          minLength: MIN_PASSWORD_LENGTH,
-          maxLength: MAX_PASSWORD_LENGTH,
-          autofocus: problem?.field === 'newPassword',
-          invalid: problem?.field === 'newPassword',
-        })}
+        ${newPasswordField(problem, problem?.field === 'newPassword')}
         <div class="actions"><button type="submit">Change password</button></div>
       </form>
     </div>`;

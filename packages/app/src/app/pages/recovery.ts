@@ -1,16 +1,17 @@
-import {
-  InvalidCredentialsError,
-  InvalidOneTimeTokenError,
-  MAX_PASSWORD_LENGTH,
-  MIN_PASSWORD_LENGTH,
-  TooManyAttemptsError,
-} from 'cloakroom/accounts';
+import { InvalidCredentialsError, InvalidOneTimeTokenError, TooManyAttemptsError } from 'cloakroom/accounts';
 import { EmailTakenError, UnauthenticatedError } from 'cloakroom';
 import type { RequestContext } from '../http/context.js';
 import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
+import {
+  accountProblemOf,
+  formAlert,
+  formField,
+  newPasswordField,
+  readForm,
+  type FormProblem,
+} from './forms.js';
 import { formatWait } from './format.js';
 import { renderPage } from './layout.js';
 import { html, type Html } from './markup.js';
@@ -72,18 +73,7 @@ function renderResetPage(ctx: RequestContext, token: string, problem?: FormProbl
       ${formAlert(problem?.message)}
       <form method="post" action="/reset-password">
         <input type="hidden" name="token" value="${token}" />
-        ${formField({
-          name: 'newPassword',
-          label: 'New password',
-          type: 'password',
-          autocomplete: 'new-password',
-          hint: `${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters. A long phrase you can remember works well.`,
-          required: true,
-          minLength: MIN_PASSWORD_LENGTH,
-          maxLength: MAX_PASSWORD_LENGTH,
-          autofocus: true,
-          invalid: problem?.field === 'newPassword',
-        })}
+        ${newPasswordField(problem, true)}
         <div class="actions"><button type="submit">Set the new password</button></div>
       </form>
     </div>
