@@ -21,6 +21,7 @@ export type CloakroomErrorCode =
   | 'invalid_credentials'
   | 'too_many_attempts'
   | 'email_unverified'
+  | 'invalid_passkey'
   // tokens
   | 'invalid_token'
   | 'insufficient_scope'
@@ -110,6 +111,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   email_taken: 409,
   too_many_attempts: 429,
   email_unverified: 403,
+  invalid_passkey: 400,
   store_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,

@@ -36,6 +36,7 @@ export {
   TooManyAttemptsError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
+  InvalidPasskeyError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

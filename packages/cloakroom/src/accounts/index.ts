@@ -25,6 +25,7 @@ export {
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   WeakPasswordError,
   type WeakPasswordReason,
@@ -64,3 +65,15 @@ export type {
 } from './types.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
+export {
+  Passkeys,
+  MAX_PASSKEY_NAME_LENGTH,
+  type PasskeyAmr,
+  type PasskeyAssertion,
+  type PasskeyOptionsJSON,
+  type PasskeysOptions,
+} from './passkeys/passkeys.js';
+export type { PasskeyPurpose } from './passkeys/challenges.js';
+export { relyingPartyFromOrigin, type RelyingParty } from './passkeys/relying-party.js';
+export type { PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from './passkeys/types.js';
+export { MemoryPasskeyChallengeStore, MemoryPasskeyStore } from './stores/passkeys/memory.js';

@@ -359,3 +359,9 @@ export {
   POSTGRES_IDENTITY_MIGRATIONS,
   type PostgresIdentityOptions,
 } from './identities/postgres.js';
+export {
+  PostgresPasskeyStore,
+  migratePostgresPasskeys,
+  POSTGRES_PASSKEY_MIGRATIONS,
+  type PostgresPasskeyOptions,
+} from './passkeys/postgres.js';

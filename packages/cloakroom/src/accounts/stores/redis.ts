@@ -101,3 +101,5 @@ export class RedisAttemptStore implements AttemptStore {
     return `${this.#prefix}a:${key}`;
   }
 }
+
+export { RedisPasskeyStore, type RedisPasskeyOptions } from './passkeys/redis.js';

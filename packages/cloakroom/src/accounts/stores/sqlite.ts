@@ -311,3 +311,4 @@ export {
   migrateSqliteIdentities,
   SQLITE_IDENTITY_MIGRATIONS,
 } from './identities/sqlite.js';
+export { SqlitePasskeyStore, migrateSqlitePasskeys, SQLITE_PASSKEY_MIGRATIONS } from './passkeys/sqlite.js';
