@@ -8,7 +8,7 @@ import {
 } from './create.js';
 import { listUserSessions } from './list.js';
 import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
-import { rotateSession } from './rotate.js';
+import { rotateSession, type RotateSessionOptions } from './rotate.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
 
@@ -50,9 +50,16 @@ export class SessionManager<U> {
     return validateSession(this.config, token);
   }
 
-  /** New id and secret for a live session; `null` when it is already gone. */
-  rotate(session: Session, metadata?: SessionMetadata): Promise<IssuedSession | null> {
-    return rotateSession(this.config, session, metadata);
+  /**
+   * New id and secret for a live session; `null` when it is already gone. With `options.auth` it is a
+   * re-authentication: a new `authTime` and the methods added to `amr`.
+   */
+  rotate(
+    session: Session,
+    metadata?: SessionMetadata,
+    options?: RotateSessionOptions,
+  ): Promise<IssuedSession | null> {
+    return rotateSession(this.config, session, metadata, options);
   }
 
   /** Ends one session by public id. */

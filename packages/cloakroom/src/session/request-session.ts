@@ -2,6 +2,20 @@ import { checkRequestOrigin, isUnsafeMethod, CsrfRejectedError } from '../csrf/i
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';
+import { ReauthenticationRequiredError, UnauthenticatedError } from './errors.js';
+import { checkMaxAge, DEFAULT_RECENT_AUTH_SECONDS, isRecentAuth } from './recent-auth.js';
+
+/** Options of {@link RequestSession.signIn}. */
+export interface SignInOptions {
+  /** How the user proved who they are: RFC 8176 values (`pwd`, `otp`, `hwk`, `fed`, ...). Default `[]`. */
+  amr?: readonly string[];
+}
+
+/** Options of {@link RequestSession.reauthenticate}. */
+export interface ReauthenticateOptions {
+  /** The methods just used (RFC 8176 values), added to the session's `amr`. */
+  amr: readonly string[];
+}
 
 /** The parts of an HTTP request the session layer reads, as plain header values (`null` when absent). */
 export interface RequestInfo {
@@ -83,10 +97,20 @@ export class RequestSession<U> {
   /**
    * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
    * planted before sign-in never survives it. Applies the login origin checks first ({@link assertLoginOrigin}).
+   * `options.amr` records how the user proved who they are; the session's `authTime` is now.
+   *
+   * @example
+   * ```ts
+   * await request.signIn(user.id, user, { amr: ['pwd'] });
+   * ```
    */
-  async signIn(userId: string, user?: U): Promise<Session> {
+  async signIn(userId: string, user?: U, options: SignInOptions = {}): Promise<Session> {
     this.assertLoginOrigin();
-    const issued = await this.#manager.create(userId, { userAgent: this.#info.userAgent, ip: this.#info.ip });
+    const issued = await this.#manager.create(
+      userId,
+      { userAgent: this.#info.userAgent, ip: this.#info.ip },
+      { auth: { amr: options.amr ?? [] } },
+    );
     if (this.#session !== null) await this.#manager.revoke(this.#session.id);
     this.#emit(issued.setCookie);
     this.#session = issued.session;
@@ -123,11 +147,53 @@ export class RequestSession<U> {
    * signs the request out, when the session was revoked meanwhile.
    */
   async rotate(): Promise<Session | null> {
+    return this.#rotate(undefined);
+  }
+
+  /**
+   * Records that the signed-in user just proved who they are again (their password, a code, a passkey: the
+   * caller checked it): the session gets a new id and secret, `authTime` = now, and `options.amr` added to its
+   * `amr` (with `mfa` once two factor kinds are in it). Resolves to `null`, and signs the request out, when
+   * the session was revoked meanwhile; to `null` without a session.
+   *
+   * @example
+   * ```ts
+   * if (await accounts.verifyPassword(user.id, password)) await request.reauthenticate({ amr: ['pwd'] });
+   * ```
+   */
+  async reauthenticate(options: ReauthenticateOptions): Promise<Session | null> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options.amr is required');
+    return this.#rotate({ amr: options.amr });
+  }
+
+  /**
+   * The session, when its user proved who they are within the last `maxAgeSeconds` (default 600: ten
+   * minutes). Throws `UnauthenticatedError` (401) without a session and `ReauthenticationRequiredError`
+   * (401 `reauthentication_required`) when the last sign-in or re-authentication is older. The adapters'
+   * `requireRecentAuth` guards call it.
+   *
+   * @example
+   * ```ts
+   * request.requireRecentAuth(); // before changing the password
+   * ```
+   */
+  requireRecentAuth(maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS): Session {
+    checkMaxAge(maxAgeSeconds);
+    const session = this.#session;
+    if (session === null) throw new UnauthenticatedError();
+    if (!isRecentAuth(session, maxAgeSeconds, this.#manager.config.clock.now())) {
+      throw new ReauthenticationRequiredError(maxAgeSeconds);
+    }
+    return session;
+  }
+
+  async #rotate(auth: { amr: readonly string[] } | undefined): Promise<Session | null> {
     if (this.#session === null) return null;
-    const issued = await this.#manager.rotate(this.#session, {
-      userAgent: this.#info.userAgent,
-      ip: this.#info.ip,
-    });
+    const issued = await this.#manager.rotate(
+      this.#session,
+      { userAgent: this.#info.userAgent, ip: this.#info.ip },
+      auth === undefined ? {} : { auth },
+    );
     if (issued === null) {
       this.#emit(this.#manager.clearCookie());
       this.#session = null;
