@@ -79,7 +79,7 @@ export function authFields(
   now: number,
 ): { authTime: number; amr: readonly string[] } {
   if (auth === undefined) return { authTime: now, amr: Object.freeze([]) };
-  if (typeof auth !== 'object' || auth === null) throw new TypeError('auth must be an object');
+  if (typeof auth !== 'object') throw new TypeError('auth must be an object');
   const time = auth.time ?? now;
   if (!Number.isSafeInteger(time) || time < 0 || time > now) {
     throw new TypeError('auth.time must be a whole number of milliseconds, not in the future');

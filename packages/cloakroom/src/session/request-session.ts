@@ -162,7 +162,7 @@ export class RequestSession<U> {
    * ```
    */
   async reauthenticate(options: ReauthenticateOptions): Promise<Session | null> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('options.amr is required');
+    if (typeof options !== 'object') throw new TypeError('options.amr is required');
     return this.#rotate({ amr: options.amr });
   }
 

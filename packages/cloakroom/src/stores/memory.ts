@@ -78,7 +78,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     } catch (error) {
       // Rejects with exactly what was thrown, as an async method would.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new TypeError('invalid session record'));
     }
   }
 
@@ -100,7 +100,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     try {
       entry = toEntry(session);
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new TypeError('invalid session record'));
     }
     if (this.#sessions.size >= this.#max) this.#evict();
     this.#sessions.set(session.id, entry);
