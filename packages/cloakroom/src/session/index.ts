@@ -8,7 +8,14 @@ export type { InvalidSessionReason, ValidationResult } from './validate.js';
 export { Keyring } from './keyring.js';
 export { UnauthenticatedError } from './errors.js';
 export { isLoopbackOrigin, normalizeOrigin } from './origin.js';
-export { RequestSession, loadRequestSession, type RequestInfo, type CookieSink } from './request-session.js';
+export {
+  RequestSession,
+  loadRequestSession,
+  type RequestInfo,
+  type CookieSink,
+  type SignInDetails,
+} from './request-session.js';
+export type { RevokeOptions } from './revoke.js';
 // The token's shape only (no secret is checked): lets `cloakroom/inspect` recognise a session token.
 export { parseToken, type TokenParts } from './token.js';
 export { readLiveSession } from './live-session.js';
