@@ -15,9 +15,11 @@ export {
   loadRequestSession,
   type RequestInfo,
   type CookieSink,
+  type SignInDetails,
   type SignInOptions,
   type ReauthenticateOptions,
 } from './request-session.js';
+export type { RevokeOptions } from './revoke.js';
 // The token's shape only (no secret is checked): lets `cloakroom/inspect` recognise a session token.
 export { parseToken, type TokenParts } from './token.js';
 export { readLiveSession } from './live-session.js';

@@ -7,7 +7,7 @@ import {
   type SessionMetadata,
 } from './create.js';
 import { listUserSessions } from './list.js';
-import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
+import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type RevokeOptions } from './revoke.js';
 import { rotateSession, type RotateSessionOptions } from './rotate.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
@@ -62,14 +62,20 @@ export class SessionManager<U> {
     return rotateSession(this.config, session, metadata, options);
   }
 
-  /** Ends one session by public id. */
-  revoke(sessionId: string): Promise<void> {
-    return revokeSession(this.config, sessionId);
+  /**
+   * Ends one session by public id; emits `session.revoked` with `options.by` (default `system`), and the
+   * user and request details the caller gives.
+   */
+  revoke(sessionId: string, options?: RevokeOptions): Promise<void> {
+    return revokeSessionAs(this.config, sessionId, options);
   }
 
-  /** Ends all of a user's sessions, or all but `options.except`. */
-  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number> {
-    return revokeUserSessions(this.config, userId, options);
+  /**
+   * Ends all of a user's sessions, or all but `options.except`; emits `session.revoked` (with the count) when
+   * it ended any.
+   */
+  revokeUserSessions(userId: string, options?: { except?: string } & RevokeOptions): Promise<number> {
+    return revokeUserSessionsAs(this.config, userId, options);
   }
 
   /** A user's live sessions, most recently used first. */

@@ -2,20 +2,11 @@ import { checkRequestOrigin, isUnsafeMethod, CsrfRejectedError } from '../csrf/i
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';
+import { revokeSession, revokeUserSessions } from './revoke.js';
+import { emitEvent, type SignInMethod } from '../events/index.js';
+import { StoreUnavailableError } from '../lib/store-unavailable.js';
 import { ReauthenticationRequiredError, UnauthenticatedError } from './errors.js';
 import { checkMaxAge, DEFAULT_RECENT_AUTH_SECONDS, isRecentAuth } from './recent-auth.js';
-
-/** Options of {@link RequestSession.signIn}. */
-export interface SignInOptions {
-  /** How the user proved who they are: RFC 8176 values (`pwd`, `otp`, `hwk`, `fed`, ...). Default `[]`. */
-  amr?: readonly string[];
-}
-
-/** Options of {@link RequestSession.reauthenticate}. */
-export interface ReauthenticateOptions {
-  /** The methods just used (RFC 8176 values), added to the session's `amr`. */
-  amr: readonly string[];
-}
 
 /** The parts of an HTTP request the session layer reads, as plain header values (`null` when absent). */
 export interface RequestInfo {
@@ -31,6 +22,26 @@ export interface RequestInfo {
    * adapters fill it, and leaving it out means "none".
    */
   authorization?: string | null;
+}
+
+/** What {@link RequestSession.signIn} records about how the user proved who they are (for the events). */
+export interface SignInDetails {
+  /** `password`, `federation`, `passkey`…: the `method` of the `sign_in.succeeded` event. Default `unspecified`. */
+  method?: SignInMethod;
+  /**
+   * RFC 8176 authentication method references (`pwd`, `otp`, `hwk`, `mfa`, `fed`…), when known: recorded in
+   * the session (`Session.amr`, at most 8 short tokens) and in the event. Default `[]`.
+   */
+  amr?: readonly string[];
+}
+
+/** The options of {@link RequestSession.signIn} (the same as {@link SignInDetails}). */
+export type SignInOptions = SignInDetails;
+
+/** Options of {@link RequestSession.reauthenticate}. */
+export interface ReauthenticateOptions {
+  /** The methods just used (RFC 8176 values), added to the session's `amr`. */
+  amr: readonly string[];
 }
 
 /** Receives each `Set-Cookie` value the request's session produces; adapters put it on their response. */
@@ -90,56 +101,119 @@ export class RequestSession<U> {
    * ```
    */
   assertLoginOrigin(): void {
-    const refused = checkRequestOrigin(this.#info, this.#manager.config.trustedOrigins, 'login');
-    if (refused !== null) throw new CsrfRejectedError(refused);
+    const { config } = this.#manager;
+    const refused = checkRequestOrigin(this.#info, config.trustedOrigins, 'login');
+    if (refused === null) return;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'csrf.rejected',
+        at: config.clock.now(),
+        check: 'login',
+        reason: refused,
+        method: this.#info.method,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
+    throw new CsrfRejectedError(refused);
   }
 
   /**
    * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
    * planted before sign-in never survives it. Applies the login origin checks first ({@link assertLoginOrigin}).
-   * `options.amr` records how the user proved who they are; the session's `authTime` is now.
+   * Emits `sign_in.succeeded` with `details.method` and `details.amr`. The session records `details.amr` and
+   * `authTime` = now.
    *
    * @example
    * ```ts
-   * await request.signIn(user.id, user, { amr: ['pwd'] });
+   * await request.signIn(user.id, user, { method: 'password', amr: ['pwd'] });
    * ```
    */
-  async signIn(userId: string, user?: U, options: SignInOptions = {}): Promise<Session> {
+  async signIn(userId: string, user?: U, details: SignInDetails = {}): Promise<Session> {
     this.assertLoginOrigin();
+    const { config } = this.#manager;
     const issued = await this.#manager.create(
       userId,
       { userAgent: this.#info.userAgent, ip: this.#info.ip },
-      { auth: { amr: options.amr ?? [] } },
+      { auth: { amr: details.amr ?? [] } },
     );
-    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    if (this.#session !== null) await revokeSession(config, this.#session.id);
     this.#emit(issued.setCookie);
     this.#session = issued.session;
     this.#user = user ?? null;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'sign_in.succeeded',
+        at: config.clock.now(),
+        userId,
+        sessionId: issued.session.id,
+        method: details.method ?? 'unspecified',
+        ...(details.amr === undefined ? {} : { amr: [...details.amr] }),
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
     return issued.session;
   }
 
-  /** Ends the current session on the server and clears the cookie. */
+  /** Ends the current session on the server and clears the cookie; emits `session.signed_out`. */
   async signOut(): Promise<void> {
-    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    const { config } = this.#manager;
+    const ended = this.#session;
+    if (ended !== null) await revokeSession(config, ended.id);
     this.#emit(this.#manager.clearCookie());
     this.#session = null;
     this.#user = null;
+    if (ended !== null && config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'session.signed_out',
+        at: config.clock.now(),
+        userId: ended.userId,
+        sessionId: ended.id,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
   }
 
-  /** Ends every session of the signed-in user, this one included, and clears the cookie. */
+  /**
+   * Ends every session of the signed-in user, this one included, and clears the cookie; emits
+   * `session.signed_out_everywhere`.
+   */
   async signOutEverywhere(): Promise<number> {
-    if (this.#session === null) return 0;
-    const ended = await this.#manager.revokeUserSessions(this.#session.userId);
+    const { config } = this.#manager;
+    const current = this.#session;
+    if (current === null) return 0;
+    const ended = await revokeUserSessions(config, current.userId);
     this.#emit(this.#manager.clearCookie());
     this.#session = null;
     this.#user = null;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'session.signed_out_everywhere',
+        at: config.clock.now(),
+        userId: current.userId,
+        sessionId: current.id,
+        count: ended,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
     return ended;
   }
 
-  /** Ends every other session of the signed-in user (after a password change, say). */
+  /**
+   * Ends every other session of the signed-in user (after a password change, say); emits `session.revoked`
+   * (`by: 'user'`) when it ended any.
+   */
   async revokeOtherSessions(): Promise<number> {
     if (this.#session === null) return 0;
-    return this.#manager.revokeUserSessions(this.#session.userId, { except: this.#session.id });
+    return this.#manager.revokeUserSessions(this.#session.userId, {
+      except: this.#session.id,
+      by: 'user',
+      ip: this.#info.ip,
+      userAgent: this.#info.userAgent,
+    });
   }
 
   /**
@@ -216,12 +290,40 @@ export async function loadRequestSession<U>(
   info: RequestInfo,
   emit: CookieSink,
 ): Promise<RequestSession<U>> {
+  const { config } = manager;
   const token = manager.readToken(info.cookie);
   if (token !== null && isUnsafeMethod(info.method)) {
-    const refused = checkRequestOrigin(info, manager.config.trustedOrigins, 'session');
-    if (refused !== null) throw new CsrfRejectedError(refused);
+    const refused = checkRequestOrigin(info, config.trustedOrigins, 'session');
+    if (refused !== null) {
+      if (config.onEvent !== null) {
+        emitEvent(config.onEvent, {
+          type: 'csrf.rejected',
+          at: config.clock.now(),
+          check: 'session',
+          reason: refused,
+          method: info.method,
+          ip: info.ip,
+          userAgent: info.userAgent,
+        });
+      }
+      throw new CsrfRejectedError(refused);
+    }
   }
-  const result = await manager.validate(token);
+  let result;
+  try {
+    result = await manager.validate(token);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError && config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'store.unavailable',
+        at: config.clock.now(),
+        operation: 'validate',
+        ip: info.ip,
+        userAgent: info.userAgent,
+      });
+    }
+    throw error;
+  }
   if (result.valid) {
     return new RequestSession(manager, info, emit, {
       session: result.session,
