@@ -137,6 +137,20 @@ export class Accounts<U> {
   }
 
   /**
+   * Checks the credentials like {@link signIn} (the same throttling, the same answer for an unknown email
+   * and a wrong password, the verified-address rule) without signing the request in: for a sign-in that
+   * goes on to a second step (`TwoFactor.beginSignIn`).
+   */
+  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    request.assertLoginOrigin();
+    const email = normalizeEmail(input.email);
+    const password = normalizePassword(input.password);
+    const user = await this.#checkPassword(email, password, request.info.ip);
+    if (this.#requireVerifiedEmail && user.emailVerified !== true) throw new EmailUnverifiedError();
+    return { id: user.id, email: user.email };
+  }
+
+  /**
    * Confirms that the signed-in user is at the keyboard before a sensitive change (email change, account
    * deletion): the current password, checked and throttled like a sign-in (401 `invalid_credentials`). An
    * account without a password (federated only) confirms with a fresh sign-in instead: its session must be
