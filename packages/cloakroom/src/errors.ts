@@ -15,6 +15,7 @@ export type CloakroomErrorCode =
   | 'unauthenticated'
   | 'csrf_rejected'
   | 'store_unavailable'
+  | 'reauthentication_required'
   // accounts
   | 'weak_password'
   | 'email_taken'
@@ -106,6 +107,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   weak_password: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
+  reauthentication_required: 401,
   csrf_rejected: 403,
   email_taken: 409,
   too_many_attempts: 429,

@@ -75,6 +75,8 @@ async function leaveExpiredSession(app: TestApp, backend: Backend, userId: strin
     userAgent: null,
     ip: null,
     version: 1,
+    authTime: past - 3_600_000,
+    amr: ['pwd'],
   });
 }
 

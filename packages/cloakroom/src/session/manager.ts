@@ -7,8 +7,8 @@ import {
   type SessionMetadata,
 } from './create.js';
 import { listUserSessions } from './list.js';
-import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
-import { rotateSession } from './rotate.js';
+import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type RevokeOptions } from './revoke.js';
+import { rotateSession, type RotateSessionOptions } from './rotate.js';
 import { countSessions } from './stats.js';
 import type { SessionCounts } from '../stores/index.js';
 import type { Session } from './session.js';
@@ -52,19 +52,32 @@ export class SessionManager<U> {
     return validateSession(this.config, token);
   }
 
-  /** New id and secret for a live session; `null` when it is already gone. */
-  rotate(session: Session, metadata?: SessionMetadata): Promise<IssuedSession | null> {
-    return rotateSession(this.config, session, metadata);
+  /**
+   * New id and secret for a live session; `null` when it is already gone. With `options.auth` it is a
+   * re-authentication: a new `authTime` and the methods added to `amr`.
+   */
+  rotate(
+    session: Session,
+    metadata?: SessionMetadata,
+    options?: RotateSessionOptions,
+  ): Promise<IssuedSession | null> {
+    return rotateSession(this.config, session, metadata, options);
   }
 
-  /** Ends one session by public id. */
-  revoke(sessionId: string): Promise<void> {
-    return revokeSession(this.config, sessionId);
+  /**
+   * Ends one session by public id; emits `session.revoked` with `options.by` (default `system`), and the
+   * user and request details the caller gives.
+   */
+  revoke(sessionId: string, options?: RevokeOptions): Promise<void> {
+    return revokeSessionAs(this.config, sessionId, options);
   }
 
-  /** Ends all of a user's sessions, or all but `options.except`. */
-  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number> {
-    return revokeUserSessions(this.config, userId, options);
+  /**
+   * Ends all of a user's sessions, or all but `options.except`; emits `session.revoked` (with the count) when
+   * it ended any.
+   */
+  revokeUserSessions(userId: string, options?: { except?: string } & RevokeOptions): Promise<number> {
+    return revokeUserSessionsAs(this.config, userId, options);
   }
 
   /** A user's live sessions, most recently used first. */

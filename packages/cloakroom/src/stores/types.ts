@@ -17,6 +17,17 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
   readonly userAgent: string | null;
   readonly ip: string | null;
+  /**
+   * When the user last proved who they are for this session (sign-in or re-authentication), ms since the
+   * epoch. A record written before the field existed reads back with `createdAt`.
+   */
+  readonly authTime: number;
+  /**
+   * How they proved it: RFC 8176 authentication method references (`pwd`, `otp`, `hwk`, `swk`, `mfa`,
+   * `fed`, ...), at most 8 short tokens (`checkAmr` in `cloakroom/stores`). `[]` when unknown,
+   * as for a record written before the field existed.
+   */
+  readonly amr: readonly string[];
   /** Incremented by every update; updates are compare-and-set on it. */
   readonly version: number;
 }

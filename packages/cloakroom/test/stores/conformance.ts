@@ -12,11 +12,18 @@ import { createSessionManager, type SessionManager } from '../../src/session/man
 import { MemoryStore } from '../../src/stores/memory.js';
 import type { SessionIndex, SessionRecord, SessionStore, SessionUser } from '../../src/stores/types.js';
 import { silentServer } from '../helpers/tcp-proxy.js';
+import { runAuthFieldScenarios } from './conformance-auth.js';
 
 /** A store under test and how to release it. */
 export interface StoreHandle {
   store: SessionStore;
   close?: () => Promise<void> | void;
+  /**
+   * For a store that persists records: writes `record` the way the store did before sessions had `authTime`
+   * and `amr` (its old row, item or value layout, without them), so the suite checks that such a record reads
+   * back with `authTime = createdAt` and `amr = []` and still works.
+   */
+  writeLegacy?: (record: SessionRecord) => Promise<void>;
 }
 
 /**
@@ -94,6 +101,8 @@ export function makeRecord(now: number, fields: Partial<SessionRecord> = {}): Se
     absoluteExpiresAt: now + DAY,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0 \u00e9\u4e2d\u{1f600}',
     ip: '2001:db8::7',
+    authTime: now - 30 * SECOND,
+    amr: ['pwd', 'otp', 'mfa'],
     version: 1,
     ...fields,
   };
@@ -621,6 +630,10 @@ export function runStoreConformance(
           assert.equal((await stored(store, record.id))?.version, 2);
         });
       });
+
+    describe('authentication fields (authTime, amr)', () => {
+      runAuthFieldScenarios(makeStore);
+    });
 
     describe('under the session manager', () => {
       runManagerScenarios(makeStore, hasIndex, options.users ?? (() => Promise.resolve(AWKWARD_USERS)));

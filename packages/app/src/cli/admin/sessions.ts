@@ -74,7 +74,7 @@ export function addSessionCommands(admin: Command, fail: (message: string) => ne
         const owner = await services.users.findById(found.session.userId);
         const whose = owner?.email ?? `user ${found.session.userId}`;
         await confirm(flags, `Revoke session ${sessionId} of ${whose}?`);
-        await services.sessions.revoke(sessionId);
+        await services.sessions.revoke(sessionId, { by: 'admin', userId: found.session.userId });
         print(`Revoked session ${sessionId} of ${whose}.`, {
           revoked: true,
           sessionId,
@@ -125,6 +125,6 @@ export async function revokeEverything(
   userId: string,
 ): Promise<{ sessions: number; refreshFamilies: number }> {
   const refreshFamilies = await services.tokens.refresh.revokeFamilies({ userId }, 'user_sessions_ended');
-  const sessions = await services.sessions.revokeUserSessions(userId);
+  const sessions = await services.sessions.revokeUserSessions(userId, { by: 'admin' });
   return { sessions, refreshFamilies };
 }

@@ -15,6 +15,7 @@ import { runMigrations } from '../../lib/postgres/migrate.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../../lib/backoff.js';
 import { guardPool, isConnectFailure, isConnectionLost } from '../../lib/postgres/pool.js';
 import { sessionMigrations, statements, type SqlNames } from './sql.js';
+import { checkAuthFields, decodeAmr, decodeAuthTime } from '../auth-fields.js';
 
 export { postgresPoolOptions, guardPool } from '../../lib/postgres/pool.js';
 export { type ReconnectBackoffOptions } from '../../lib/backoff.js';
@@ -76,6 +77,8 @@ interface SessionRow {
   user_agent: string | null;
   ip: string | null;
   version: number;
+  auth_time: string | null;
+  amr: string | null;
   u_found?: boolean;
   [column: string]: unknown;
 }
@@ -250,6 +253,7 @@ function statementName(text: string): string {
 }
 
 function recordValues(record: SessionRecord): unknown[] {
+  const amr = checkAuthFields(record).join(' ');
   return [
     record.id,
     record.userId,
@@ -261,6 +265,8 @@ function recordValues(record: SessionRecord): unknown[] {
     record.userAgent,
     record.ip,
     record.version,
+    record.authTime,
+    amr,
   ];
 }
 
@@ -276,6 +282,8 @@ function toRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ip: row.ip,
     version: row.version,
+    authTime: decodeAuthTime(row.auth_time, Number(row.created_at)),
+    amr: decodeAmr(row.amr),
   };
 }
 
