@@ -15,12 +15,16 @@ export type CloakroomErrorCode =
   | 'unauthenticated'
   | 'csrf_rejected'
   | 'store_unavailable'
+  | 'reauthentication_required'
   // accounts
   | 'weak_password'
   | 'email_taken'
   | 'invalid_credentials'
   | 'too_many_attempts'
   | 'email_unverified'
+  // accounts: two-factor
+  | 'invalid_code'
+  // accounts: passkeys
   | 'invalid_passkey'
   // tokens
   | 'invalid_token'
@@ -107,10 +111,13 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   weak_password: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
+  reauthentication_required: 401,
   csrf_rejected: 403,
   email_taken: 409,
   too_many_attempts: 429,
   email_unverified: 403,
+  // A sign-in's second factor; confirming a TOTP setup answers 400 (InvalidCodeError's httpStatus).
+  invalid_code: 401,
   invalid_passkey: 400,
   store_unavailable: 503,
   invalid_token: 401,

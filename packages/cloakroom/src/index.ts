@@ -33,10 +33,12 @@ export {
   WeakPasswordError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
-  InvalidPasskeyError,
+  InvalidCodeError,
+  TwoFactorNotEnabledError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

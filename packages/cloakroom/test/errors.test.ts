@@ -29,6 +29,11 @@ const CASES: { error: CloakroomError; code: CloakroomErrorCode; status: number }
   },
   { error: new root.CsrfRejectedError('untrusted_origin'), code: 'csrf_rejected', status: 403 },
   { error: new root.UnauthenticatedError(), code: 'unauthenticated', status: 401 },
+  {
+    error: new root.ReauthenticationRequiredError(600),
+    code: 'reauthentication_required',
+    status: 401,
+  },
   { error: new root.StoreUnavailableError('get', new Error(SECRET)), code: 'store_unavailable', status: 503 },
   { error: new root.InvalidationPublishError(new Error(SECRET)), code: 'store_unavailable', status: 503 },
   {

@@ -23,6 +23,8 @@ import {
 } from './password-policy.js';
 import { SignInThrottle, type ThrottleRules } from './throttle.js';
 import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
+import { emitEvent, resolveEventSink, type EventSink, type SignInFailureReason } from '../events/index.js';
+import { StoreUnavailableError } from '../lib/store-unavailable.js';
 
 export interface AccountsOptions<U> {
   users: UserStore;
@@ -52,7 +54,15 @@ export interface AccountsOptions<U> {
    * this many seconds. Default 300.
    */
   freshSignInSeconds?: number;
+  /**
+   * Told of sign-ins (succeeded, failed with a reason, throttled) and password changes (`cloakroom/events`).
+   * Default: the session manager's `onEvent`, so one hook there sees everything.
+   */
+  onEvent?: EventSink;
 }
+
+/** Why a password check is made: a sign-in, or a signed-in user confirming it is them. */
+type CheckPurpose = 'sign_in' | 'password_confirmation';
 
 export interface Credentials {
   email: unknown;
@@ -78,8 +88,10 @@ export class Accounts<U> {
   readonly #sessionUser: ((user: AccountUser) => U) | undefined;
   readonly #requireVerifiedEmail: boolean;
   readonly #freshSignInMs: number;
+  readonly #onEvent: EventSink | null;
 
   constructor(options: AccountsOptions<U>) {
+    this.#onEvent = resolveEventSink(options.onEvent) ?? options.sessions.config.onEvent;
     this.#requireVerifiedEmail = options.requireVerifiedEmail ?? false;
     this.#freshSignInMs = (options.freshSignInSeconds ?? 300) * 1000;
     this.#users = options.users;
@@ -107,7 +119,10 @@ export class Accounts<U> {
     checkNewPassword(password, { email });
     // Counted before any hashing, so that parallel registrations see each other (see SignInThrottle.begin).
     const wait = await this.#throttle.beginRegistration(request.info.ip);
-    if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
+    if (wait > 0) {
+      this.#throttled(request, 'registration', wait);
+      throw new TooManyAttemptsError(wait / 1000);
+    }
     // Hashed before the lookup: a taken email costs the same work as a new account.
     const passwordHash = await this.#hasher.hash(password);
     if ((await storeCall('users.findByEmail', () => this.#users.findByEmail(email))) !== null) {
@@ -116,7 +131,7 @@ export class Accounts<U> {
     const user: UserRecord = { id: randomUUID(), email, passwordHash, createdAt: this.#clock.now() };
     await storeCall('users.create', () => this.#users.create(user));
     const account = { id: user.id, email: user.email };
-    await request.signIn(user.id, this.#sessionUser?.(account));
+    await request.signIn(user.id, this.#sessionUser?.(account), { method: 'registration', amr: ['pwd'] });
     return account;
   }
 
@@ -126,14 +141,32 @@ export class Accounts<U> {
    * `TooManyAttemptsError` before any hashing.
    */
   async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    const account = await this.verifyCredentials(request, input);
+    await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
+    return account;
+  }
+
+  /**
+   * Checks the credentials like {@link signIn} (the same throttling, events, the same answer for an unknown
+   * email and a wrong password, the verified-address rule) without signing the request in: for a sign-in
+   * that goes on to a second step (`TwoFactor.beginSignIn`).
+   */
+  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
-    const user = await this.#checkPassword(email, password, request.info.ip);
-    if (this.#requireVerifiedEmail && user.emailVerified !== true) throw new EmailUnverifiedError();
-    const account = { id: user.id, email: user.email };
-    await request.signIn(user.id, this.#sessionUser?.(account));
-    return account;
+    let user;
+    try {
+      user = await this.#checkPassword(email, password, request, 'sign_in');
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#storeUnavailable(request, 'sign_in');
+      throw error;
+    }
+    if (this.#requireVerifiedEmail && user.emailVerified !== true) {
+      this.#failed(request, 'email_unverified', user.id);
+      throw new EmailUnverifiedError();
+    }
+    return { id: user.id, email: user.email };
   }
 
   /**
@@ -152,7 +185,7 @@ export class Accounts<U> {
       return stored;
     }
     const password = normalizePassword(currentPassword, 'currentPassword');
-    return this.#checkPassword(stored.email, password, request.info.ip);
+    return this.#checkPassword(stored.email, password, request, 'password_confirmation');
   }
 
   /**
@@ -170,12 +203,24 @@ export class Accounts<U> {
     const stored = await storeCall('users.findById', () => this.#users.findById(session.userId));
     if (stored === null) throw new UnauthenticatedError();
     checkNewPassword(next, { email: stored.email });
-    const user = await this.#checkPassword(stored.email, current, request.info.ip);
+    const user = await this.#checkPassword(stored.email, current, request, 'password_confirmation');
     const passwordHash = await this.#hasher.hash(next);
     await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, passwordHash));
-    await request.revokeOtherSessions();
+    const ended = await request.revokeOtherSessions();
     const rotated = await request.rotate();
     if (rotated === null) throw new UnauthenticatedError();
+    if (this.#onEvent !== null) {
+      emitEvent(this.#onEvent, {
+        type: 'password.changed',
+        at: this.#clock.now(),
+        userId: user.id,
+        sessionId: rotated.id,
+        via: 'change',
+        sessionsEnded: ended,
+        ip: request.info.ip,
+        userAgent: request.info.userAgent,
+      });
+    }
     return { user: { id: user.id, email: user.email }, session: rotated };
   }
 
@@ -184,11 +229,20 @@ export class Accounts<U> {
     return this.#throttle.sweep();
   }
 
-  async #checkPassword(email: string, password: string, ip: string | null): Promise<UserRecord> {
+  async #checkPassword(
+    email: string,
+    password: string,
+    request: RequestSession<U>,
+    purpose: CheckPurpose,
+  ): Promise<UserRecord> {
+    const { ip } = request.info;
     // Counts the attempt against the account and the address before the password is checked (see
     // SignInThrottle.begin); a success takes the address's count back.
     const wait = await this.#throttle.begin(email, ip);
-    if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
+    if (wait > 0) {
+      this.#throttled(request, purpose, wait);
+      throw new TooManyAttemptsError(wait / 1000);
+    }
     // A password no account can have is refused before any hashing (argon2 of a huge input costs).
     const possible =
       password.length <= MAX_PASSWORD_LENGTH * 2 && passwordLength(password) <= MAX_PASSWORD_LENGTH;
@@ -204,8 +258,57 @@ export class Accounts<U> {
         await storeCall('users.setPasswordHash', () => this.#users.setPasswordHash(user.id, upgraded));
       }
     }
-    if (!valid || user === null) throw new InvalidCredentialsError();
+    if (!valid || user === null) {
+      // A confirmation by a signed-in user is not a sign-in: its failure is the 401 alone (and the throttle).
+      if (purpose === 'sign_in') {
+        const reason: SignInFailureReason =
+          user === null ? 'unknown_account' : user.passwordHash === null ? 'no_password' : 'wrong_password';
+        this.#failed(request, reason, user?.id);
+      }
+      throw new InvalidCredentialsError();
+    }
     await this.#throttle.recordSuccess(email, ip);
     return user;
+  }
+
+  // Never the address typed in: people type their password into the email field.
+  #failed(request: RequestSession<U>, reason: SignInFailureReason, userId: string | undefined): void {
+    if (this.#onEvent === null) return;
+    emitEvent(this.#onEvent, {
+      type: 'sign_in.failed',
+      at: this.#clock.now(),
+      ...(userId === undefined ? {} : { userId }),
+      reason,
+      method: 'password',
+      ip: request.info.ip,
+      userAgent: request.info.userAgent,
+    });
+  }
+
+  #throttled(request: RequestSession<U>, action: CheckPurpose | 'registration', waitMs: number): void {
+    if (this.#onEvent === null) return;
+    const session = request.session;
+    emitEvent(this.#onEvent, {
+      type: 'sign_in.throttled',
+      at: this.#clock.now(),
+      ...(action === 'password_confirmation' && session !== null
+        ? { userId: session.userId, sessionId: session.id }
+        : {}),
+      action,
+      retryAfterSeconds: Math.ceil(waitMs / 1000),
+      ip: request.info.ip,
+      userAgent: request.info.userAgent,
+    });
+  }
+
+  #storeUnavailable(request: RequestSession<U>, operation: string): void {
+    if (this.#onEvent === null) return;
+    emitEvent(this.#onEvent, {
+      type: 'store.unavailable',
+      at: this.#clock.now(),
+      operation,
+      ip: request.info.ip,
+      userAgent: request.info.userAgent,
+    });
   }
 }

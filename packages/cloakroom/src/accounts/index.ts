@@ -24,9 +24,11 @@ export {
   EmailTakenError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
   InvalidCredentialsError,
   InvalidPasskeyError,
   TooManyAttemptsError,
+  TwoFactorNotEnabledError,
   WeakPasswordError,
   type WeakPasswordReason,
 } from './errors.js';
@@ -65,6 +67,18 @@ export type {
 } from './types.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
+export {
+  TwoFactor,
+  type CompletedSignIn,
+  type SecondFactorInput,
+  type SecondFactorKind,
+  type TwoFactorOptions,
+} from './mfa/two-factor.js';
+export { TotpSecretBox, type SecretBoxKey } from './mfa/secret-box.js';
+export { MemoryMfaStore, MemoryPendingSignInStore } from './mfa/stores/memory.js';
+export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
+export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
+export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';
 export {
   Passkeys,
   MAX_PASSKEY_NAME_LENGTH,

@@ -1,3 +1,4 @@
+import { emitEvent } from '../events/index.js';
 import { hash } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { storeCall } from '../lib/store-call.js';
@@ -203,13 +204,29 @@ export class AccountRecovery<U> {
       throw new InvalidOneTimeTokenError();
     }
     await storeCall('users.setPasswordHash', () => users.setPasswordHash(user.id, passwordHash));
-    await sessions.revokeUserSessions(user.id);
+    const { ip, userAgent } = request.info;
+    const ended = await sessions.revokeUserSessions(user.id, { by: 'user', ip, userAgent });
     const verified =
       user.emailVerified === true ||
       (await storeCall('users.markEmailVerified', () => users.markEmailVerified(user.id, found.email)));
     const account = { id: user.id, email: user.email };
     request.assertLoginOrigin();
-    await request.signIn(user.id, this.#options.sessionUser?.(account));
+    const session = await request.signIn(user.id, this.#options.sessionUser?.(account), {
+      method: 'password_reset',
+    });
+    const { onEvent } = sessions.config;
+    if (onEvent !== null) {
+      emitEvent(onEvent, {
+        type: 'password.changed',
+        at: this.#clock.now(),
+        userId: user.id,
+        sessionId: session.id,
+        via: 'reset',
+        sessionsEnded: ended,
+        ip,
+        userAgent,
+      });
+    }
     this.#options.mailer.deliver(
       'password_changed',
       user.email,

@@ -4,6 +4,7 @@ import { resolveCookieSettings, type CookieSettings, type SessionCookieOptions }
 import { Keyring } from './keyring.js';
 import { normalizeOrigin } from './origin.js';
 import type { LegacyExchange } from './legacy.js';
+import { resolveEventSink, type EventSink } from '../events/index.js';
 
 const MINUTE = 60;
 const DAY = 24 * 60 * MINUTE;
@@ -46,6 +47,12 @@ export interface SessionManagerOptions<U> {
    * `cloakroom/migrate`. A request with a valid Cloakroom cookie never reaches it.
    */
   migration?: LegacyExchange<U>;
+  /**
+   * Told of every security event of the session layer and of what is built on this manager (accounts,
+   * federation): sign-ins, sign-outs, revocations, CSRF refusals, store outages (`cloakroom/events`). Called
+   * synchronously; a throw is caught and a returned promise never awaited, so it cannot break a request.
+   */
+  onEvent?: EventSink;
 }
 
 /** The resolved, validated settings every session operation works from. */
@@ -60,6 +67,8 @@ export interface SessionConfig<U> {
   readonly trustedOrigins: ReadonlySet<string>;
   readonly clock: Clock;
   readonly migration: LegacyExchange<U> | null;
+  /** The `onEvent` hook, or `null` (then no event is even built). */
+  readonly onEvent: EventSink | null;
 }
 
 export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): SessionConfig<U> {
@@ -100,6 +109,7 @@ export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): Sess
     trustedOrigins,
     clock: options.clock ?? systemClock,
     migration: legacyExchange(options.migration),
+    onEvent: resolveEventSink(options.onEvent),
   };
 }
 

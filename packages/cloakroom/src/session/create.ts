@@ -1,4 +1,4 @@
-import type { SessionRecord } from '../stores/index.js';
+import { checkAmr, type SessionRecord } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
 import { serializeSessionCookie } from './cookie.js';
 import { toSession, type Session } from './session.js';
@@ -29,6 +29,18 @@ export interface CreateSessionOptions {
    * lifetime would end it later. A migrated session never outlives the legacy credential it replaced.
    */
   notAfter?: number;
+  /**
+   * How the user proved who they are: `amr` (RFC 8176 values such as `pwd`, `otp`, `hwk`; at most 8 short
+   * tokens) and when (`time`, ms since the epoch; default now, never later than now). Without it the session
+   * records `authTime` = now and `amr` = `[]`.
+   */
+  auth?: SessionAuth;
+}
+
+/** How and when a session's user authenticated; see {@link CreateSessionOptions.auth}. */
+export interface SessionAuth {
+  amr: readonly string[];
+  time?: number;
 }
 
 /** Starts a new session for `userId`, always with a fresh token (the defence against session fixation). */
@@ -47,7 +59,9 @@ export async function createSession<U>(
     throw new TypeError('notAfter must be a time in the future');
   }
   const absoluteExpiresAt = Math.min(now + config.absoluteTimeoutMs, notAfter ?? Infinity);
+  const auth = authFields(options.auth, now);
   const issued = newRecord(config, {
+    ...auth,
     userId,
     createdAt: now,
     now,
@@ -59,8 +73,24 @@ export async function createSession<U>(
   return issue(config, issued.record, issued.token);
 }
 
+/** `authTime` and `amr` from a caller's `auth` option, checked: `TypeError` for misuse. */
+export function authFields(
+  auth: SessionAuth | undefined,
+  now: number,
+): { authTime: number; amr: readonly string[] } {
+  if (auth === undefined) return { authTime: now, amr: Object.freeze([]) };
+  if (typeof auth !== 'object') throw new TypeError('auth must be an object');
+  const time = auth.time ?? now;
+  if (!Number.isSafeInteger(time) || time < 0 || time > now) {
+    throw new TypeError('auth.time must be a whole number of milliseconds, not in the future');
+  }
+  return { authTime: time, amr: checkAmr(auth.amr) };
+}
+
 interface RecordFields {
   userId: string;
+  authTime: number;
+  amr: readonly string[];
   createdAt: number;
   now: number;
   absoluteExpiresAt: number;
@@ -86,6 +116,8 @@ export function newRecord<U>(
     absoluteExpiresAt: fields.absoluteExpiresAt,
     userAgent: fields.userAgent,
     ip: fields.ip,
+    authTime: fields.authTime,
+    amr: fields.amr,
     version: 1,
   };
   return { record, token };

@@ -7,8 +7,10 @@ import {
   type SessionMetadata,
 } from './create.js';
 import { listUserSessions } from './list.js';
-import { revokeSession, revokeUserSessions, sweepExpiredSessions } from './revoke.js';
-import { rotateSession } from './rotate.js';
+import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type RevokeOptions } from './revoke.js';
+import { rotateSession, type RotateSessionOptions } from './rotate.js';
+import { countSessions } from './stats.js';
+import type { SessionCounts } from '../stores/index.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
 
@@ -50,19 +52,32 @@ export class SessionManager<U> {
     return validateSession(this.config, token);
   }
 
-  /** New id and secret for a live session; `null` when it is already gone. */
-  rotate(session: Session, metadata?: SessionMetadata): Promise<IssuedSession | null> {
-    return rotateSession(this.config, session, metadata);
+  /**
+   * New id and secret for a live session; `null` when it is already gone. With `options.auth` it is a
+   * re-authentication: a new `authTime` and the methods added to `amr`.
+   */
+  rotate(
+    session: Session,
+    metadata?: SessionMetadata,
+    options?: RotateSessionOptions,
+  ): Promise<IssuedSession | null> {
+    return rotateSession(this.config, session, metadata, options);
   }
 
-  /** Ends one session by public id. */
-  revoke(sessionId: string): Promise<void> {
-    return revokeSession(this.config, sessionId);
+  /**
+   * Ends one session by public id; emits `session.revoked` with `options.by` (default `system`), and the
+   * user and request details the caller gives.
+   */
+  revoke(sessionId: string, options?: RevokeOptions): Promise<void> {
+    return revokeSessionAs(this.config, sessionId, options);
   }
 
-  /** Ends all of a user's sessions, or all but `options.except`. */
-  revokeUserSessions(userId: string, options?: { except?: string }): Promise<number> {
-    return revokeUserSessions(this.config, userId, options);
+  /**
+   * Ends all of a user's sessions, or all but `options.except`; emits `session.revoked` (with the count) when
+   * it ended any.
+   */
+  revokeUserSessions(userId: string, options?: { except?: string } & RevokeOptions): Promise<number> {
+    return revokeUserSessionsAs(this.config, userId, options);
   }
 
   /** A user's live sessions, most recently used first. */
@@ -73,6 +88,11 @@ export class SessionManager<U> {
   /** Removes expired sessions from the store. */
   sweepExpired(): Promise<number> {
     return sweepExpiredSessions(this.config);
+  }
+
+  /** Live and expired-but-kept sessions in the store, or `null` when the store cannot count them. */
+  countSessions(): Promise<SessionCounts | null> {
+    return countSessions(this.config);
   }
 
   /**

@@ -2,6 +2,11 @@ import { checkRequestOrigin, isUnsafeMethod, CsrfRejectedError } from '../csrf/i
 import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';
+import { revokeSession, revokeUserSessions } from './revoke.js';
+import { emitEvent, type SignInMethod } from '../events/index.js';
+import { StoreUnavailableError } from '../lib/store-unavailable.js';
+import { ReauthenticationRequiredError, UnauthenticatedError } from './errors.js';
+import { checkMaxAge, DEFAULT_RECENT_AUTH_SECONDS, isRecentAuth } from './recent-auth.js';
 
 /** The parts of an HTTP request the session layer reads, as plain header values (`null` when absent). */
 export interface RequestInfo {
@@ -17,6 +22,26 @@ export interface RequestInfo {
    * adapters fill it, and leaving it out means "none".
    */
   authorization?: string | null;
+}
+
+/** What {@link RequestSession.signIn} records about how the user proved who they are (for the events). */
+export interface SignInDetails {
+  /** `password`, `federation`, `passkey`…: the `method` of the `sign_in.succeeded` event. Default `unspecified`. */
+  method?: SignInMethod;
+  /**
+   * RFC 8176 authentication method references (`pwd`, `otp`, `hwk`, `mfa`, `fed`…), when known: recorded in
+   * the session (`Session.amr`, at most 8 short tokens) and in the event. Default `[]`.
+   */
+  amr?: readonly string[];
+}
+
+/** The options of {@link RequestSession.signIn} (the same as {@link SignInDetails}). */
+export type SignInOptions = SignInDetails;
+
+/** Options of {@link RequestSession.reauthenticate}. */
+export interface ReauthenticateOptions {
+  /** The methods just used (RFC 8176 values), added to the session's `amr`. */
+  amr: readonly string[];
 }
 
 /** Receives each `Set-Cookie` value the request's session produces; adapters put it on their response. */
@@ -76,46 +101,119 @@ export class RequestSession<U> {
    * ```
    */
   assertLoginOrigin(): void {
-    const refused = checkRequestOrigin(this.#info, this.#manager.config.trustedOrigins, 'login');
-    if (refused !== null) throw new CsrfRejectedError(refused);
+    const { config } = this.#manager;
+    const refused = checkRequestOrigin(this.#info, config.trustedOrigins, 'login');
+    if (refused === null) return;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'csrf.rejected',
+        at: config.clock.now(),
+        check: 'login',
+        reason: refused,
+        method: this.#info.method,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
+    throw new CsrfRejectedError(refused);
   }
 
   /**
    * Signs `userId` in with a brand-new session and ends the one the request came with, if any: a cookie
    * planted before sign-in never survives it. Applies the login origin checks first ({@link assertLoginOrigin}).
+   * Emits `sign_in.succeeded` with `details.method` and `details.amr`. The session records `details.amr` and
+   * `authTime` = now.
+   *
+   * @example
+   * ```ts
+   * await request.signIn(user.id, user, { method: 'password', amr: ['pwd'] });
+   * ```
    */
-  async signIn(userId: string, user?: U): Promise<Session> {
+  async signIn(userId: string, user?: U, details: SignInDetails = {}): Promise<Session> {
     this.assertLoginOrigin();
-    const issued = await this.#manager.create(userId, { userAgent: this.#info.userAgent, ip: this.#info.ip });
-    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    const { config } = this.#manager;
+    const issued = await this.#manager.create(
+      userId,
+      { userAgent: this.#info.userAgent, ip: this.#info.ip },
+      { auth: { amr: details.amr ?? [] } },
+    );
+    if (this.#session !== null) await revokeSession(config, this.#session.id);
     this.#emit(issued.setCookie);
     this.#session = issued.session;
     this.#user = user ?? null;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'sign_in.succeeded',
+        at: config.clock.now(),
+        userId,
+        sessionId: issued.session.id,
+        method: details.method ?? 'unspecified',
+        ...(details.amr === undefined ? {} : { amr: [...details.amr] }),
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
     return issued.session;
   }
 
-  /** Ends the current session on the server and clears the cookie. */
+  /** Ends the current session on the server and clears the cookie; emits `session.signed_out`. */
   async signOut(): Promise<void> {
-    if (this.#session !== null) await this.#manager.revoke(this.#session.id);
+    const { config } = this.#manager;
+    const ended = this.#session;
+    if (ended !== null) await revokeSession(config, ended.id);
     this.#emit(this.#manager.clearCookie());
     this.#session = null;
     this.#user = null;
+    if (ended !== null && config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'session.signed_out',
+        at: config.clock.now(),
+        userId: ended.userId,
+        sessionId: ended.id,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
   }
 
-  /** Ends every session of the signed-in user, this one included, and clears the cookie. */
+  /**
+   * Ends every session of the signed-in user, this one included, and clears the cookie; emits
+   * `session.signed_out_everywhere`.
+   */
   async signOutEverywhere(): Promise<number> {
-    if (this.#session === null) return 0;
-    const ended = await this.#manager.revokeUserSessions(this.#session.userId);
+    const { config } = this.#manager;
+    const current = this.#session;
+    if (current === null) return 0;
+    const ended = await revokeUserSessions(config, current.userId);
     this.#emit(this.#manager.clearCookie());
     this.#session = null;
     this.#user = null;
+    if (config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'session.signed_out_everywhere',
+        at: config.clock.now(),
+        userId: current.userId,
+        sessionId: current.id,
+        count: ended,
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
     return ended;
   }
 
-  /** Ends every other session of the signed-in user (after a password change, say). */
+  /**
+   * Ends every other session of the signed-in user (after a password change, say); emits `session.revoked`
+   * (`by: 'user'`) when it ended any.
+   */
   async revokeOtherSessions(): Promise<number> {
     if (this.#session === null) return 0;
-    return this.#manager.revokeUserSessions(this.#session.userId, { except: this.#session.id });
+    return this.#manager.revokeUserSessions(this.#session.userId, {
+      except: this.#session.id,
+      by: 'user',
+      ip: this.#info.ip,
+      userAgent: this.#info.userAgent,
+    });
   }
 
   /**
@@ -123,11 +221,53 @@ export class RequestSession<U> {
    * signs the request out, when the session was revoked meanwhile.
    */
   async rotate(): Promise<Session | null> {
+    return this.#rotate(undefined);
+  }
+
+  /**
+   * Records that the signed-in user just proved who they are again (their password, a code, a passkey: the
+   * caller checked it): the session gets a new id and secret, `authTime` = now, and `options.amr` added to its
+   * `amr` (with `mfa` once two factor kinds are in it). Resolves to `null`, and signs the request out, when
+   * the session was revoked meanwhile; to `null` without a session.
+   *
+   * @example
+   * ```ts
+   * if (await accounts.verifyPassword(user.id, password)) await request.reauthenticate({ amr: ['pwd'] });
+   * ```
+   */
+  async reauthenticate(options: ReauthenticateOptions): Promise<Session | null> {
+    if (typeof options !== 'object') throw new TypeError('options.amr is required');
+    return this.#rotate({ amr: options.amr });
+  }
+
+  /**
+   * The session, when its user proved who they are within the last `maxAgeSeconds` (default 600: ten
+   * minutes). Throws `UnauthenticatedError` (401) without a session and `ReauthenticationRequiredError`
+   * (401 `reauthentication_required`) when the last sign-in or re-authentication is older. The adapters'
+   * `requireRecentAuth` guards call it.
+   *
+   * @example
+   * ```ts
+   * request.requireRecentAuth(); // before changing the password
+   * ```
+   */
+  requireRecentAuth(maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS): Session {
+    checkMaxAge(maxAgeSeconds);
+    const session = this.#session;
+    if (session === null) throw new UnauthenticatedError();
+    if (!isRecentAuth(session, maxAgeSeconds, this.#manager.config.clock.now())) {
+      throw new ReauthenticationRequiredError(maxAgeSeconds);
+    }
+    return session;
+  }
+
+  async #rotate(auth: { amr: readonly string[] } | undefined): Promise<Session | null> {
     if (this.#session === null) return null;
-    const issued = await this.#manager.rotate(this.#session, {
-      userAgent: this.#info.userAgent,
-      ip: this.#info.ip,
-    });
+    const issued = await this.#manager.rotate(
+      this.#session,
+      { userAgent: this.#info.userAgent, ip: this.#info.ip },
+      auth === undefined ? {} : { auth },
+    );
     if (issued === null) {
       this.#emit(this.#manager.clearCookie());
       this.#session = null;
@@ -150,12 +290,40 @@ export async function loadRequestSession<U>(
   info: RequestInfo,
   emit: CookieSink,
 ): Promise<RequestSession<U>> {
+  const { config } = manager;
   const token = manager.readToken(info.cookie);
   if (token !== null && isUnsafeMethod(info.method)) {
-    const refused = checkRequestOrigin(info, manager.config.trustedOrigins, 'session');
-    if (refused !== null) throw new CsrfRejectedError(refused);
+    const refused = checkRequestOrigin(info, config.trustedOrigins, 'session');
+    if (refused !== null) {
+      if (config.onEvent !== null) {
+        emitEvent(config.onEvent, {
+          type: 'csrf.rejected',
+          at: config.clock.now(),
+          check: 'session',
+          reason: refused,
+          method: info.method,
+          ip: info.ip,
+          userAgent: info.userAgent,
+        });
+      }
+      throw new CsrfRejectedError(refused);
+    }
   }
-  const result = await manager.validate(token);
+  let result;
+  try {
+    result = await manager.validate(token);
+  } catch (error) {
+    if (error instanceof StoreUnavailableError && config.onEvent !== null) {
+      emitEvent(config.onEvent, {
+        type: 'store.unavailable',
+        at: config.clock.now(),
+        operation: 'validate',
+        ip: info.ip,
+        userAgent: info.userAgent,
+      });
+    }
+    throw error;
+  }
   if (result.valid) {
     return new RequestSession(manager, info, emit, {
       session: result.session,

@@ -1,11 +1,69 @@
 import type { SessionIndex } from '../stores/index.js';
 import type { SessionConfig } from './config.js';
 import { storeCall } from '../lib/store-call.js';
+import { emitEvent, type RevokedBy } from '../events/index.js';
+
+/**
+ * Who asked for a revocation, for the `session.revoked` event: `by` (default `system`), the user whose
+ * session it is when the caller knows it, and the request's address and user agent when there is one.
+ */
+export interface RevokeOptions {
+  by?: RevokedBy;
+  userId?: string;
+  ip?: string | null;
+  userAgent?: string | null;
+}
 
 /** Ends one session by its public id. Resolves once the store has recorded it. */
 export async function revokeSession<U>(config: SessionConfig<U>, sessionId: string): Promise<void> {
   if (typeof sessionId !== 'string') throw new TypeError('sessionId must be a string');
   await storeCall('delete', () => config.store.delete(sessionId));
+}
+
+/** {@link revokeSession}, then the `session.revoked` event (the public `SessionManager.revoke`). */
+export async function revokeSessionAs<U>(
+  config: SessionConfig<U>,
+  sessionId: string,
+  options: RevokeOptions = {},
+): Promise<void> {
+  await revokeSession(config, sessionId);
+  if (config.onEvent !== null) {
+    emitEvent(config.onEvent, {
+      type: 'session.revoked',
+      at: config.clock.now(),
+      by: options.by ?? 'system',
+      ...(options.userId === undefined ? {} : { userId: options.userId }),
+      sessionId,
+      count: 1,
+      ip: options.ip ?? null,
+      userAgent: options.userAgent ?? null,
+    });
+  }
+}
+
+/** {@link revokeUserSessions}, then the `session.revoked` event (the public `SessionManager.revokeUserSessions`). */
+export async function revokeUserSessionsAs<U>(
+  config: SessionConfig<U>,
+  userId: string,
+  options: { except?: string } & RevokeOptions = {},
+): Promise<number> {
+  const count = await revokeUserSessions(
+    config,
+    userId,
+    options.except === undefined ? {} : { except: options.except },
+  );
+  if (count > 0 && config.onEvent !== null) {
+    emitEvent(config.onEvent, {
+      type: 'session.revoked',
+      at: config.clock.now(),
+      by: options.by ?? 'system',
+      userId,
+      count,
+      ip: options.ip ?? null,
+      userAgent: options.userAgent ?? null,
+    });
+  }
+  return count;
 }
 
 /**

@@ -12,6 +12,10 @@ export interface Session {
   readonly absoluteExpiresAt: number;
   readonly userAgent: string | null;
   readonly ip: string | null;
+  /** When the user last proved who they are: sign-in, or the last re-authentication (ms since the epoch). */
+  readonly authTime: number;
+  /** How: RFC 8176 method references (`pwd`, `otp`, `hwk`, `swk`, `mfa`, `fed`, ...); `[]` when unknown. */
+  readonly amr: readonly string[];
 }
 
 /** The public view of a stored record: everything but the secret's hash and the version counter. */
@@ -25,6 +29,8 @@ export function toSession(record: SessionRecord): Session {
     absoluteExpiresAt: record.absoluteExpiresAt,
     userAgent: record.userAgent,
     ip: record.ip,
+    authTime: record.authTime,
+    amr: record.amr,
   };
 }
 

@@ -1,5 +1,7 @@
 export type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -10,3 +12,4 @@ export type {
 export { MemoryStore, type MemoryStoreOptions } from './memory.js';
 export { storeCall, storeFailure } from '../lib/store-call.js';
 export { StoreUnavailableError } from './errors.js';
+export { MAX_AMR_VALUES, checkAmr } from './auth-fields.js';

@@ -1,7 +1,10 @@
 import { systemClock, type Clock } from '../clock.js';
 import { isPromiseLike } from '../lib/promise.js';
+import { checkAuthFields } from './auth-fields.js';
 import type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -38,6 +41,9 @@ interface Entry {
   readonly absoluteExpiresAt: number;
   readonly userAgent: string | null;
   readonly ip: string | null;
+  readonly authTime: number;
+  /** Frozen: handed out as it is. */
+  readonly amr: readonly string[];
   version: number;
   used: boolean;
 }
@@ -51,8 +57,11 @@ interface Entry {
  * the oldest entry that is unused (or expired), moving each used one it passes to the back with its flag
  * cleared. A read thus costs one flag write instead of relinking a recency list.
  */
-export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
+export class MemoryStore<U = SessionUser>
+  implements SessionStore<U>, SessionIndex, SessionCounter, ImmediateRead<U>
+{
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   readonly immediate: ImmediateRead<U> = this;
   readonly #sessions = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -74,7 +83,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     } catch (error) {
       // Rejects with exactly what was thrown, as an async method would.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new TypeError('invalid session record'));
     }
   }
 
@@ -92,8 +101,14 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
 
   create(session: SessionRecord): Promise<void> {
     if (this.#live(session.id) !== undefined) return Promise.reject(new Error('session id already exists'));
+    let entry: Entry;
+    try {
+      entry = toEntry(session);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new TypeError('invalid session record'));
+    }
     if (this.#sessions.size >= this.#max) this.#evict();
-    this.#sessions.set(session.id, toEntry(session));
+    this.#sessions.set(session.id, entry);
     let ids = this.#byUser.get(session.userId);
     if (ids === undefined) this.#byUser.set(session.userId, (ids = new Set()));
     ids.add(session.id);
@@ -115,6 +130,7 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
     const entry = this.#live(id);
     if (entry?.version !== version) return false;
     if (this.#live(next.id) !== undefined) throw new Error('session id already exists');
+    checkAuthFields(next);
     // Nothing awaits between the check and the swap, so no other operation can interleave.
     this.#remove(id, entry);
     await this.create(next);
@@ -158,6 +174,12 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
       }
     }
     return Promise.resolve(removed);
+  }
+
+  countSessions(now: number): Promise<SessionCounts> {
+    let expired = 0;
+    for (const entry of this.#sessions.values()) if (entry.expiresAt <= now) expired++;
+    return Promise.resolve({ live: this.#sessions.size - expired, expired });
   }
 
   /** How many sessions are held (expired ones not yet purged included). */
@@ -211,6 +233,8 @@ function toEntry(record: SessionRecord): Entry {
     absoluteExpiresAt: record.absoluteExpiresAt,
     userAgent: record.userAgent,
     ip: record.ip,
+    authTime: record.authTime,
+    amr: checkAuthFields(record),
     version: record.version,
     used: false,
   };
@@ -228,6 +252,8 @@ function toRecord(entry: Entry): SessionRecord {
     absoluteExpiresAt: entry.absoluteExpiresAt,
     userAgent: entry.userAgent,
     ip: entry.ip,
+    authTime: entry.authTime,
+    amr: entry.amr,
     version: entry.version,
   };
 }

@@ -17,6 +17,17 @@ export interface SessionRecord {
   readonly absoluteExpiresAt: number;
   readonly userAgent: string | null;
   readonly ip: string | null;
+  /**
+   * When the user last proved who they are for this session (sign-in or re-authentication), ms since the
+   * epoch. A record written before the field existed reads back with `createdAt`.
+   */
+  readonly authTime: number;
+  /**
+   * How they proved it: RFC 8176 authentication method references (`pwd`, `otp`, `hwk`, `swk`, `mfa`,
+   * `fed`, ...), at most 8 short tokens (`checkAmr` in `cloakroom/stores`). `[]` when unknown,
+   * as for a record written before the field existed.
+   */
+  readonly amr: readonly string[];
   /** Incremented by every update; updates are compare-and-set on it. */
   readonly version: number;
 }
@@ -95,6 +106,29 @@ export interface SessionIndex {
   deleteByUser(userId: string, options?: { except?: string }): Promise<number>;
   /** Removes sessions whose `expiresAt` is at or before `now`; resolves to the number removed. */
   deleteExpired(now: number): Promise<number>;
+  /** Counting the store's sessions, when the backend can do it (operators' statistics). */
+  readonly counter?: SessionCounter;
+}
+
+/** How many sessions a store holds at one instant. */
+export interface SessionCounts {
+  /** Sessions whose `expiresAt` is after `now`. */
+  live: number;
+  /**
+   * Sessions (or, in Redis, index entries whose session the TTL already removed) expired at `now` and still
+   * kept: what the next `deleteExpired(now)` would remove.
+   */
+  expired: number;
+}
+
+/**
+ * The optional ability of a {@link SessionIndex} to count every session (`cloakroom admin stats`). Not a
+ * request path: it may cost O(sessions) (a SQL `COUNT`, a Redis SCAN). Stores that cannot count without a
+ * full table scan they are not built for (DynamoDB) leave it out.
+ */
+export interface SessionCounter {
+  /** Live and expired-but-kept sessions at `now` (ms). */
+  countSessions(now: number): Promise<SessionCounts>;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type RequestSession,
 } from '../../src/session/request-session.js';
 import { SessionManager } from '../../src/session/manager.js';
+import type { SessionManagerOptions } from '../../src/session/config.js';
 import type { SessionUser } from '../../src/stores/types.js';
 import { MemoryStore } from '../../src/stores/memory.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -63,13 +64,17 @@ export interface Harness {
 }
 
 /** Accounts on memory stores, with a counting cheap hasher already warmed up (and its counts reset). */
-export async function harness(options: Partial<AccountsOptions<SessionUser>> = {}): Promise<Harness> {
+export async function harness(
+  options: Partial<AccountsOptions<SessionUser>> = {},
+  sessionOptions: Partial<SessionManagerOptions<SessionUser>> = {},
+): Promise<Harness> {
   const clock = new ManualClock();
   const sessions = new SessionManager<SessionUser>({
     store: new MemoryStore({ clock }),
     origin: ORIGIN,
     keys: ['k'.repeat(43)],
     clock,
+    ...sessionOptions,
   });
   const hasher = options.hasher instanceof CountingHasher ? options.hasher : new CountingHasher(CHEAP);
   const users = options.users ?? new MemoryUserStore();

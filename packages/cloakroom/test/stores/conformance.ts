@@ -12,11 +12,18 @@ import { createSessionManager, type SessionManager } from '../../src/session/man
 import { MemoryStore } from '../../src/stores/memory.js';
 import type { SessionIndex, SessionRecord, SessionStore, SessionUser } from '../../src/stores/types.js';
 import { silentServer } from '../helpers/tcp-proxy.js';
+import { runAuthFieldScenarios } from './conformance-auth.js';
 
 /** A store under test and how to release it. */
 export interface StoreHandle {
   store: SessionStore;
   close?: () => Promise<void> | void;
+  /**
+   * For a store that persists records: writes `record` the way the store did before sessions had `authTime`
+   * and `amr` (its old row, item or value layout, without them), so the suite checks that such a record reads
+   * back with `authTime = createdAt` and `amr = []` and still works.
+   */
+  writeLegacy?: (record: SessionRecord) => Promise<void>;
 }
 
 /**
@@ -33,6 +40,8 @@ export interface StoreConformanceOptions {
    * batch` that pushes onto `runs` the number of sessions each run of its sweep statement removed.
    */
   sweepBatches?: (batch: number, runs: number[]) => Promise<StoreHandle>;
+  /** Whether its index can count sessions (`SessionIndex.counter`). Default: whether it has an index. */
+  counter?: boolean;
   /**
    * For a store on a network server: makes a store whose client has no time limits of its own (or very
    * long ones), talking to a server at `port` on 127.0.0.1 that accepts connections and never answers, with
@@ -92,6 +101,8 @@ export function makeRecord(now: number, fields: Partial<SessionRecord> = {}): Se
     absoluteExpiresAt: now + DAY,
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0 \u00e9\u4e2d\u{1f600}',
     ip: '2001:db8::7',
+    authTime: now - 30 * SECOND,
+    amr: ['pwd', 'otp', 'mfa'],
     version: 1,
     ...fields,
   };
@@ -575,6 +586,36 @@ export function runStoreConformance(
           assert.equal(await index.deleteExpired(sweepAt), 0);
         });
 
+        it('countSessions counts live sessions and expired ones awaiting a sweep, at its now', async ({
+          make,
+          store,
+          clock,
+        }) => {
+          const counter = indexOf(store).counter;
+          if (options.counter === false) {
+            assert.equal(counter, undefined);
+            return;
+          }
+          assert.ok(counter !== undefined, 'the index should implement SessionCounter');
+          assert.deepStrictEqual(await counter.countSessions(clock.now()), { live: 0, expired: 0 });
+          const created = clock.now();
+          const at = created + HOUR;
+          const records = [
+            make(created, { expiresAt: at - HOUR / 2 }),
+            make(created, { expiresAt: at, userId: 'counted' }),
+            make(created, { expiresAt: at + 1, userId: 'counted' }),
+            make(created, { expiresAt: at + DAY }),
+            make(created, { expiresAt: at + DAY, userId: 'other' }),
+          ];
+          for (const record of records) await store.create(record);
+          assert.deepStrictEqual(await counter.countSessions(created), { live: 5, expired: 0 });
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 3, expired: 2 });
+          await indexOf(store).deleteExpired(at);
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 3, expired: 0 });
+          await store.delete(records[4]?.id ?? '');
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 2, expired: 0 });
+        });
+
         it('deleteExpired follows the expiry a touch set', async ({ make, store, clock }) => {
           const record = make(clock.now(), { expiresAt: clock.now() + HOUR });
           await store.create(record);
@@ -589,6 +630,10 @@ export function runStoreConformance(
           assert.equal((await stored(store, record.id))?.version, 2);
         });
       });
+
+    describe('authentication fields (authTime, amr)', () => {
+      runAuthFieldScenarios(makeStore);
+    });
 
     describe('under the session manager', () => {
       runManagerScenarios(makeStore, hasIndex, options.users ?? (() => Promise.resolve(AWKWARD_USERS)));

@@ -13,6 +13,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   GetItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createSessionManager } from '../../src/session/manager.js';
 import {
@@ -22,7 +23,7 @@ import {
   type DynamoDBSender,
   type DynamoDBStoreOptions,
 } from '../../src/stores/dynamodb/index.js';
-import type { SessionUser } from '../../src/stores/types.js';
+import type { SessionRecord, SessionUser } from '../../src/stores/types.js';
 import { Dynalite } from '../helpers/dynalite.js';
 import {
   assertSameRecord,
@@ -66,10 +67,22 @@ async function dynamoStore<U = SessionUser>(
 runStoreConformance(
   'DynamoDBStore (dynalite)',
   async (clock) => {
-    const { store, close } = await dynamoStore({ clock });
-    return { store, close };
+    const { store, close, table } = await dynamoStore({ clock });
+    // An item from before the attributes existed: the same item without them.
+    const writeLegacy = async (record: SessionRecord): Promise<void> => {
+      await store.create(record);
+      await client.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: { S: `s#${record.id}` } },
+          UpdateExpression: 'REMOVE authTime, amr',
+        }),
+      );
+    };
+    return { store, close, writeLegacy };
   },
   {
+    counter: false,
     silentServer: (port, clock, timeoutMs) => {
       // A client without limits of its own (no request timeout, many attempts): only the store's bound applies.
       const silent = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 10 });
@@ -156,6 +169,8 @@ describe('DynamoDBStore', () => {
       assert.ok(Item !== undefined);
       assert.deepStrictEqual(Object.keys(Item).sort(), [
         'absoluteExpiresAt',
+        'amr',
+        'authTime',
         'createdAt',
         'expiresAt',
         'ip',

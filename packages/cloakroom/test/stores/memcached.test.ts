@@ -15,7 +15,7 @@ import {
   type MemcachedClient,
   type MemcachedStoreOptions,
 } from '../../src/stores/memcached/index.js';
-import type { SessionUser } from '../../src/stores/types.js';
+import type { SessionRecord, SessionUser } from '../../src/stores/types.js';
 import {
   assertSameRecord,
   DAY,
@@ -27,6 +27,7 @@ import {
   runStoreConformance,
 } from './conformance.js';
 import { listen, silentServer, TcpProxy } from '../helpers/tcp-proxy.js';
+import { legacyMemcachedValue } from './legacy-records.js';
 
 const server = process.env.MEMCACHED_SERVER ?? '127.0.0.1:11311';
 const [host = '127.0.0.1', portText = '11311'] = server.split(':');
@@ -148,8 +149,12 @@ if (skip === false) {
   runStoreConformance(
     'MemcachedStore',
     (clock) => {
-      const { store, close } = memcachedStore(clock as ManualClock);
-      return Promise.resolve({ store, close });
+      const { store, close, prefix } = memcachedStore(clock as ManualClock);
+      const writeLegacy = async (record: SessionRecord): Promise<void> => {
+        await store.create(record);
+        await shared!.set(`${prefix}s:${record.id}`, legacyMemcachedValue(record), { expires: 3600 });
+      };
+      return Promise.resolve({ store, close, writeLegacy });
     },
     {
       index: false,
@@ -210,8 +215,9 @@ describe('MemcachedStore', { skip }, () => {
       const strings = [record.userId, record.userAgent ?? '', record.ip ?? ''].map((s) =>
         Buffer.byteLength(s),
       );
-      // format, hash length and hash, five numbers, three string lengths and the strings
-      assert.equal(value.length, 1 + 1 + 32 + 5 * 8 + 3 * 2 + strings.reduce((a, b) => a + b));
+      const amr = record.amr.join(' ').length;
+      // format, hash length and hash, five numbers, three string lengths and the strings, authTime, amr
+      assert.equal(value.length, 1 + 1 + 32 + 5 * 8 + 3 * 2 + strings.reduce((a, b) => a + b) + 8 + 2 + amr);
       assert.ok(value.includes(Buffer.from(record.secretHash)), 'the 32 raw bytes of the hash');
       assert.ok(!value.includes(Buffer.from(record.id)), 'the id is the key, not repeated');
     } finally {

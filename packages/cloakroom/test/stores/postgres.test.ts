@@ -7,9 +7,9 @@ import { CloakroomError } from '../../src/errors.js';
 import { createSessionManager } from '../../src/session/manager.js';
 import { runMigrations } from '../../src/lib/postgres/migrate.js';
 import { isConnectionLost, postgresPoolOptions } from '../../src/lib/postgres/pool.js';
-import { statements, type SqlNames } from '../../src/stores/postgres/sql.js';
+import { sessionMigrations, statements, type SqlNames } from '../../src/stores/postgres/sql.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/stores/postgres/index.js';
-import type { SessionUser } from '../../src/stores/types.js';
+import type { SessionRecord, SessionUser } from '../../src/stores/types.js';
 import {
   assertSameRecord,
   HOUR,
@@ -86,7 +86,16 @@ after(async () => {
 async function conformanceStore(options: PostgresStoreOptions<SessionUser> = {}) {
   const schema = await freshSchema(pool);
   const store = await PostgresStore.create(serial, { ...options, schema: schema.name });
-  return { store, close: schema.drop };
+  const table = `"${schema.name}"."${options.table ?? 'cloakroom_sessions'}"`;
+  return {
+    store,
+    close: schema.drop,
+    // A row from before migration 2 has NULL in its columns.
+    writeLegacy: async (record: SessionRecord) => {
+      await store.create(record);
+      await pool.query(`UPDATE ${table} SET auth_time = NULL, amr = NULL WHERE id = $1`, [record.id]);
+    },
+  };
 }
 
 describePostgres('PostgresStore', () => {
@@ -114,7 +123,7 @@ describePostgres('PostgresStore', () => {
     const schema = await freshSchema(pool);
     try {
       const store = new PostgresStore(pool, { schema: schema.name });
-      assert.deepStrictEqual(await store.migrate(), [1]);
+      assert.deepStrictEqual(await store.migrate(), [1, 2]);
       assert.deepStrictEqual(await store.migrate(), []);
       assert.deepStrictEqual(
         (await PostgresStore.create(pool, { schema: schema.name })) instanceof PostgresStore,
@@ -123,7 +132,10 @@ describePostgres('PostgresStore', () => {
       const { rows } = await pool.query<{ component: string; version: number }>(
         `SELECT component, version FROM "${schema.name}".cloakroom_migrations ORDER BY component, version`,
       );
-      assert.deepStrictEqual(rows, [{ component: 'sessions:cloakroom_sessions', version: 1 }]);
+      assert.deepStrictEqual(rows, [
+        { component: 'sessions:cloakroom_sessions', version: 1 },
+        { component: 'sessions:cloakroom_sessions', version: 2 },
+      ]);
       const indexes = await pool.query<{ indexname: string }>(
         'SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname',
         [schema.name],
@@ -142,6 +154,41 @@ describePostgres('PostgresStore', () => {
     }
   });
 
+  test('migration 2 adds auth_time and amr to a version-1 table; its rows read authTime = createdAt, amr = []', async () => {
+    const schema = await freshSchema(pool);
+    try {
+      const names: SqlNames = { schema: schema.name, sessions: 'cloakroom_sessions', users: null };
+      const [first] = sessionMigrations(names);
+      await runMigrations(pool, {
+        schema: schema.name,
+        component: 'sessions:cloakroom_sessions',
+        migrations: [first!],
+      });
+      const old = makeRecord(Date.now() - 60_000);
+      await pool.query(
+        `INSERT INTO "${schema.name}".cloakroom_sessions (id, user_id, secret_hash, created_at, last_seen_at, ` +
+          'expires_at, absolute_expires_at, user_agent, ip, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [
+          old.id,
+          old.userId,
+          Buffer.from(old.secretHash),
+          old.createdAt,
+          old.lastSeenAt,
+          old.expiresAt,
+          old.absoluteExpiresAt,
+          old.userAgent,
+          old.ip,
+          old.version,
+        ],
+      );
+      const store = new PostgresStore(pool, { schema: schema.name });
+      assert.deepStrictEqual(await store.migrate(), [2]);
+      assertSameRecord((await store.get(old.id))?.session, { ...old, authTime: old.createdAt, amr: [] });
+    } finally {
+      await schema.drop();
+    }
+  });
+
   test('migrations run at once from two pools: applied exactly once, and no one fails', async () => {
     const other = testPool();
     const schema = await freshSchema(pool);
@@ -152,11 +199,11 @@ describePostgres('PostgresStore', () => {
       );
       const applied = await Promise.all(starts);
       assert.equal(applied.filter((versions) => versions.length > 0).length, 1, JSON.stringify(applied));
-      assert.deepStrictEqual(applied.flat(), [1]);
+      assert.deepStrictEqual(applied.flat(), [1, 2]);
       const { rows } = await pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM "${schema.name}".cloakroom_migrations`,
       );
-      assert.equal(rows[0]?.n, 1);
+      assert.equal(rows[0]?.n, 2);
       const store = new PostgresStore(other, { schema: schema.name });
       const record = makeRecord(Date.now());
       await store.create(record);
@@ -362,7 +409,7 @@ describePostgres('PostgresStore', () => {
         [sql.delete, ['s-5']],
         [sql.deleteByUser, ['u-7']],
         [sql.deleteByUserExcept, ['u-7', 's-7']],
-        [sql.replace, ['s-5', 1, 'n', 'u', Buffer.alloc(1), 1, 1, 1, 1, null, null, 1]],
+        [sql.replace, ['s-5', 1, 'n', 'u', Buffer.alloc(1), 1, 1, 1, 1, null, null, 1, 1, 'pwd']],
       ] as const) {
         assert.ok(indexes(await explain(text, [...values])).length > 0, text);
       }

@@ -14,6 +14,7 @@ import { KeyLayout } from '../../src/stores/redis/keys.js';
 import * as scripts from '../../src/stores/redis/scripts.js';
 import { RedisStore, redisClusterOptions, type RedisStoreOptions } from '../../src/stores/redis/index.js';
 import type { SessionRecord, SessionUser } from '../../src/stores/types.js';
+import { legacyRedisValue } from './legacy-records.js';
 import {
   assertSameRecord,
   HOUR,
@@ -175,8 +176,12 @@ if (skip === false) {
   runStoreConformance(
     'RedisStore on a 3-master Redis Cluster',
     (clock) => {
-      const { store, close } = clusterStore(clock as ManualClock);
-      return Promise.resolve({ store, close });
+      const { store, close, layout } = clusterStore(clock as ManualClock);
+      const writeLegacy = async (record: SessionRecord): Promise<void> => {
+        await store.create(record);
+        await shared!.set(layout.session(record.id)!, legacyRedisValue(record), 'KEEPTTL');
+      };
+      return Promise.resolve({ store, close, writeLegacy });
     },
     {
       // The several-user scenarios run for a user on every master.

@@ -22,6 +22,7 @@ import {
   runStoreConformance,
 } from './conformance.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { legacyRedisValue } from './legacy-records.js';
 
 const url = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const target = { host: url.hostname, port: Number(url.port || 6379) };
@@ -89,8 +90,12 @@ if (skip === false) {
   runStoreConformance(
     'RedisStore',
     (clock) => {
-      const { store, close } = redisStore(clock as ManualClock);
-      return Promise.resolve({ store, close });
+      const { store, close, prefix } = redisStore(clock as ManualClock);
+      const writeLegacy = async (record: SessionRecord): Promise<void> => {
+        await store.create(record);
+        await shared!.set(new KeyLayout(prefix).session(record.id)!, legacyRedisValue(record), 'KEEPTTL');
+      };
+      return Promise.resolve({ store, close, writeLegacy });
     },
     {
       silentServer: (port, clock, timeoutMs) => {
@@ -276,8 +281,10 @@ describe('RedisStore', { skip }, () => {
       const value = await shared!.getBuffer(key);
       assert.ok(value !== null);
       assert.ok(value.includes(Buffer.from(record.secretHash)));
-      // 34 fixed bytes, the user id, the hash with its length byte, the IP with its length: no user agent.
-      assert.equal(value.length, 34 + 3 + 33 + 2 + Buffer.byteLength(record.ip ?? ''));
+      // 34 fixed bytes, the user id, the hash with its length byte, the IP with its length (no user agent),
+      // then authTime and amr with its length byte.
+      const amr = record.amr.join(' ').length;
+      assert.equal(value.length, 34 + 3 + 33 + 2 + Buffer.byteLength(record.ip ?? '') + 6 + 1 + amr);
       const [, keys] = await shared!.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000);
       assert.deepStrictEqual(keys.sort(), [key, layoutOf(store).index('u-1')].sort());
     } finally {

@@ -36,6 +36,11 @@ runStoreConformance(
       close: () => {
         db.close();
       },
+      // A row from before the columns were added has NULL in them.
+      writeLegacy: async (record) => {
+        await new SqliteStore(db).create(record);
+        db.prepare('UPDATE cloakroom_sessions SET auth_time = NULL, amr = NULL WHERE id = ?').run(record.id);
+      },
     });
   },
   {
@@ -59,6 +64,33 @@ runStoreConformance('SqliteStore (file, WAL)', () => {
     close: () => {
       db.close();
     },
+    writeLegacy: async (record) => {
+      await new SqliteStore(db, { table: 'app_sessions' }).create(record);
+      db.prepare('UPDATE app_sessions SET auth_time = NULL, amr = NULL WHERE id = ?').run(record.id);
+    },
+  });
+});
+
+describe('SqliteStore schema upgrade', () => {
+  test('a table from before auth_time and amr gains them; its rows read authTime = createdAt, amr = []', async () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE cloakroom_sessions (id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,
+      secret_hash BLOB NOT NULL, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, absolute_expires_at INTEGER NOT NULL, user_agent TEXT, ip TEXT,
+      version INTEGER NOT NULL) WITHOUT ROWID`);
+    const old = makeRecord(Date.now() - 60_000);
+    db.prepare(
+      'INSERT INTO cloakroom_sessions VALUES (@id, @userId, @secretHash, @createdAt, @lastSeenAt, @expiresAt, ' +
+        '@absoluteExpiresAt, @userAgent, @ip, @version)',
+    ).run({ ...old, amr: undefined, authTime: undefined });
+    const store = new SqliteStore(db);
+    assertSameRecord((await store.get(old.id))?.session, { ...old, authTime: old.createdAt, amr: [] });
+    // Opening it again adds nothing twice.
+    const again = new SqliteStore(db);
+    const fresh = makeRecord(Date.now());
+    await again.create(fresh);
+    assertSameRecord((await store.get(fresh.id))?.session, fresh);
+    db.close();
   });
 });
 

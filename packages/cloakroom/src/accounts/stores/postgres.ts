@@ -360,6 +360,13 @@ export {
   type PostgresIdentityOptions,
 } from './identities/postgres.js';
 export {
+  PostgresMfaStore,
+  PostgresPendingSignInStore,
+  migratePostgresMfa,
+  POSTGRES_MFA_MIGRATIONS,
+  type PostgresMfaOptions,
+} from '../mfa/stores/postgres.js';
+export {
   PostgresPasskeyStore,
   migratePostgresPasskeys,
   POSTGRES_PASSKEY_MIGRATIONS,

@@ -102,4 +102,5 @@ export class RedisAttemptStore implements AttemptStore {
   }
 }
 
+export { RedisMfaStore, RedisPendingSignInStore, type RedisMfaOptions } from '../mfa/stores/redis.js';
 export { RedisPasskeyStore, type RedisPasskeyOptions } from './passkeys/redis.js';

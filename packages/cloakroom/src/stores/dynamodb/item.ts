@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SessionRecord } from '../types.js';
+import { checkAuthFields, decodeAmr, decodeAuthTime } from '../auth-fields.js';
 
 /** A DynamoDB item in the low-level wire form (`{ S: … }`, `{ N: … }`, …). */
 export type Item = Record<string, AttributeValue>;
@@ -15,10 +16,13 @@ export type Item = Record<string, AttributeValue>;
  * | secretHash         | B    | SHA-256 of the token's secret                                          |
  * | createdAt … version| N    | createdAt, lastSeenAt, expiresAt, absoluteExpiresAt (ms), version      |
  * | userAgent, ip      | S    | or NULL: `''` and `null` stay apart                                    |
+ * | authTime           | N    | when the user last proved who they are (ms)                            |
+ * | amr                | L    | the authentication methods, a list of S (`[]` when unknown)            |
  * | ttl                | N    | `expiresAt` in whole seconds, rounded up: DynamoDB's TTL attribute     |
  *
  * A typical item (browser user agent, IPv6 address) is about 400 bytes: one write unit (1 KB), half a
- * strongly consistent read unit (4 KB).
+ * strongly consistent read unit (4 KB). An item written before `authTime` and `amr` existed reads back with
+ * `authTime = createdAt`, `amr = []`.
  */
 export const SESSION_PREFIX = 's#';
 /** User snapshots: `pk = u#<user id>`, the snapshot in `user` (S). They carry no `userId`, so no index entry. */
@@ -45,6 +49,7 @@ export function encodeRecord(record: SessionRecord): Item {
     throw new TypeError('userId must be a non-empty string');
   }
   if (!(record.secretHash instanceof Uint8Array)) throw new TypeError('secretHash must be a Uint8Array');
+  const amr = checkAuthFields(record);
   const item: Item = {
     ...sessionKey(record.id),
     userId: { S: record.userId },
@@ -52,6 +57,8 @@ export function encodeRecord(record: SessionRecord): Item {
     userAgent: optionalText(record.userAgent, 'userAgent'),
     ip: optionalText(record.ip, 'ip'),
     ttl: { N: ttlSeconds(record.expiresAt) },
+    authTime: { N: String(record.authTime) },
+    amr: { L: amr.map((value) => ({ S: value })) },
   };
   for (const name of NUMBERS) item[name] = { N: String(safe(record[name], name)) };
   return item;
@@ -79,6 +86,8 @@ export function decodeRecord(id: string, item: Item): SessionRecord {
     absoluteExpiresAt,
     userAgent: readOptionalText(item.userAgent),
     ip: readOptionalText(item.ip),
+    authTime: decodeAuthTime(item.authTime?.N, createdAt),
+    amr: readAmr(item.amr),
     version,
   };
 }
@@ -87,6 +96,15 @@ export function decodeRecord(id: string, item: Item): SessionRecord {
 export function sessionIdOf(item: Item): string | null {
   const pk = item.pk?.S;
   return pk?.startsWith(SESSION_PREFIX) ? pk.slice(SESSION_PREFIX.length) : null;
+}
+
+function readAmr(value: AttributeValue | undefined): readonly string[] {
+  if (value === undefined) return decodeAmr(null);
+  const values = value.L?.map((entry) => entry.S);
+  if (values === undefined || values.some((entry) => entry === undefined || entry.includes(' '))) {
+    throw new Error('malformed session item (amr)');
+  }
+  return decodeAmr(values.join(' '));
 }
 
 function optionalText(value: string | null, name: string): AttributeValue {

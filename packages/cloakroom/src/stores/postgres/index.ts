@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
 import type { Clock } from '../../clock.js';
 import type {
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -13,6 +15,7 @@ import { runMigrations } from '../../lib/postgres/migrate.js';
 import { ReconnectBackoff, type ReconnectBackoffOptions } from '../../lib/backoff.js';
 import { guardPool, isConnectFailure, isConnectionLost } from '../../lib/postgres/pool.js';
 import { sessionMigrations, statements, type SqlNames } from './sql.js';
+import { checkAuthFields, decodeAmr, decodeAuthTime } from '../auth-fields.js';
 
 export { postgresPoolOptions, guardPool } from '../../lib/postgres/pool.js';
 export { type ReconnectBackoffOptions } from '../../lib/backoff.js';
@@ -74,6 +77,8 @@ interface SessionRow {
   user_agent: string | null;
   ip: string | null;
   version: number;
+  auth_time: string | null;
+  amr: string | null;
   u_found?: boolean;
   [column: string]: unknown;
 }
@@ -91,8 +96,9 @@ interface SessionRow {
  * const store = await PostgresStore.create(pool, { users: { table: 'users', columns: ['id', 'email'] } });
  * ```
  */
-export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionIndex, SessionCounter {
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   readonly #pool: Pool;
   readonly #names: SqlNames;
   readonly #sql: Statements;
@@ -195,6 +201,12 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
     return result.rowCount ?? 0;
   }
 
+  async countSessions(now: number): Promise<SessionCounts> {
+    const { rows } = await this.#read<{ live: string; expired: string }>(this.#sql.count, [now]);
+    const row = rows[0];
+    return { live: Number(row?.live ?? 0), expired: Number(row?.expired ?? 0) };
+  }
+
   async deleteExpired(now: number): Promise<number> {
     let removed = 0;
     for (;;) {
@@ -241,6 +253,7 @@ function statementName(text: string): string {
 }
 
 function recordValues(record: SessionRecord): unknown[] {
+  const amr = checkAuthFields(record).join(' ');
   return [
     record.id,
     record.userId,
@@ -252,6 +265,8 @@ function recordValues(record: SessionRecord): unknown[] {
     record.userAgent,
     record.ip,
     record.version,
+    record.authTime,
+    amr,
   ];
 }
 
@@ -267,6 +282,8 @@ function toRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ip: row.ip,
     version: row.version,
+    authTime: decodeAuthTime(row.auth_time, Number(row.created_at)),
+    amr: decodeAmr(row.amr),
   };
 }
 

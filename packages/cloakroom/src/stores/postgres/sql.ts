@@ -37,12 +37,18 @@ export function sessionMigrations(names: SqlNames): Migration[] {
         CREATE INDEX ${index('expires_at')} ON ${t} (expires_at);
       `,
     },
+    {
+      version: 2,
+      // NULL in rows written before: auth_time then reads as created_at, amr as none.
+      description: 'how each session was authenticated: auth_time and amr',
+      sql: `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS auth_time bigint, ADD COLUMN IF NOT EXISTS amr text;`,
+    },
   ];
 }
 
 const SESSION_COLUMNS =
   's.id, s.user_id, s.secret_hash, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at, ' +
-  's.user_agent, s.ip, s.version';
+  's.user_agent, s.ip, s.version, s.auth_time, s.amr';
 
 /**
  * The session and, through a join, its user: the one round trip per validation. User columns are aliased by
@@ -63,13 +69,14 @@ export function selectSessionAndUser(names: SqlNames): string {
 }
 
 const INSERT_COLUMNS =
-  'id, user_id, secret_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip, version';
+  'id, user_id, secret_hash, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent, ip, ' +
+  'version, auth_time, amr';
 
 export function statements(names: SqlNames) {
   const t = qualify(names.schema, names.sessions, 'table');
   return {
     get: selectSessionAndUser(names),
-    insert: `INSERT INTO ${t} (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    insert: `INSERT INTO ${t} (${INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     touch:
       `UPDATE ${t} SET last_seen_at = $2, expires_at = $3, version = version + 1 ` +
       `WHERE id = $1 AND version = $4`,
@@ -79,11 +86,15 @@ export function statements(names: SqlNames) {
     replace:
       `WITH gone AS (DELETE FROM ${t} WHERE id = $1 AND version = $2 RETURNING id) ` +
       `INSERT INTO ${t} (${INSERT_COLUMNS}) SELECT $3::text, $4::text, $5::bytea, $6::bigint, $7::bigint, ` +
-      `$8::bigint, $9::bigint, $10::text, $11::text, $12::integer FROM gone`,
+      `$8::bigint, $9::bigint, $10::text, $11::text, $12::integer, $13::bigint, $14::text FROM gone`,
     delete: `DELETE FROM ${t} WHERE id = $1`,
     listByUser: `SELECT ${SESSION_COLUMNS} FROM ${t} s WHERE s.user_id = $1`,
     deleteByUser: `DELETE FROM ${t} WHERE user_id = $1`,
     deleteByUserExcept: `DELETE FROM ${t} WHERE user_id = $1 AND id <> $2`,
+    // One pass over the expiry index (admin statistics); bigint counts come back as strings.
+    count:
+      `SELECT count(*) FILTER (WHERE expires_at > $1) AS live, ` +
+      `count(*) FILTER (WHERE expires_at <= $1) AS expired FROM ${t}`,
     // Walks the expiry index from the oldest entry, so a sweep costs O(expired), in bounded batches; SKIP
     // LOCKED lets sweeps in several processes (and a touch holding a row) pass each other without waiting.
     deleteExpiredBatch:

@@ -1,4 +1,5 @@
 import type { SessionRecord } from '../types.js';
+import { checkAuthFields, decodeAmr } from '../auth-fields.js';
 
 /**
  * How a session is kept in Redis: one string, packed. One `GET` reads it (one bulk reply, the cheapest
@@ -13,23 +14,28 @@ import type { SessionRecord } from '../types.js';
  * |     13 |     6 | lastSeenAt                                       |
  * |     19 |     6 | expiresAt                                        |
  * |     25 |     6 | absoluteExpiresAt                                |
- * |     31 |     1 | flags: 1 = has a user agent, 2 = has an IP        |
+ * |     31 |     1 | flags: 1 = has a user agent, 2 = has an IP,      |
+ * |        |       | 4 = has the authentication fields                |
  * |     32 |     2 | length of the user id (UTF-8)                    |
  * |     34 |     n | user id                                          |
  * |        |     1 | length of the secret hash, then its bytes        |
  * |        |     2 | length of the user agent, then it (if flag 1)    |
  * |        |     2 | length of the IP, then it (if flag 2)            |
+ * |        |     6 | authTime (ms) (if flag 4)                        |
+ * |        |     1 | length of amr (values joined by spaces), then it |
  *
  * The scripts rely on the fixed part: they compare the version at 1–6 and rewrite 1–6 and 13–24 in place
  * (`SETRANGE`) to renew a session, and read the user id at 32 to find the user's index and snapshot.
  * Numbers are 48-bit (times up to the year 10889); a null user agent or IP is a clear flag, so `''` and
- * `null` stay apart.
+ * `null` stay apart. A record written before the authentication fields has no flag 4 and reads back with
+ * `authTime = createdAt`, `amr = []`; new records always carry them.
  */
 export const FORMAT = 1;
 const FIXED = 34;
 const MAX_U48 = 2 ** 48 - 1;
 const HAS_USER_AGENT = 1;
 const HAS_IP = 2;
+const HAS_AUTH = 4;
 
 export function encodeRecord(record: SessionRecord): Buffer {
   const userIdBytes = Buffer.byteLength(record.userId, 'utf8');
@@ -41,14 +47,18 @@ export function encodeRecord(record: SessionRecord): Buffer {
   short(userAgentBytes, 'userAgent');
   short(ipBytes, 'ip');
   if (hash.length > 255) throw new TypeError('secretHash must be at most 255 bytes');
-  const out = Buffer.allocUnsafe(FIXED + userIdBytes + 1 + hash.length + 2 + userAgentBytes + 2 + ipBytes);
+  // At most 8 values of 32 characters and 7 spaces: always under 255 bytes of ASCII.
+  const amr = checkAuthFields(record).join(' ');
+  const out = Buffer.allocUnsafe(
+    FIXED + userIdBytes + 1 + hash.length + 2 + userAgentBytes + 2 + ipBytes + 6 + 1 + amr.length,
+  );
   out[0] = FORMAT;
   out.writeUIntBE(u48(record.version, 'version'), 1, 6);
   out.writeUIntBE(u48(record.createdAt, 'createdAt'), 7, 6);
   out.writeUIntBE(u48(record.lastSeenAt, 'lastSeenAt'), 13, 6);
   out.writeUIntBE(u48(record.expiresAt, 'expiresAt'), 19, 6);
   out.writeUIntBE(u48(record.absoluteExpiresAt, 'absoluteExpiresAt'), 25, 6);
-  out[31] = (record.userAgent === null ? 0 : HAS_USER_AGENT) | (record.ip === null ? 0 : HAS_IP);
+  out[31] = (record.userAgent === null ? 0 : HAS_USER_AGENT) | (record.ip === null ? 0 : HAS_IP) | HAS_AUTH;
   out.writeUInt16BE(userIdBytes, 32);
   let at = FIXED + out.write(record.userId, FIXED, 'utf8');
   out[at++] = hash.length;
@@ -60,8 +70,11 @@ export function encodeRecord(record: SessionRecord): Buffer {
   }
   if (record.ip !== null) {
     out.writeUInt16BE(ipBytes, at);
-    out.write(record.ip, at + 2, 'utf8');
+    at += 2 + out.write(record.ip, at + 2, 'utf8');
   }
+  out.writeUIntBE(u48(record.authTime, 'authTime'), at, 6);
+  out[at + 6] = amr.length;
+  out.write(amr, at + 7, 'latin1');
   return out;
 }
 
@@ -87,17 +100,30 @@ export function decodeRecord(id: string, value: unknown): SessionRecord {
     ip = data.toString('utf8', at + 2, end);
     at = end;
   }
+  const createdAt = data.readUIntBE(7, 6);
+  let authTime = createdAt;
+  let amr: readonly string[] = Object.freeze([]);
+  if (flags & HAS_AUTH) {
+    if (at + 7 > data.length) throw malformed();
+    authTime = data.readUIntBE(at, 6);
+    const end = at + 7 + data.readUInt8(at + 6);
+    if (end > data.length) throw malformed();
+    amr = decodeAmr(data.toString('latin1', at + 7, end));
+    at = end;
+  }
   if (at !== data.length) throw malformed();
   return {
     id,
     userId: data.toString('utf8', FIXED, userEnd),
     secretHash: new Uint8Array(data.subarray(userEnd + 1, hashEnd)),
-    createdAt: data.readUIntBE(7, 6),
+    createdAt,
     lastSeenAt: data.readUIntBE(13, 6),
     expiresAt: data.readUIntBE(19, 6),
     absoluteExpiresAt: data.readUIntBE(25, 6),
     userAgent,
     ip,
+    authTime,
+    amr,
     version: data.readUIntBE(1, 6),
   };
 }

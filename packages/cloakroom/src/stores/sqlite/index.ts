@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -8,8 +10,10 @@ import type {
   SessionUser,
   StoredSession,
 } from '../types.js';
-import { schema, statements, type SqlNames } from './sql.js';
+import { addedColumns, schema, statements, type SqlNames } from './sql.js';
 import { settle } from '../../lib/sqlite/settle.js';
+import { applySqliteComponent } from '../../lib/sqlite/registry.js';
+import { checkAuthFields, decodeAmr, decodeAuthTime } from '../auth-fields.js';
 
 /** Where the SQLite store finds users, so a validation brings the user in the same query (a LEFT JOIN). */
 export interface SqliteUserSource<U> {
@@ -45,6 +49,8 @@ interface SessionRow {
   user_agent: string | null;
   ip: string | null;
   version: number;
+  auth_time: number | null;
+  amr: string | null;
   u__found?: unknown;
   [column: string]: unknown;
 }
@@ -59,8 +65,11 @@ interface SessionRow {
  * const store = new SqliteStore(new Database('data/sessions.db'));
  * ```
  */
-export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
+export class SqliteStore<U = SessionUser>
+  implements SessionStore<U>, SessionIndex, SessionCounter, ImmediateRead<U>
+{
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   /** better-sqlite3 is synchronous: validation reads through `getNow` without awaiting a promise. */
   readonly immediate: ImmediateRead<U> = this;
   readonly #sql: Statements;
@@ -82,9 +91,10 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
     }
     // Builds (and so checks) every identifier before anything touches the database.
     const ddl = schema(names);
+    const columns = addedColumns(names);
     const text = statements(names);
     if (!db.memory) db.pragma('journal_mode = WAL');
-    db.exec(ddl);
+    applySqliteComponent(db, { component: `sessions:${names.sessions}`, sql: ddl, columns });
     this.#sql = Object.fromEntries(
       Object.entries(text).map(([name, sql]) => [name, db.prepare(sql)]),
     ) as Statements;
@@ -94,8 +104,9 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
       users,
     );
     this.#replace = db.transaction((id: string, version: number, next: SessionRecord) => {
+      const row = insertRow(next);
       if (this.#sql.deleteVersion.run(id, version).changes !== 1) return false;
-      this.#sql.insert.run(next);
+      this.#sql.insert.run(row);
       return true;
     });
   }
@@ -112,7 +123,7 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
 
   create(session: SessionRecord): Promise<void> {
     return settle(() => {
-      this.#sql.insert.run(session);
+      this.#sql.insert.run(insertRow(session));
     });
   }
 
@@ -146,6 +157,13 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
     );
   }
 
+  countSessions(now: number): Promise<SessionCounts> {
+    return settle(() => ({
+      live: (this.#sql.countLive.get(now) as { n: number }).n,
+      expired: (this.#sql.countExpired.get(now) as { n: number }).n,
+    }));
+  }
+
   deleteExpired(now: number): Promise<number> {
     return settle(() => {
       let removed = 0;
@@ -170,6 +188,27 @@ function toRecord(row: SessionRow): SessionRecord {
     userAgent: row.user_agent,
     ip: row.ip,
     version: row.version,
+    authTime: decodeAuthTime(row.auth_time, row.created_at),
+    amr: decodeAmr(row.amr),
+  };
+}
+
+/** The insert statement's named parameters: the record's fields, its `amr` packed and checked. */
+function insertRow(record: SessionRecord): Record<string, unknown> {
+  const amr = checkAuthFields(record).join(' ');
+  return {
+    id: record.id,
+    userId: record.userId,
+    secretHash: record.secretHash,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    expiresAt: record.expiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    userAgent: record.userAgent,
+    ip: record.ip,
+    version: record.version,
+    authTime: record.authTime,
+    amr,
   };
 }
 
@@ -197,6 +236,8 @@ function rowReader<U>(
     userAgent,
     ip,
     version,
+    authTime,
+    amr,
   ] = [
     'id',
     'user_id',
@@ -208,7 +249,22 @@ function rowReader<U>(
     'user_agent',
     'ip',
     'version',
-  ].map(at) as [number, number, number, number, number, number, number, number, number, number];
+    'auth_time',
+    'amr',
+  ].map(at) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const toSession = (row: unknown[]): SessionRecord => ({
     id: row[id] as string,
     userId: row[userId] as string,
@@ -220,6 +276,8 @@ function rowReader<U>(
     userAgent: row[userAgent] as string | null,
     ip: row[ip] as string | null,
     version: row[version] as number,
+    authTime: decodeAuthTime(row[authTime], row[createdAt] as number),
+    amr: decodeAmr(row[amr] as string | null),
   });
   if (users === undefined) {
     return (row) => ({ session: toSession(row), user: { id: row[userId] as string } as U });

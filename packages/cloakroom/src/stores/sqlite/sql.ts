@@ -1,3 +1,5 @@
+import type { SqliteColumn } from '../../lib/sqlite/registry.js';
+
 /**
  * All of the SQLite store's SQL, in one place. Table and column names come from options and are checked
  * against a strict identifier pattern before they get here, then quoted.
@@ -37,9 +39,21 @@ export function schema(names: SqlNames): string {
   `;
 }
 
+/**
+ * Columns added after the table first shipped (`applySqliteComponent` adds each one a table lacks). Rows
+ * written before have NULL in them: `auth_time` then reads as `created_at`, `amr` as none.
+ */
+export function addedColumns(names: SqlNames): SqliteColumn[] {
+  quoteIdentifier(names.sessions, 'table');
+  return [
+    { table: names.sessions, name: 'auth_time', definition: 'INTEGER' },
+    { table: names.sessions, name: 'amr', definition: 'TEXT' },
+  ];
+}
+
 const SESSION_COLUMNS =
   's.id, s.user_id, s.secret_hash, s.created_at, s.last_seen_at, s.expires_at, s.absolute_expires_at, ' +
-  's.user_agent, s.ip, s.version';
+  's.user_agent, s.ip, s.version, s.auth_time, s.amr';
 
 /** The session and, through a join, its user: the one round trip per validation. */
 export function selectSessionAndUser(names: SqlNames): string {
@@ -65,8 +79,8 @@ export function statements(names: SqlNames) {
     get: selectSessionAndUser(names),
     insert:
       `INSERT INTO ${t} (id, user_id, secret_hash, created_at, last_seen_at, expires_at, absolute_expires_at, ` +
-      `user_agent, ip, version) VALUES (@id, @userId, @secretHash, @createdAt, @lastSeenAt, @expiresAt, ` +
-      `@absoluteExpiresAt, @userAgent, @ip, @version)`,
+      `user_agent, ip, version, auth_time, amr) VALUES (@id, @userId, @secretHash, @createdAt, @lastSeenAt, ` +
+      `@expiresAt, @absoluteExpiresAt, @userAgent, @ip, @version, @authTime, @amr)`,
     touch:
       `UPDATE ${t} SET last_seen_at = @lastSeenAt, expires_at = @expiresAt, version = version + 1 ` +
       `WHERE id = @id AND version = @version`,
@@ -75,6 +89,9 @@ export function statements(names: SqlNames) {
     listByUser: `SELECT ${SESSION_COLUMNS} FROM ${t} s WHERE s.user_id = ?`,
     deleteByUser: `DELETE FROM ${t} WHERE user_id = ?`,
     deleteByUserExcept: `DELETE FROM ${t} WHERE user_id = ? AND id <> ?`,
+    // Two index-only counts on the expiry index (admin statistics).
+    countLive: `SELECT count(*) AS n FROM ${t} WHERE expires_at > ?`,
+    countExpired: `SELECT count(*) AS n FROM ${t} WHERE expires_at <= ?`,
     // Walks the expiry index from the oldest entry, so a sweep costs O(expired), in bounded batches.
     deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
   };

@@ -85,14 +85,27 @@ export type RefreshRefusal =
   | 'client_mismatch'
   | 'session_ended';
 
+/** The family a reused refresh token belongs to (no secret): who it was for, and whether this use revoked it. */
+export interface ReusedFamily {
+  familyId: string;
+  userId: string;
+  clientId: string;
+  sessionId: string | null;
+  /** `false` when a concurrent reuse had revoked it a moment earlier. */
+  revoked: boolean;
+}
+
 /** A refresh token that cannot be used: code `invalid_grant`; `reason` is for the log. */
 export class RefreshRefusedError extends CloakroomError {
   declare readonly code: 'invalid_grant';
   readonly reason: RefreshRefusal;
+  /** For `reused`: the family, now revoked (for the `refresh.reuse_detected` event and the log). */
+  readonly family: ReusedFamily | null;
 
-  constructor(reason: RefreshRefusal) {
+  constructor(reason: RefreshRefusal, family: ReusedFamily | null = null) {
     super('invalid_grant', `refresh token refused (${reason})`);
     this.reason = reason;
+    this.family = family;
   }
 }
 

@@ -10,6 +10,9 @@ export interface OAuthRequest {
   contentType: string | null;
   authorization: string | null;
   body: string;
+  /** The client's address and `User-Agent`, for the security events only (`cloakroom/events`). */
+  ip?: string | null;
+  userAgent?: string | null;
 }
 
 /**

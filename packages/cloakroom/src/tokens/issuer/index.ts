@@ -39,6 +39,7 @@ export {
   RefreshRefusedError,
   type OAuthErrorCode,
   type RefreshRefusal,
+  type ReusedFamily,
 } from './errors.js';
 export { RefreshTokens, type RefreshGrant, type RefreshTokenOptions } from './refresh.js';
 export {

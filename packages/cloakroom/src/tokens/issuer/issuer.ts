@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.js';
 import { signAccessToken, type AccessTokenClaims, type Actor, type SigningKeyring } from '../index.js';
 import type { RefreshTokens } from './refresh.js';
 import type { ClientStore } from './types.js';
+import type { EventSink } from '../../events/index.js';
 
 /** The token response of RFC 6749 §5.1 (and of `POST /api/tokens`). */
 export interface TokenResponse {
@@ -69,6 +70,11 @@ export interface TokenIssuerOptions {
   clock: Clock;
   /** Whether the session `sid` is live for `sub` (so a revoked session's tokens die at once here). */
   isSessionLive: (sessionId: string, userId: string) => Promise<boolean>;
+  /**
+   * Told of refresh-token reuse, token exchanges and client-credentials grants (`cloakroom/events`); a throw
+   * is caught, a returned promise never awaited.
+   */
+  onEvent?: EventSink;
 }
 
 /** What one access token is for. */

@@ -105,8 +105,7 @@ export class RefreshTokens {
     const now = clock.now();
     if (family.revokedAt !== null) throw new RefreshRefusedError('revoked');
     if (token.usedAt !== null) {
-      await this.#revokeForReuse(family, now);
-      throw new RefreshRefusedError('reused');
+      throw await this.#revokeForReuse(family, now);
     }
     if (family.clientId !== clientId) throw new RefreshRefusedError('client_mismatch');
     if (now >= token.expiresAt || now >= family.absoluteExpiresAt) throw new RefreshRefusedError('expired');
@@ -127,8 +126,7 @@ export class RefreshTokens {
     );
     if (!rotated) {
       // Another request used the same token a moment earlier: a second use all the same.
-      await this.#revokeForReuse(family, now);
-      throw new RefreshRefusedError('reused');
+      throw await this.#revokeForReuse(family, now);
     }
     return { grant: grantOf(family), refreshToken: next.value };
   }
@@ -180,11 +178,19 @@ export class RefreshTokens {
     return found;
   }
 
-  async #revokeForReuse(family: RefreshFamilyRecord, now: number): Promise<void> {
+  /** Revokes a reused token's family; resolves to the error to throw, which names the family. */
+  async #revokeForReuse(family: RefreshFamilyRecord, now: number): Promise<RefreshRefusedError> {
     const revoked = await storeCall('refresh.revoke', () =>
       this.#options.store.revoke({ familyId: family.id }, 'reuse_detected', now),
     );
     if (revoked > 0) this.#options.onReuse?.(family);
+    return new RefreshRefusedError('reused', {
+      familyId: family.id,
+      userId: family.userId,
+      clientId: family.clientId,
+      sessionId: family.sessionId,
+      revoked: revoked > 0,
+    });
   }
 
   async #sessionLive(family: RefreshFamilyRecord): Promise<boolean> {

@@ -26,13 +26,14 @@ export async function handleTokenRequest(
   const grantType = form.get('grant_type');
   if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required.');
   const client = await authenticateRequestClient(issuer.clients, request, form);
+  const from = { ip: request.ip ?? null, userAgent: request.userAgent ?? null };
   switch (grantType) {
     case 'refresh_token':
-      return refreshGrant(issuer, form, client, refused);
+      return refreshGrant(issuer, form, client, refused, from);
     case 'client_credentials':
-      return clientCredentialsGrant(issuer, form, client);
+      return clientCredentialsGrant(issuer, form, client, from);
     case TOKEN_EXCHANGE_GRANT:
-      return tokenExchangeGrant(issuer, form, client, refused);
+      return tokenExchangeGrant(issuer, form, client, refused, from);
     default:
       throw new OAuthError('unsupported_grant_type', 'This grant type is not supported.');
   }

@@ -29,6 +29,8 @@ const record = (id: string, userId: string): SessionRecord => ({
   absoluteExpiresAt: Date.now() + 60_000,
   userAgent: null,
   ip: null,
+  authTime: 0,
+  amr: [],
   version: 1,
 });
 

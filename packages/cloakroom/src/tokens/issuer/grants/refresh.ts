@@ -4,6 +4,13 @@ import { invalidGrant } from '../errors.js';
 import { RefreshRefusedError } from '../errors.js';
 import { grantScope, parseScope } from '../scope.js';
 import type { ClientRecord } from '../types.js';
+import { emitEvent } from '../../../events/index.js';
+
+/** Where a token request came from, for the security events. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
 
 /** Told why a refresh token was refused (for the log; the client only sees `invalid_grant`). */
 export type RefusalSink = (reason: string) => void;
@@ -19,6 +26,7 @@ export async function refreshGrant(
   form: Map<string, string>,
   client: ClientRecord | null,
   refused: RefusalSink,
+  from: RequestOrigin = { ip: null, userAgent: null },
 ): Promise<TokenResponse> {
   const presented = form.get('refresh_token');
   if (presented === undefined) throw invalidGrant('refresh token');
@@ -29,6 +37,20 @@ export async function refreshGrant(
   } catch (error) {
     if (!(error instanceof RefreshRefusedError)) throw error;
     refused(error.reason);
+    const { onEvent } = issuer.options;
+    if (error.family !== null && onEvent !== undefined) {
+      const { family } = error;
+      emitEvent(onEvent, {
+        type: 'refresh.reuse_detected',
+        at: issuer.options.clock.now(),
+        userId: family.userId,
+        ...(family.sessionId === null ? {} : { sessionId: family.sessionId }),
+        familyId: family.familyId,
+        clientId: family.clientId,
+        familyRevoked: family.revoked,
+        ...from,
+      });
+    }
     throw invalidGrant('refresh token');
   }
   const { grant, refreshToken } = used;

@@ -4,7 +4,8 @@ import { invalidClient, invalidGrant, OAuthError } from '../errors.js';
 import { grantScope, parseScope, scopeList } from '../scope.js';
 import type { ClientRecord } from '../types.js';
 import { clientAudience } from './audience.js';
-import type { RefusalSink } from './refresh.js';
+import type { RefusalSink, RequestOrigin } from './refresh.js';
+import { emitEvent } from '../../../events/index.js';
 
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCESS_TOKEN_TYPE_URI = 'urn:ietf:params:oauth:token-type:access_token';
@@ -35,6 +36,7 @@ export async function tokenExchangeGrant(
   form: Map<string, string>,
   client: ClientRecord | null,
   refused: RefusalSink,
+  from: RequestOrigin = { ip: null, userAgent: null },
 ): Promise<TokenResponse> {
   if (client === null) throw invalidClient();
   const subjectToken = form.get('subject_token');
@@ -94,5 +96,17 @@ export async function tokenExchangeGrant(
     actor,
     notAfter: subject.exp,
   });
+  if (options.onEvent !== undefined) {
+    emitEvent(options.onEvent, {
+      type: 'token.exchanged',
+      at: options.clock.now(),
+      userId: subject.sub,
+      ...(subject.sid === undefined ? {} : { sessionId: subject.sid }),
+      clientId: client.id,
+      audience,
+      scope: access.scope,
+      ...from,
+    });
+  }
   return tokenResponse(access, { issuedTokenType: ACCESS_TOKEN_TYPE_URI });
 }
