@@ -11,6 +11,7 @@ import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type Revok
 import { rotateSession, type RotateSessionOptions } from './rotate.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
+import { observeValidation } from './telemetry.js';
 
 /**
  * The session lifecycle over one store: create, validate, rotate, revoke, list. Framework-free: it takes and
@@ -47,7 +48,9 @@ export class SessionManager<U> {
 
   /** The session and its user for a token, or why there is none. */
   validate(token: string | null | undefined): Promise<ValidationResult<U>> {
-    return validateSession(this.config, token);
+    const { telemetry } = this.config;
+    if (telemetry === null) return validateSession(this.config, token);
+    return observeValidation(telemetry, () => validateSession(this.config, token));
   }
 
   /**
