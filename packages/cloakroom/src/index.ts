@@ -36,6 +36,8 @@ export {
   TooManyAttemptsError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
+  TwoFactorNotEnabledError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

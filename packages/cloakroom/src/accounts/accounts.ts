@@ -161,6 +161,17 @@ export class Accounts<U> {
   }
 
   async #signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    const account = await this.verifyCredentials(request, input);
+    await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
+    return account;
+  }
+
+  /**
+   * Checks the credentials like {@link signIn} (the same throttling, events, the same answer for an unknown
+   * email and a wrong password, the verified-address rule) without signing the request in: for a sign-in
+   * that goes on to a second step (`TwoFactor.beginSignIn`).
+   */
+  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
@@ -175,9 +186,7 @@ export class Accounts<U> {
       this.#failed(request, 'email_unverified', user.id);
       throw new EmailUnverifiedError();
     }
-    const account = { id: user.id, email: user.email };
-    await request.signIn(user.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
-    return account;
+    return { id: user.id, email: user.email };
   }
 
   /**

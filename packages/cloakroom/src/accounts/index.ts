@@ -24,8 +24,10 @@ export {
   EmailTakenError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
   InvalidCredentialsError,
   TooManyAttemptsError,
+  TwoFactorNotEnabledError,
   WeakPasswordError,
   type WeakPasswordReason,
 } from './errors.js';
@@ -64,3 +66,15 @@ export type {
 } from './types.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
+export {
+  TwoFactor,
+  type CompletedSignIn,
+  type SecondFactorInput,
+  type SecondFactorKind,
+  type TwoFactorOptions,
+} from './mfa/two-factor.js';
+export { TotpSecretBox, type SecretBoxKey } from './mfa/secret-box.js';
+export { MemoryMfaStore, MemoryPendingSignInStore } from './mfa/stores/memory.js';
+export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
+export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
+export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';

@@ -9,6 +9,8 @@ import {
 import { listUserSessions } from './list.js';
 import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type RevokeOptions } from './revoke.js';
 import { rotateSession, type RotateSessionOptions } from './rotate.js';
+import { countSessions } from './stats.js';
+import type { SessionCounts } from '../stores/index.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
 import { observeValidation } from './telemetry.js';
@@ -89,6 +91,11 @@ export class SessionManager<U> {
   /** Removes expired sessions from the store. */
   sweepExpired(): Promise<number> {
     return sweepExpiredSessions(this.config);
+  }
+
+  /** Live and expired-but-kept sessions in the store, or `null` when the store cannot count them. */
+  countSessions(): Promise<SessionCounts | null> {
+    return countSessions(this.config);
   }
 
   /**

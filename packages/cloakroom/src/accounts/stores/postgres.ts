@@ -359,3 +359,10 @@ export {
   POSTGRES_IDENTITY_MIGRATIONS,
   type PostgresIdentityOptions,
 } from './identities/postgres.js';
+export {
+  PostgresMfaStore,
+  PostgresPendingSignInStore,
+  migratePostgresMfa,
+  POSTGRES_MFA_MIGRATIONS,
+  type PostgresMfaOptions,
+} from '../mfa/stores/postgres.js';

@@ -101,3 +101,5 @@ export class RedisAttemptStore implements AttemptStore {
     return `${this.#prefix}a:${key}`;
   }
 }
+
+export { RedisMfaStore, RedisPendingSignInStore, type RedisMfaOptions } from '../mfa/stores/redis.js';

@@ -107,6 +107,7 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
           this.#revoke({ users: [userId] }, () => index.deleteByUser(userId, opts)),
         // Expired entries may stay cached: callers check times, as with any store.
         deleteExpired: (now) => index.deleteExpired(now),
+        ...(index.counter === undefined ? {} : { counter: index.counter }),
       };
     }
   }
