@@ -33,9 +33,12 @@ export {
   WeakPasswordError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
+  TwoFactorNotEnabledError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

@@ -77,6 +77,8 @@ export interface AppServices {
   /** The SQLite database under the data folder, or `null` when PostgreSQL holds the site's data. */
   db: Database | null;
   sessions: SessionManager<AppUser>;
+  /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
+  users: RecoveryUserStore;
   accounts: Accounts<AppUser>;
   /** Verified addresses, password reset, email change and deletion, by mail (docs/accounts.md). */
   recovery: AccountRecovery<AppUser>;
@@ -117,6 +119,8 @@ export interface ServiceOptions {
   recoveryLimits?: RecoveryLimits;
   /** Delays between mail retries (default 1 s, 5 s, 30 s). */
   mailRetryDelaysMs?: readonly number[];
+  /** Told when a mail is given up on (after the log line): `cloakroom admin force-reset` reports it. */
+  onMailError?: () => void;
 }
 
 interface Backends {
@@ -234,6 +238,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
         { kind, attempt, final, err: error.message },
         final ? 'mail not sent' : 'mail send failed; retrying',
       );
+      if (final) options.onMailError?.();
     },
   });
   const recovery = new AccountRecovery<AppUser>({
@@ -264,6 +269,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     config,
     db: backends.db,
     sessions,
+    users: backends.users,
     accounts,
     recovery,
     mailer,

@@ -10,6 +10,7 @@ import { inspectCommand } from './inspect.js';
 import { benchCommand } from './bench.js';
 import { migrateCommand } from './migrate.js';
 import { storesCommand } from './stores.js';
+import { adminCommand } from './admin/index.js';
 
 function port(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -76,6 +77,7 @@ export function program(): Command {
   cli.addCommand(clientsCommand(fail));
   cli.addCommand(migrateCommand(fail));
   cli.addCommand(storesCommand(fail));
+  cli.addCommand(adminCommand(fail));
   return cli;
 }
 

@@ -13,6 +13,12 @@ export interface UserRecord extends AccountUser {
    * Stores always fill it in when they read; absent when written means `false`.
    */
   emailVerified?: boolean;
+  /**
+   * When an operator locked the account (`cloakroom admin lock`), or `null`: a locked account cannot sign
+   * in. Stores that keep locks (every store Cloakroom ships) always fill it in when they read; absent when
+   * written means not locked.
+   */
+  lockedAt?: number | null;
 }
 
 /** Where accounts live. `null` means not found; failures reject. */

@@ -9,8 +9,11 @@ import {
 import { listUserSessions } from './list.js';
 import { revokeSessionAs, revokeUserSessionsAs, sweepExpiredSessions, type RevokeOptions } from './revoke.js';
 import { rotateSession, type RotateSessionOptions } from './rotate.js';
+import { countSessions } from './stats.js';
+import type { SessionCounts } from '../stores/index.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
+import { observeValidation } from './telemetry.js';
 
 /**
  * The session lifecycle over one store: create, validate, rotate, revoke, list. Framework-free: it takes and
@@ -47,7 +50,9 @@ export class SessionManager<U> {
 
   /** The session and its user for a token, or why there is none. */
   validate(token: string | null | undefined): Promise<ValidationResult<U>> {
-    return validateSession(this.config, token);
+    const { telemetry } = this.config;
+    if (telemetry === null) return validateSession(this.config, token);
+    return observeValidation(telemetry, () => validateSession(this.config, token));
   }
 
   /**
@@ -86,6 +91,11 @@ export class SessionManager<U> {
   /** Removes expired sessions from the store. */
   sweepExpired(): Promise<number> {
     return sweepExpiredSessions(this.config);
+  }
+
+  /** Live and expired-but-kept sessions in the store, or `null` when the store cannot count them. */
+  countSessions(): Promise<SessionCounts | null> {
+    return countSessions(this.config);
   }
 
   /**

@@ -1,5 +1,7 @@
 export type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,

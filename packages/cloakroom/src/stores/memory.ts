@@ -3,6 +3,8 @@ import { isPromiseLike } from '../lib/promise.js';
 import { checkAuthFields } from './auth-fields.js';
 import type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -55,8 +57,11 @@ interface Entry {
  * the oldest entry that is unused (or expired), moving each used one it passes to the back with its flag
  * cleared. A read thus costs one flag write instead of relinking a recency list.
  */
-export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
+export class MemoryStore<U = SessionUser>
+  implements SessionStore<U>, SessionIndex, SessionCounter, ImmediateRead<U>
+{
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   readonly immediate: ImmediateRead<U> = this;
   readonly #sessions = new Map<string, Entry>();
   readonly #byUser = new Map<string, Set<string>>();
@@ -169,6 +174,12 @@ export class MemoryStore<U = SessionUser> implements SessionStore<U>, SessionInd
       }
     }
     return Promise.resolve(removed);
+  }
+
+  countSessions(now: number): Promise<SessionCounts> {
+    let expired = 0;
+    for (const entry of this.#sessions.values()) if (entry.expiresAt <= now) expired++;
+    return Promise.resolve({ live: this.#sessions.size - expired, expired });
   }
 
   /** How many sessions are held (expired ones not yet purged included). */

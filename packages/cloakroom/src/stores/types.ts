@@ -106,6 +106,29 @@ export interface SessionIndex {
   deleteByUser(userId: string, options?: { except?: string }): Promise<number>;
   /** Removes sessions whose `expiresAt` is at or before `now`; resolves to the number removed. */
   deleteExpired(now: number): Promise<number>;
+  /** Counting the store's sessions, when the backend can do it (operators' statistics). */
+  readonly counter?: SessionCounter;
+}
+
+/** How many sessions a store holds at one instant. */
+export interface SessionCounts {
+  /** Sessions whose `expiresAt` is after `now`. */
+  live: number;
+  /**
+   * Sessions (or, in Redis, index entries whose session the TTL already removed) expired at `now` and still
+   * kept: what the next `deleteExpired(now)` would remove.
+   */
+  expired: number;
+}
+
+/**
+ * The optional ability of a {@link SessionIndex} to count every session (`cloakroom admin stats`). Not a
+ * request path: it may cost O(sessions) (a SQL `COUNT`, a Redis SCAN). Stores that cannot count without a
+ * full table scan they are not built for (DynamoDB) leave it out.
+ */
+export interface SessionCounter {
+  /** Live and expired-but-kept sessions at `now` (ms). */
+  countSessions(now: number): Promise<SessionCounts>;
 }
 
 /**

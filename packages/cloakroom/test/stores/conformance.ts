@@ -40,6 +40,8 @@ export interface StoreConformanceOptions {
    * batch` that pushes onto `runs` the number of sessions each run of its sweep statement removed.
    */
   sweepBatches?: (batch: number, runs: number[]) => Promise<StoreHandle>;
+  /** Whether its index can count sessions (`SessionIndex.counter`). Default: whether it has an index. */
+  counter?: boolean;
   /**
    * For a store on a network server: makes a store whose client has no time limits of its own (or very
    * long ones), talking to a server at `port` on 127.0.0.1 that accepts connections and never answers, with
@@ -582,6 +584,36 @@ export function runStoreConformance(
           assertSameRecord(await stored(store, later.id), later);
           assert.deepStrictEqual(byId(await index.listByUser(early.userId)), byId([justAfter]));
           assert.equal(await index.deleteExpired(sweepAt), 0);
+        });
+
+        it('countSessions counts live sessions and expired ones awaiting a sweep, at its now', async ({
+          make,
+          store,
+          clock,
+        }) => {
+          const counter = indexOf(store).counter;
+          if (options.counter === false) {
+            assert.equal(counter, undefined);
+            return;
+          }
+          assert.ok(counter !== undefined, 'the index should implement SessionCounter');
+          assert.deepStrictEqual(await counter.countSessions(clock.now()), { live: 0, expired: 0 });
+          const created = clock.now();
+          const at = created + HOUR;
+          const records = [
+            make(created, { expiresAt: at - HOUR / 2 }),
+            make(created, { expiresAt: at, userId: 'counted' }),
+            make(created, { expiresAt: at + 1, userId: 'counted' }),
+            make(created, { expiresAt: at + DAY }),
+            make(created, { expiresAt: at + DAY, userId: 'other' }),
+          ];
+          for (const record of records) await store.create(record);
+          assert.deepStrictEqual(await counter.countSessions(created), { live: 5, expired: 0 });
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 3, expired: 2 });
+          await indexOf(store).deleteExpired(at);
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 3, expired: 0 });
+          await store.delete(records[4]?.id ?? '');
+          assert.deepStrictEqual(await counter.countSessions(at), { live: 2, expired: 0 });
         });
 
         it('deleteExpired follows the expiry a touch set', async ({ make, store, clock }) => {

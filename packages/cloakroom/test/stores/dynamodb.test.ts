@@ -82,6 +82,7 @@ runStoreConformance(
     return { store, close, writeLegacy };
   },
   {
+    counter: false,
     silentServer: (port, clock, timeoutMs) => {
       // A client without limits of its own (no request timeout, many attempts): only the store's bound applies.
       const silent = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 10 });

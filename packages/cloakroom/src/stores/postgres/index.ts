@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Pool, QueryConfig, QueryResultRow } from 'pg';
 import type { Clock } from '../../clock.js';
 import type {
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -94,8 +96,9 @@ interface SessionRow {
  * const store = await PostgresStore.create(pool, { users: { table: 'users', columns: ['id', 'email'] } });
  * ```
  */
-export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionIndex, SessionCounter {
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   readonly #pool: Pool;
   readonly #names: SqlNames;
   readonly #sql: Statements;
@@ -196,6 +199,12 @@ export class PostgresStore<U = SessionUser> implements SessionStore<U>, SessionI
         ? await this.#query(this.#sql.deleteByUser, [userId])
         : await this.#query(this.#sql.deleteByUserExcept, [userId, options.except]);
     return result.rowCount ?? 0;
+  }
+
+  async countSessions(now: number): Promise<SessionCounts> {
+    const { rows } = await this.#read<{ live: string; expired: string }>(this.#sql.count, [now]);
+    const row = rows[0];
+    return { live: Number(row?.live ?? 0), expired: Number(row?.expired ?? 0) };
   }
 
   async deleteExpired(now: number): Promise<number> {

@@ -91,6 +91,10 @@ export function statements(names: SqlNames) {
     listByUser: `SELECT ${SESSION_COLUMNS} FROM ${t} s WHERE s.user_id = $1`,
     deleteByUser: `DELETE FROM ${t} WHERE user_id = $1`,
     deleteByUserExcept: `DELETE FROM ${t} WHERE user_id = $1 AND id <> $2`,
+    // One pass over the expiry index (admin statistics); bigint counts come back as strings.
+    count:
+      `SELECT count(*) FILTER (WHERE expires_at > $1) AS live, ` +
+      `count(*) FILTER (WHERE expires_at <= $1) AS expired FROM ${t}`,
     // Walks the expiry index from the oldest entry, so a sweep costs O(expired), in bounded batches; SKIP
     // LOCKED lets sweeps in several processes (and a touch holding a row) pass each other without waiting.
     deleteExpiredBatch:

@@ -1,5 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type {
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -14,7 +16,7 @@ import { Deadlines } from './deadline.js';
 import { KeyLayout } from './keys.js';
 import { decodeRecord, encodeRecord, fitsU48, integer, packU48, text, u48 } from './record.js';
 import * as scripts from './scripts.js';
-import { sweepExpired } from './sweep.js';
+import { countIndexed, sweepExpired } from './sweep.js';
 import { snapshotStoreSettings, type LoadUser, type SnapshotStoreOptions } from '../user-snapshots.js';
 
 /** User snapshots kept in Redis beside the sessions, so a validation reads session and user together. */
@@ -46,8 +48,9 @@ export interface RedisStoreOptions<U> extends SnapshotStoreOptions<U> {
  * await store.setUser('u-1', { id: 'u-1', email: 'ada@example.com' }); // at sign-up and on every change
  * ```
  */
-export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionIndex {
+export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionIndex, SessionCounter {
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   readonly #client: RedisClient;
   readonly #keys: KeyLayout;
   readonly #clock: Clock;
@@ -209,6 +212,21 @@ export class RedisStore<U = SessionUser> implements SessionStore<U>, SessionInde
 
   deleteExpired(now: number): Promise<number> {
     return sweepExpired({
+      client: this.#client,
+      keys: this.#keys,
+      now: integer(now, 'now'),
+      batchSize: this.#sweepBatchSize,
+      bound: (call) => this.#bounded(call()),
+    });
+  }
+
+  /**
+   * Counts the entries of every user's index by score (`expiresAt`): after `now` is live; at or before it is
+   * expired and kept until a sweep (the session itself may be gone already, by its TTL). A SCAN, like
+   * `deleteExpired`: for operators, never a request path.
+   */
+  countSessions(now: number): Promise<SessionCounts> {
+    return countIndexed({
       client: this.#client,
       keys: this.#keys,
       now: integer(now, 'now'),

@@ -56,6 +56,35 @@ export async function sweepExpired(options: SweepOptions): Promise<number> {
 }
 
 /**
+ * `countSessions`: the same SCAN as a sweep, then two `ZCOUNT`s per user index found (in one pipeline per
+ * SCAN step, on the node that holds the keys): entries scored after `now` are live, the others expired.
+ */
+export async function countIndexed(options: SweepOptions): Promise<{ live: number; expired: number }> {
+  const { client, keys, now, batchSize, bound } = options;
+  const nodes = client.isCluster ? clusterMasters(client as Cluster) : [client];
+  const counts = { live: 0, expired: 0 };
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, found] = await bound(() =>
+        node.scan(cursor, 'MATCH', keys.indexPattern(), 'COUNT', String(batchSize), 'TYPE', 'zset'),
+      );
+      cursor = next;
+      const indexes = found.filter((key) => keys.indexTag(key) !== null);
+      if (indexes.length === 0) continue;
+      const pipeline = node.pipeline();
+      for (const key of indexes) pipeline.zcount(key, `(${now}`, '+inf').zcount(key, '-inf', now);
+      const replies = (await bound(() => pipeline.exec())) ?? [];
+      replies.forEach(([error, value], i) => {
+        if (error !== null) throw error;
+        counts[i % 2 === 0 ? 'live' : 'expired'] += Number(value);
+      });
+    } while (cursor !== '0');
+  }
+  return counts;
+}
+
+/**
  * The masters of a Cluster, from the client's slot map. A client that is not ready (still connecting, or no
  * node reachable) knows no masters: that is a failure, never an empty sweep that reports 0 removed.
  */

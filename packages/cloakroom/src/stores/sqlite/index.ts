@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type {
   ImmediateRead,
+  SessionCounter,
+  SessionCounts,
   SessionIndex,
   SessionRecord,
   SessionStore,
@@ -63,8 +65,11 @@ interface SessionRow {
  * const store = new SqliteStore(new Database('data/sessions.db'));
  * ```
  */
-export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionIndex, ImmediateRead<U> {
+export class SqliteStore<U = SessionUser>
+  implements SessionStore<U>, SessionIndex, SessionCounter, ImmediateRead<U>
+{
   readonly index: SessionIndex = this;
+  readonly counter: SessionCounter = this;
   /** better-sqlite3 is synchronous: validation reads through `getNow` without awaiting a promise. */
   readonly immediate: ImmediateRead<U> = this;
   readonly #sql: Statements;
@@ -150,6 +155,13 @@ export class SqliteStore<U = SessionUser> implements SessionStore<U>, SessionInd
         ? this.#sql.deleteByUser.run(userId).changes
         : this.#sql.deleteByUserExcept.run(userId, options.except).changes,
     );
+  }
+
+  countSessions(now: number): Promise<SessionCounts> {
+    return settle(() => ({
+      live: (this.#sql.countLive.get(now) as { n: number }).n,
+      expired: (this.#sql.countExpired.get(now) as { n: number }).n,
+    }));
   }
 
   deleteExpired(now: number): Promise<number> {

@@ -89,6 +89,9 @@ export function statements(names: SqlNames) {
     listByUser: `SELECT ${SESSION_COLUMNS} FROM ${t} s WHERE s.user_id = ?`,
     deleteByUser: `DELETE FROM ${t} WHERE user_id = ?`,
     deleteByUserExcept: `DELETE FROM ${t} WHERE user_id = ? AND id <> ?`,
+    // Two index-only counts on the expiry index (admin statistics).
+    countLive: `SELECT count(*) AS n FROM ${t} WHERE expires_at > ?`,
+    countExpired: `SELECT count(*) AS n FROM ${t} WHERE expires_at <= ?`,
     // Walks the expiry index from the oldest entry, so a sweep costs O(expired), in bounded batches.
     deleteExpiredBatch: `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
   };

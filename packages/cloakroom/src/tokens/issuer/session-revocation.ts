@@ -44,6 +44,7 @@ function wrapIndex(index: SessionIndex, refresh: RefreshTokens): SessionIndex {
   return {
     listByUser: (userId) => index.listByUser(userId),
     deleteExpired: (now) => index.deleteExpired(now),
+    ...(index.counter === undefined ? {} : { counter: index.counter }),
     deleteByUser: async (userId, options = {}) => {
       await refresh.revokeFamilies(
         options.except === undefined ? { userId } : { userId, exceptSessionId: options.except },
