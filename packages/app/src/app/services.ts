@@ -65,6 +65,8 @@ import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/iss
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
+import { countEvents, instrumentStore, type Metrics } from 'cloakroom/metrics';
+import { SiteMetrics } from './metrics/prometheus.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -88,6 +90,8 @@ export interface AppServices {
   federation: SiteFederation;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
+  /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
+  metrics: SiteMetrics | null;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -132,6 +136,10 @@ interface Backends {
   /** The PostgreSQL pool when the site's data lives there (`CLOAKROOM_DATABASE_URL`). */
   pool: import('pg').Pool | null;
   closers: (() => Promise<void> | void)[];
+  /** Wraps a backend's session store in `instrumentStore` when metrics or tracing is on (else as it is). */
+  observe: <U>(store: SessionStore<U>, backend: string) => SessionStore<U>;
+  /** The metrics the near-cache records to, when on. */
+  metrics: Metrics | undefined;
 }
 
 /**
@@ -142,8 +150,15 @@ interface Backends {
  */
 export async function createServices(options: ServiceOptions): Promise<AppServices> {
   const { config, log } = options;
+  const site = config.metrics.enabled ? new SiteMetrics() : null;
+  const metrics = site?.metrics;
+  const tracing = config.tracing;
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
+  backends.metrics = metrics;
+  backends.observe = (store, backend) =>
+    metrics === undefined && !tracing ? store : instrumentStore(store, { backend, metrics, tracing });
+  backends.store = backends.observe(backends.store, config.databaseUrl === undefined ? 'sqlite' : 'postgres');
   if (config.store?.startsWith('dynamodb:') === true) await useDynamoDB(backends, config, config.store, log);
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
@@ -185,6 +200,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
+    ...(metrics === undefined ? {} : { metrics, onEvent: countEvents(metrics) }),
+    tracing,
   });
   const accounts = new Accounts<AppUser>({
     users: backends.users,
@@ -252,6 +269,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens,
     federation,
     migrationStore,
+    metrics: site,
     log,
     healthy: async () => {
       try {
@@ -290,6 +308,8 @@ function sqliteBackends(config: AppConfig): Backends {
         db.close();
       },
     ],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -318,6 +338,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     redis: null,
     pool,
     closers: [() => pool.end()],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -338,12 +360,15 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
     });
   });
   const { users } = backends;
-  const redisStore = new RedisStore<AppUser>(client, {
-    loadUser: async (id) => {
-      const user = await users.findById(id);
-      return user === null ? null : { id: user.id, email: user.email };
-    },
-  });
+  const redisStore = backends.observe(
+    new RedisStore<AppUser>(client, {
+      loadUser: async (id) => {
+        const user = await users.findById(id);
+        return user === null ? null : { id: user.id, email: user.email };
+      },
+    }),
+    'redis',
+  );
   if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
   else backends.store = redisStore;
   backends.attempts = new RedisAttemptStore(client);
@@ -369,8 +394,9 @@ async function useDynamoDB(backends: Backends, config: AppConfig, url: string, l
   });
   backends.checks.push(sessions.check);
   backends.closers.push(sessions.close);
-  if (config.nearCache) await useNearCache(backends, sessions.store, backends.invalidator(), log);
-  else backends.store = sessions.store;
+  const store = backends.observe(sessions.store, 'dynamodb');
+  if (config.nearCache) await useNearCache(backends, store, backends.invalidator(), log);
+  else backends.store = store;
 }
 
 /**
@@ -385,6 +411,7 @@ async function useNearCache(
 ): Promise<void> {
   const cached = await CachedStore.create(store, {
     invalidator,
+    ...(backends.metrics === undefined ? {} : { metrics: backends.metrics }),
     onError: (error) => {
       log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
     },
