@@ -67,6 +67,11 @@ import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
 import { countEvents, instrumentStore, type Metrics } from 'cloakroom/metrics';
 import { SiteMetrics } from './metrics/prometheus.js';
+import { EventStream } from 'cloakroom/events';
+import { ActivityLog } from './activity/log.js';
+import { PostgresActivity } from './activity/postgres.js';
+import { SqliteActivity } from './activity/sqlite.js';
+import type { ActivityRepository, SiteActivity } from './activity/types.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -92,6 +97,13 @@ export interface AppServices {
   migrationStore: MigrationStore | null;
   /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
   metrics: SiteMetrics | null;
+  /**
+   * The security event stream (`cloakroom/events`) of the sessions, accounts, token issuer and federation:
+   * subscribe to it (the activity log does; so can metrics).
+   */
+  events: EventStream;
+  /** Users' recent security events, kept 90 days (docs/events.md). */
+  activity: SiteActivity;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -122,6 +134,8 @@ interface Backends {
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
   notes: NotesRepository;
+  /** Users' security events live with the users and notes (SQLite or PostgreSQL). */
+  activity: ActivityRepository;
   store: SessionStore<AppUser>;
   /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
   tokens: { refresh: RefreshTokenStore; clients: ClientStore };
@@ -163,6 +177,16 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
 
+  const clock = options.clock ?? systemClock;
+  const events = new EventStream();
+  const activity: SiteActivity = {
+    repository: backends.activity,
+    log: new ActivityLog({ repository: backends.activity, log, clock }),
+    clock,
+  };
+  events.subscribe(activity.log.onEvent);
+  // Sign-ins by outcome and every event by type, on /metrics.
+  if (metrics !== undefined) events.subscribe(countEvents(metrics));
   const tokens = await createTokenServices({
     origin: config.origin,
     dataDir: config.dataDir,
@@ -171,10 +195,13 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessionStore: backends.store,
     clock: options.clock ?? systemClock,
     log,
+    onEvent: events.onEvent,
   });
   backends.closers.push(() => {
     tokens.close();
   });
+  // Before the database closes (closers run last first): the activity writes under way finish.
+  backends.closers.push(() => activity.log.idle());
   const migrationStore = config.migrate === undefined ? null : siteMigrationStore(backends);
   const migration =
     config.migrate === undefined || migrationStore === null
@@ -200,8 +227,9 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
-    ...(metrics === undefined ? {} : { metrics, onEvent: countEvents(metrics) }),
+    ...(metrics === undefined ? {} : { metrics }),
     tracing,
+    onEvent: events.onEvent,
   });
   const accounts = new Accounts<AppUser>({
     users: backends.users,
@@ -270,6 +298,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     federation,
     migrationStore,
     metrics: site,
+    events,
+    activity,
     log,
     healthy: async () => {
       try {
@@ -294,6 +324,7 @@ function sqliteBackends(config: AppConfig): Backends {
     oneTimeTokens: new SqliteOneTimeTokenStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
+    activity: new SqliteActivity(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
     identities: new SqliteIdentityStore(db),
@@ -329,6 +360,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     oneTimeTokens: new PostgresOneTimeTokenStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
+    activity: new PostgresActivity(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
     identities: new PostgresIdentityStore(pool),

@@ -8,6 +8,7 @@ export type ApiErrorCode =
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'invalid_cursor'
   | 'internal_error'
   | 'unauthenticated';
 
