@@ -19,6 +19,8 @@ import { SQLITE_NOTES_MIGRATIONS } from './notes.js';
 import { POSTGRES_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/postgres';
 import { POSTGRES_MIGRATE_MIGRATIONS } from 'cloakroom/migrate/postgres';
 import { SQLITE_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/sqlite';
+import { POSTGRES_ACTIVITY_MIGRATIONS } from './activity/postgres.js';
+import { SQLITE_ACTIVITY_MIGRATIONS } from './activity/sqlite.js';
 
 /**
  * Every table the site keeps in PostgreSQL besides the sessions (`PostgresStore.create` migrates those), in
@@ -34,6 +36,7 @@ export function sitePostgresMigrations(): PostgresMigrations {
     POSTGRES_FEDERATION_STATE_MIGRATIONS,
     POSTGRES_MIGRATE_MIGRATIONS,
     POSTGRES_MFA_MIGRATIONS,
+    POSTGRES_ACTIVITY_MIGRATIONS,
   );
 }
 
@@ -46,5 +49,6 @@ export function siteSqliteMigrations(): SqliteMigrations {
     SQLITE_IDENTITY_MIGRATIONS,
     SQLITE_FEDERATION_STATE_MIGRATIONS,
     SQLITE_MFA_MIGRATIONS,
+    SQLITE_ACTIVITY_MIGRATIONS,
   );
 }

@@ -80,6 +80,11 @@ import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/iss
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
+import { EventStream } from 'cloakroom/events';
+import { ActivityLog } from './activity/log.js';
+import { PostgresActivity } from './activity/postgres.js';
+import { SqliteActivity } from './activity/sqlite.js';
+import type { ActivityRepository, SiteActivity } from './activity/types.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -107,6 +112,13 @@ export interface AppServices {
   federation: SiteFederation;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
+  /**
+   * The security event stream (`cloakroom/events`) of the sessions, accounts, token issuer and federation:
+   * subscribe to it (the activity log does; so can metrics).
+   */
+  events: EventStream;
+  /** Users' recent security events, kept 90 days (docs/events.md). */
+  activity: SiteActivity;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -142,6 +154,8 @@ interface Backends {
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
   notes: NotesRepository;
+  /** Users' security events live with the users and notes (SQLite or PostgreSQL). */
+  activity: ActivityRepository;
   store: SessionStore<AppUser>;
   /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
   tokens: { refresh: RefreshTokenStore; clients: ClientStore };
@@ -172,6 +186,14 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
 
+  const clock = options.clock ?? systemClock;
+  const events = new EventStream();
+  const activity: SiteActivity = {
+    repository: backends.activity,
+    log: new ActivityLog({ repository: backends.activity, log, clock }),
+    clock,
+  };
+  events.subscribe(activity.log.onEvent);
   const tokens = await createTokenServices({
     origin: config.origin,
     dataDir: config.dataDir,
@@ -180,10 +202,13 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessionStore: backends.store,
     clock: options.clock ?? systemClock,
     log,
+    onEvent: events.onEvent,
   });
   backends.closers.push(() => {
     tokens.close();
   });
+  // Before the database closes (closers run last first): the activity writes under way finish.
+  backends.closers.push(() => activity.log.idle());
   const migrationStore = config.migrate === undefined ? null : siteMigrationStore(backends);
   const migration =
     config.migrate === undefined || migrationStore === null
@@ -209,6 +234,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
+    onEvent: events.onEvent,
   });
   const accounts = new Accounts<AppUser>({
     users: backends.users,
@@ -288,6 +314,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens,
     federation,
     migrationStore,
+    events,
+    activity,
     log,
     healthy: async () => {
       try {
@@ -314,6 +342,7 @@ function sqliteBackends(config: AppConfig): Backends {
     mfaPending: new SqlitePendingSignInStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
+    activity: new SqliteActivity(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
     identities: new SqliteIdentityStore(db),
@@ -349,6 +378,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     mfaPending: new PostgresPendingSignInStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
+    activity: new PostgresActivity(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
     identities: new PostgresIdentityStore(pool),

@@ -26,6 +26,7 @@ export {
   InvalidOneTimeTokenError,
   InvalidCodeError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   TwoFactorNotEnabledError,
   WeakPasswordError,
@@ -79,3 +80,15 @@ export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
 export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
 export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';
 export { pendingSignInCookie, type PendingSignInCookie } from './mfa/pending-cookie.js';
+export {
+  Passkeys,
+  MAX_PASSKEY_NAME_LENGTH,
+  type PasskeyAmr,
+  type PasskeyAssertion,
+  type PasskeyOptionsJSON,
+  type PasskeysOptions,
+} from './passkeys/passkeys.js';
+export type { PasskeyPurpose } from './passkeys/challenges.js';
+export { relyingPartyFromOrigin, type RelyingParty } from './passkeys/relying-party.js';
+export type { PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from './passkeys/types.js';
+export { MemoryPasskeyChallengeStore, MemoryPasskeyStore } from './stores/passkeys/memory.js';
