@@ -1,8 +1,19 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { AccountRecovery, Accounts, Mailer } from 'cloakroom/accounts';
+import {
+  AccountRecovery,
+  Accounts,
+  Mailer,
+  pendingSignInCookie,
+  TotpSecretBox,
+  TwoFactor,
+} from 'cloakroom/accounts';
 import type {
   MailTransport,
+  MfaStore,
+  PendingSignInCookie,
+  PendingSignInStore,
+  SecretBoxKey,
   OneTimeTokenStore,
   PasswordHasher,
   RecoveryLimits,
@@ -14,13 +25,17 @@ import {
   PostgresOneTimeTokenStore,
   PostgresUserStore,
   PostgresIdentityStore,
+  PostgresMfaStore,
+  PostgresPendingSignInStore,
 } from 'cloakroom/accounts/postgres';
-import { RedisAttemptStore } from 'cloakroom/accounts/redis';
+import { RedisAttemptStore, RedisPendingSignInStore } from 'cloakroom/accounts/redis';
 import {
   ACCOUNT_USERS_JOIN,
   SqliteAttemptStore,
   SqliteIdentityStore,
+  SqliteMfaStore,
   SqliteOneTimeTokenStore,
+  SqlitePendingSignInStore,
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
@@ -82,6 +97,10 @@ export interface AppServices {
   /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
   users: RecoveryUserStore;
   accounts: Accounts<AppUser>;
+  /** TOTP two-factor sign-in, recovery codes and the pending second step (docs/two-factor.md). */
+  twoFactor: TwoFactor;
+  /** The cookie of a sign-in waiting for its second step. */
+  pendingCookie: PendingSignInCookie;
   /** Verified addresses, password reset, email change and deletion, by mail (docs/accounts.md). */
   recovery: AccountRecovery<AppUser>;
   /** Sends account mail in the background (`idle()` waits for what is under way). */
@@ -114,6 +133,8 @@ export interface AppServices {
 export interface ServiceOptions {
   config: AppConfig;
   sessionKeys: string[];
+  /** The keys that encrypt TOTP secrets (`secrets.json`'s `mfaKeys`), first one encrypting. */
+  mfaKeys: SecretBoxKey[];
   log: Logger;
   clock?: Clock;
   /** Tests pass cheaper argon2 parameters or tighter throttling. */
@@ -130,6 +151,9 @@ export interface ServiceOptions {
 interface Backends {
   db: Database | null;
   users: RecoveryUserStore;
+  /** Second factors live with the users (SQLite or PostgreSQL); pending sign-ins move to Redis with it. */
+  mfa: MfaStore;
+  mfaPending: PendingSignInStore;
   /** One-time links live with the users (SQLite or PostgreSQL), never in Redis. */
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
@@ -240,6 +264,16 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     throttle: options.throttle,
     clock: options.clock,
   });
+  const twoFactor = new TwoFactor({
+    store: backends.mfa,
+    pending: backends.mfaPending,
+    secretBox: new TotpSecretBox(options.mfaKeys),
+    users: backends.users,
+    attempts: backends.attempts,
+    issuer: new URL(config.origin).host,
+    throttle: options.throttle,
+    clock: options.clock,
+  });
   const outbox = config.mail.smtpUrl === undefined ? new FileOutbox(config.dataDir) : null;
   const transport: MailTransport = outbox ?? (await smtpTransport(config.mail.smtpUrl ?? ''));
   // Mail still under way is given its chance before the connections close.
@@ -290,6 +324,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessions,
     users: backends.users,
     accounts,
+    twoFactor,
+    pendingCookie: pendingSignInCookie(config.origin),
     recovery,
     mailer,
     outbox,
@@ -322,6 +358,8 @@ function sqliteBackends(config: AppConfig): Backends {
     db,
     users: new SqliteUserStore(db),
     oneTimeTokens: new SqliteOneTimeTokenStore(db),
+    mfa: new SqliteMfaStore(db),
+    mfaPending: new SqlitePendingSignInStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
     activity: new SqliteActivity(db),
@@ -358,6 +396,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     db: null,
     users: new PostgresUserStore(pool),
     oneTimeTokens: new PostgresOneTimeTokenStore(pool),
+    mfa: new PostgresMfaStore(pool),
+    mfaPending: new PostgresPendingSignInStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
     activity: new PostgresActivity(pool),
@@ -404,6 +444,7 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
   if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
   else backends.store = redisStore;
   backends.attempts = new RedisAttemptStore(client);
+  backends.mfaPending = new RedisPendingSignInStore(client);
   backends.federationState = new RedisFederationStateStore(client);
   backends.checks.push(() => client.ping());
   backends.redis = client;
