@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiRoutes } from './api/routes.js';
+import { reauthRoutes } from './api/reauth-routes.js';
 import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
@@ -41,6 +42,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   // a response never carries a Set-Cookie.
   assetRoutes(router);
   apiRoutes(router, services);
+  reauthRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);
   pageRoutes(router, services);

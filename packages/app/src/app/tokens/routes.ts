@@ -16,6 +16,7 @@ import { json, type Reply } from '../http/reply.js';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 import { authorizationServerMetadata } from './metadata.js';
 
 /** The body of `POST /api/tokens`. */
@@ -44,6 +45,8 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
       POST: async (ctx) => {
         const { session } = ctx.session;
         if (session === null) throw new UnauthenticatedError();
+        // Tokens are credentials a client keeps (a refresh token lives for hours): a recent sign-in only.
+        assertRecentAuth(ctx);
         const request = await readJson(ctx, sessionTokenRequestSchema);
         return json(await mintForSession(tokens.issuer, session, request), 201, NO_STORE);
       },
