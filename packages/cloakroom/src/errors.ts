@@ -24,6 +24,8 @@ export type CloakroomErrorCode =
   | 'email_unverified'
   // accounts: two-factor
   | 'invalid_code'
+  // accounts: passkeys
+  | 'invalid_passkey'
   // tokens
   | 'invalid_token'
   | 'insufficient_scope'
@@ -116,6 +118,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   email_unverified: 403,
   // A sign-in's second factor; confirming a TOTP setup answers 400 (InvalidCodeError's httpStatus).
   invalid_code: 401,
+  invalid_passkey: 400,
   store_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,

@@ -33,6 +33,7 @@ export {
   WeakPasswordError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   EmailUnverifiedError,
   InvalidOneTimeTokenError,

@@ -25,6 +25,8 @@ import { SignInThrottle, type ThrottleRules } from './throttle.js';
 import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
 import { emitEvent, resolveEventSink, type EventSink, type SignInFailureReason } from '../events/index.js';
 import { StoreUnavailableError } from '../lib/store-unavailable.js';
+import { inSpan } from '../metrics/index.js';
+import type { Tracer } from '@opentelemetry/api';
 
 export interface AccountsOptions<U> {
   users: UserStore;
@@ -89,8 +91,11 @@ export class Accounts<U> {
   readonly #requireVerifiedEmail: boolean;
   readonly #freshSignInMs: number;
   readonly #onEvent: EventSink | null;
+  /** The session manager's tracer when its `tracing` is on: sign-ins get a span. */
+  readonly #tracer: Tracer | null;
 
   constructor(options: AccountsOptions<U>) {
+    this.#tracer = options.sessions.config.telemetry?.tracer ?? null;
     this.#onEvent = resolveEventSink(options.onEvent) ?? options.sessions.config.onEvent;
     this.#requireVerifiedEmail = options.requireVerifiedEmail ?? false;
     this.#freshSignInMs = (options.freshSignInSeconds ?? 300) * 1000;
@@ -140,7 +145,22 @@ export class Accounts<U> {
    * both reject with `InvalidCredentialsError` after the same work; throttled attempts reject with
    * `TooManyAttemptsError` before any hashing.
    */
-  async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    if (this.#tracer === null) return this.#signIn(request, input);
+    // The span names the user once signed in; never the email or the password.
+    return inSpan(
+      this.#tracer,
+      'cloakroom.accounts.sign_in',
+      { 'cloakroom.sign_in.method': 'password' },
+      async (span) => {
+        const account = await this.#signIn(request, input);
+        span.setAttribute('enduser.id', account.id);
+        return account;
+      },
+    );
+  }
+
+  async #signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     const account = await this.verifyCredentials(request, input);
     await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
     return account;

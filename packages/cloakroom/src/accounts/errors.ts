@@ -86,3 +86,15 @@ export class TwoFactorNotEnabledError extends CloakroomError {
     super('invalid_request', 'Two-factor sign-in is not on for this account.');
   }
 }
+
+/**
+ * A passkey ceremony failed: the response is malformed, its challenge unknown, expired or used, its
+ * signature, origin or RP ID wrong, user verification missing, the credential unknown or another account's,
+ * or its signature counter went backwards. 400 `invalid_passkey`, one answer for all (the reason is `cause`,
+ * for the server log).
+ */
+export class InvalidPasskeyError extends CloakroomError {
+  constructor(options?: { cause?: unknown }) {
+    super('invalid_passkey', 'The passkey could not be verified. Try again.', options);
+  }
+}

@@ -26,6 +26,7 @@ export {
   InvalidOneTimeTokenError,
   InvalidCodeError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   TwoFactorNotEnabledError,
   WeakPasswordError,
@@ -78,3 +79,15 @@ export { MemoryMfaStore, MemoryPendingSignInStore } from './mfa/stores/memory.js
 export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
 export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
 export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';
+export {
+  Passkeys,
+  MAX_PASSKEY_NAME_LENGTH,
+  type PasskeyAmr,
+  type PasskeyAssertion,
+  type PasskeyOptionsJSON,
+  type PasskeysOptions,
+} from './passkeys/passkeys.js';
+export type { PasskeyPurpose } from './passkeys/challenges.js';
+export { relyingPartyFromOrigin, type RelyingParty } from './passkeys/relying-party.js';
+export type { PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from './passkeys/types.js';
+export { MemoryPasskeyChallengeStore, MemoryPasskeyStore } from './stores/passkeys/memory.js';

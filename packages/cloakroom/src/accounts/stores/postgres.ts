@@ -366,3 +366,9 @@ export {
   POSTGRES_MFA_MIGRATIONS,
   type PostgresMfaOptions,
 } from '../mfa/stores/postgres.js';
+export {
+  PostgresPasskeyStore,
+  migratePostgresPasskeys,
+  POSTGRES_PASSKEY_MIGRATIONS,
+  type PostgresPasskeyOptions,
+} from './passkeys/postgres.js';

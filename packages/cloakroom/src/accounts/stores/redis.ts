@@ -103,3 +103,4 @@ export class RedisAttemptStore implements AttemptStore {
 }
 
 export { RedisMfaStore, RedisPendingSignInStore, type RedisMfaOptions } from '../mfa/stores/redis.js';
+export { RedisPasskeyStore, type RedisPasskeyOptions } from './passkeys/redis.js';

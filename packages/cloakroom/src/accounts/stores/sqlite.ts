@@ -317,3 +317,4 @@ export {
   migrateSqliteMfa,
   SQLITE_MFA_MIGRATIONS,
 } from '../mfa/stores/sqlite.js';
+export { SqlitePasskeyStore, migrateSqlitePasskeys, SQLITE_PASSKEY_MIGRATIONS } from './passkeys/sqlite.js';
