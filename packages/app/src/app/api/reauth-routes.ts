@@ -6,6 +6,7 @@ import { readJson } from '../http/json-body.js';
 import { json } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
+import { reauthenticateWithSecondFactor } from './mfa-routes.js';
 import { reauthMethods, type ReauthMethod } from './reauth-methods.js';
 import { sessionView } from './session-view.js';
 
@@ -30,6 +31,23 @@ export function passwordReauthMethod(services: AppServices): ReauthMethod {
       return ['pwd'];
     },
   };
+}
+
+/**
+ * The second-factor methods of two-factor sign-in (docs/two-factor.md): `{code}` (TOTP) and
+ * `{recoveryCode}`, checked and throttled like the sign-in step, adding `otp` to the session's `amr`.
+ */
+export function secondFactorReauthMethods(services: AppServices): ReauthMethod[] {
+  const method = (name: string, field: string): ReauthMethod => ({
+    name,
+    field,
+    async verify(ctx, body) {
+      const verified = await reauthenticateWithSecondFactor(services, ctx, body);
+      if (verified === null) throw new InvalidRequestError(`Send only the ${field}.`, field);
+      return verified.amr;
+    },
+  });
+  return [method('totp', 'code'), method('recovery_code', 'recoveryCode')];
 }
 
 /**
@@ -62,7 +80,8 @@ export async function reauthenticate(
  * browser session itself, with its cross-site checks.
  */
 export function reauthRoutes(router: AppRouter, services: AppServices): void {
-  reauthMethods(services).add(passwordReauthMethod(services));
+  const methods = reauthMethods(services).add(passwordReauthMethod(services));
+  for (const method of secondFactorReauthMethods(services)) methods.add(method);
   router.route(
     '/api/auth/reauth',
     { errors: 'json', auth: BROWSER_SESSION_ONLY },

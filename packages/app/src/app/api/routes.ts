@@ -13,6 +13,8 @@ import type { AppServices } from '../services.js';
 import { sendFirstVerification } from '../welcome-mail.js';
 import { assertRecentAuth } from '../http/recent-auth.js';
 import { sessionView } from './session-view.js';
+import { signInWithPassword } from '../mfa/sign-in.js';
+import { mfaRoutes } from './mfa-routes.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
@@ -50,6 +52,7 @@ const publicUser = (user: AppUser) => ({ id: user.id, email: user.email });
 export function apiRoutes(router: AppRouter, services: AppServices): void {
   const { accounts, notes, sessions } = services;
   recoveryRoutes(router, services);
+  mfaRoutes(router, services);
 
   router.route(
     '/api/auth/register',
@@ -74,8 +77,10 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
       POST: async (ctx) => {
         ctx.session.assertLoginOrigin();
         const input = await readJson(ctx, credentialsSchema);
-        const user = await accounts.signIn(ctx.session, input);
-        return json({ user: publicUser(user) }, 200);
+        // With two-factor on: 200 {mfaRequired, methods} and the pending cookie (docs/two-factor.md).
+        const result = await signInWithPassword(services, ctx, input);
+        if (result.mfaRequired) return json({ mfaRequired: true, methods: result.methods }, 200);
+        return json({ user: publicUser(result.user) }, 200);
       },
     },
   );

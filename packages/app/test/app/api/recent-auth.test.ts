@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ThrottleRule } from '../../../../cloakroom/src/accounts/throttle.js';
+import { generateSync } from 'otplib';
 import { ManualClock, MINUTE, SECOND } from '../../../../cloakroom/test/helpers/clock.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { ApiClient, assertError, uniqueEmail, type ApiResponse } from './client.js';
@@ -113,6 +114,30 @@ describe('recent authentication over HTTP', () => {
     );
     // None of that ended or changed the session.
     assert.equal((await client.get('/api/me')).status, 200);
+  });
+
+  test('POST /api/auth/reauth with a TOTP code or a recovery code adds otp (and mfa) to amr', async () => {
+    const { client } = await signedUp();
+    const codeFor = (secret: string) => generateSync({ secret, epoch: Math.floor(clock.now() / 1000) });
+    const setup = await client.post('/api/auth/mfa/totp/setup');
+    assert.equal(setup.status, 200, setup.text);
+    const { secret } = setup.body as { secret: string };
+    const enable = await client.post('/api/auth/mfa/totp/enable', { code: codeFor(secret) });
+    assert.equal(enable.status, 200, enable.text);
+    const { recoveryCodes } = enable.body as { recoveryCodes: string[] };
+
+    clock.advance(15 * MINUTE);
+    assertError(await client.post('/api/auth/reauth', { code: '000000' }), 401, 'invalid_code');
+    const byCode = await client.post('/api/auth/reauth', { code: codeFor(secret) });
+    assert.equal(byCode.status, 200, byCode.text);
+    assert.deepEqual(sessionOf(byCode).amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(sessionOf(byCode).authTime, iso(clock.now()));
+
+    clock.advance(15 * MINUTE);
+    const byRecovery = await client.post('/api/auth/reauth', { recoveryCode: recoveryCodes[0] });
+    assert.equal(byRecovery.status, 200, byRecovery.text);
+    assert.equal(sessionOf(byRecovery).authTime, iso(clock.now()));
+    assert.deepEqual(sessionOf(byRecovery).amr, ['pwd', 'otp', 'mfa']);
   });
 
   /** Each guarded action: a request that succeeds for a recent sign-in, and its success status. */
