@@ -7,6 +7,7 @@ import { recoveryPages } from './recovery.js';
 import { outboxPages } from './outbox.js';
 import { sessionPages } from './sessions.js';
 import { signInCodePages } from './sign-in-code.js';
+import { securityPages } from './security.js';
 
 export { assetRoutes } from './assets.js';
 export { errorPage } from './error-page.js';
@@ -19,6 +20,7 @@ export { errorPage } from './error-page.js';
 export function pageRoutes(router: AppRouter, services: AppServices): void {
   authPages(router, services);
   signInCodePages(router, services);
+  securityPages(router, services);
   notePages(router, services);
   sessionPages(router, services);
   passwordPages(router, services);
