@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiRoutes } from './api/routes.js';
+import { reauthRoutes } from './api/reauth-routes.js';
 import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
@@ -7,6 +8,7 @@ import type { AppServices } from './services.js';
 import { apiBearerAuthenticator } from './tokens/api-access.js';
 import { tokenRoutes } from './tokens/routes.js';
 import { federationRoutes } from './federation/routes.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { activityRoutes } from './activity/routes.js';
 
 /**
@@ -20,9 +22,10 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     sessions: services.sessions,
     log: services.log,
     errorPage,
-    bearer: apiBearerAuthenticator(services.tokens),
+    bearer: apiBearerAuthenticator(services.tokens, services.metrics?.metrics),
     origin: services.config.origin,
     trustedProxies: services.config.trustedProxies,
+    ...(services.metrics === null ? {} : { observe: services.metrics.observeRequest.bind(services.metrics) }),
   });
 
   router.route(
@@ -41,7 +44,9 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   // The stylesheet and icon are public and cached for a year: served without reading the session, so such
   // a response never carries a Set-Cookie.
   assetRoutes(router);
+  metricsRoutes(router, services);
   apiRoutes(router, services);
+  reauthRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);
   activityRoutes(router, services);

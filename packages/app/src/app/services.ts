@@ -80,6 +80,8 @@ import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/iss
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
+import { countEvents, instrumentStore, type Metrics } from 'cloakroom/metrics';
+import { SiteMetrics } from './metrics/prometheus.js';
 import { EventStream } from 'cloakroom/events';
 import { ActivityLog } from './activity/log.js';
 import { PostgresActivity } from './activity/postgres.js';
@@ -112,6 +114,8 @@ export interface AppServices {
   federation: SiteFederation;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
+  /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
+  metrics: SiteMetrics | null;
   /**
    * The security event stream (`cloakroom/events`) of the sessions, accounts, token issuer and federation:
    * subscribe to it (the activity log does; so can metrics).
@@ -170,6 +174,10 @@ interface Backends {
   /** The PostgreSQL pool when the site's data lives there (`CLOAKROOM_DATABASE_URL`). */
   pool: import('pg').Pool | null;
   closers: (() => Promise<void> | void)[];
+  /** Wraps a backend's session store in `instrumentStore` when metrics or tracing is on (else as it is). */
+  observe: <U>(store: SessionStore<U>, backend: string) => SessionStore<U>;
+  /** The metrics the near-cache records to, when on. */
+  metrics: Metrics | undefined;
 }
 
 /**
@@ -180,8 +188,15 @@ interface Backends {
  */
 export async function createServices(options: ServiceOptions): Promise<AppServices> {
   const { config, log } = options;
+  const site = config.metrics.enabled ? new SiteMetrics() : null;
+  const metrics = site?.metrics;
+  const tracing = config.tracing;
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
+  backends.metrics = metrics;
+  backends.observe = (store, backend) =>
+    metrics === undefined && !tracing ? store : instrumentStore(store, { backend, metrics, tracing });
+  backends.store = backends.observe(backends.store, config.databaseUrl === undefined ? 'sqlite' : 'postgres');
   if (config.store?.startsWith('dynamodb:') === true) await useDynamoDB(backends, config, config.store, log);
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
@@ -194,6 +209,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     clock,
   };
   events.subscribe(activity.log.onEvent);
+  // Sign-ins by outcome and every event by type, on /metrics.
+  if (metrics !== undefined) events.subscribe(countEvents(metrics));
   const tokens = await createTokenServices({
     origin: config.origin,
     dataDir: config.dataDir,
@@ -234,6 +251,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
+    ...(metrics === undefined ? {} : { metrics }),
+    tracing,
     onEvent: events.onEvent,
   });
   const accounts = new Accounts<AppUser>({
@@ -314,6 +333,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens,
     federation,
     migrationStore,
+    metrics: site,
     events,
     activity,
     log,
@@ -357,6 +377,8 @@ function sqliteBackends(config: AppConfig): Backends {
         db.close();
       },
     ],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -388,6 +410,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     redis: null,
     pool,
     closers: [() => pool.end()],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -408,12 +432,15 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
     });
   });
   const { users } = backends;
-  const redisStore = new RedisStore<AppUser>(client, {
-    loadUser: async (id) => {
-      const user = await users.findById(id);
-      return user === null ? null : { id: user.id, email: user.email };
-    },
-  });
+  const redisStore = backends.observe(
+    new RedisStore<AppUser>(client, {
+      loadUser: async (id) => {
+        const user = await users.findById(id);
+        return user === null ? null : { id: user.id, email: user.email };
+      },
+    }),
+    'redis',
+  );
   if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
   else backends.store = redisStore;
   backends.attempts = new RedisAttemptStore(client);
@@ -440,8 +467,9 @@ async function useDynamoDB(backends: Backends, config: AppConfig, url: string, l
   });
   backends.checks.push(sessions.check);
   backends.closers.push(sessions.close);
-  if (config.nearCache) await useNearCache(backends, sessions.store, backends.invalidator(), log);
-  else backends.store = sessions.store;
+  const store = backends.observe(sessions.store, 'dynamodb');
+  if (config.nearCache) await useNearCache(backends, store, backends.invalidator(), log);
+  else backends.store = store;
 }
 
 /**
@@ -456,6 +484,7 @@ async function useNearCache(
 ): Promise<void> {
   const cached = await CachedStore.create(store, {
     invalidator,
+    ...(backends.metrics === undefined ? {} : { metrics: backends.metrics }),
     onError: (error) => {
       log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
     },
