@@ -103,7 +103,9 @@ async function renderSecurityPage(ctx: RequestContext, services: AppServices, pr
           <div class="actions"><button type="submit">Make new recovery codes</button></div>
         </form>
         <form method="post" action="${SECURITY_PATH}/totp/disable">
-          <div class="actions"><button type="submit" class="button-danger">Turn off two-factor sign-in</button></div>
+          <div class="actions">
+            <button type="submit" class="button-danger">Turn off two-factor sign-in</button>
+          </div>
         </form>
       </div>`
     : html`<div class="card">
