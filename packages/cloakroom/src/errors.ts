@@ -22,6 +22,7 @@ export type CloakroomErrorCode =
   | 'invalid_credentials'
   | 'too_many_attempts'
   | 'email_unverified'
+  | 'account_locked'
   // tokens
   | 'invalid_token'
   | 'insufficient_scope'
@@ -112,6 +113,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   email_taken: 409,
   too_many_attempts: 429,
   email_unverified: 403,
+  account_locked: 403,
   store_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,

@@ -35,6 +35,7 @@ export {
   InvalidCredentialsError,
   TooManyAttemptsError,
   EmailUnverifiedError,
+  AccountLockedError,
   InvalidOneTimeTokenError,
   type WeakPasswordReason,
 } from './accounts/errors.js';

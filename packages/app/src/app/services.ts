@@ -7,6 +7,7 @@ import type {
   PasswordHasher,
   RecoveryLimits,
   RecoveryUserStore,
+  UserLockStore,
 } from 'cloakroom/accounts';
 import {
   POSTGRES_ACCOUNT_USERS_JOIN,
@@ -73,7 +74,7 @@ export interface AppServices {
   db: Database | null;
   sessions: SessionManager<AppUser>;
   /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   accounts: Accounts<AppUser>;
   /** Verified addresses, password reset, email change and deletion, by mail (docs/accounts.md). */
   recovery: AccountRecovery<AppUser>;
@@ -113,7 +114,7 @@ export interface ServiceOptions {
 
 interface Backends {
   db: Database | null;
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   /** One-time links live with the users (SQLite or PostgreSQL), never in Redis. */
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;

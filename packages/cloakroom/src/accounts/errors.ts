@@ -65,3 +65,14 @@ export class InvalidOneTimeTokenError extends CloakroomError {
     super('invalid_token', 'The link is invalid or has expired. Ask for a new one.');
   }
 }
+
+/**
+ * Sign-in refused because an operator locked the account (`cloakroom admin lock`): 403 `account_locked`.
+ * Password sign-in tells it only after a correct password (a wrong one is `invalid_credentials`, as for any
+ * account), so it reveals nothing to someone guessing.
+ */
+export class AccountLockedError extends CloakroomError {
+  constructor() {
+    super('account_locked', 'This account is locked. Contact the site’s administrators.');
+  }
+}

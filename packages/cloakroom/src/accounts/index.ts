@@ -23,6 +23,7 @@ export { generateOneTimeToken, hashOneTimeToken } from './one-time-token.js';
 export {
   EmailTakenError,
   EmailUnverifiedError,
+  AccountLockedError,
   InvalidOneTimeTokenError,
   InvalidCredentialsError,
   TooManyAttemptsError,
@@ -32,6 +33,7 @@ export {
 export {
   PasswordHasher,
   OWASP_ARGON2ID,
+  UNUSABLE_PASSWORD_HASH,
   type Argon2Parameters,
   type PasswordCheck,
 } from './password-hash.js';
@@ -59,8 +61,15 @@ export type {
   OneTimeTokenRecord,
   OneTimeTokenStore,
   RecoveryUserStore,
+  UserLockStore,
   UserRecord,
   UserStore,
 } from './types.js';
+export { assertNotLocked, isLocked } from './lock.js';
+export {
+  forcePasswordReset,
+  type ForcePasswordResetOptions,
+  type ForcePasswordResetResult,
+} from './force-reset.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
