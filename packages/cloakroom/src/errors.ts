@@ -23,6 +23,10 @@ export type CloakroomErrorCode =
   | 'too_many_attempts'
   | 'email_unverified'
   | 'account_locked'
+  // accounts: two-factor
+  | 'invalid_code'
+  // accounts: passkeys
+  | 'invalid_passkey'
   // tokens
   | 'invalid_token'
   | 'insufficient_scope'
@@ -114,6 +118,9 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   too_many_attempts: 429,
   email_unverified: 403,
   account_locked: 403,
+  // A sign-in's second factor; confirming a TOTP setup answers 400 (InvalidCodeError's httpStatus).
+  invalid_code: 401,
+  invalid_passkey: 400,
   store_unavailable: 503,
   invalid_token: 401,
   insufficient_scope: 403,

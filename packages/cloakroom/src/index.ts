@@ -33,10 +33,13 @@ export {
   WeakPasswordError,
   EmailTakenError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
   EmailUnverifiedError,
   AccountLockedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
+  TwoFactorNotEnabledError,
   type WeakPasswordReason,
 } from './accounts/errors.js';
 export {

@@ -7,6 +7,7 @@ import type { AppServices } from './services.js';
 import { apiBearerAuthenticator } from './tokens/api-access.js';
 import { tokenRoutes } from './tokens/routes.js';
 import { federationRoutes } from './federation/routes.js';
+import { activityRoutes } from './activity/routes.js';
 
 /**
  * The reference website: server-rendered pages and the JSON API under `/api`, both on Cloakroom sessions,
@@ -43,6 +44,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   apiRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);
+  activityRoutes(router, services);
   pageRoutes(router, services);
   return router.listener();
 }

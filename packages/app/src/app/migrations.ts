@@ -11,6 +11,8 @@ import { SQLITE_NOTES_MIGRATIONS } from './notes.js';
 import { POSTGRES_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/postgres';
 import { POSTGRES_MIGRATE_MIGRATIONS } from 'cloakroom/migrate/postgres';
 import { SQLITE_TOKEN_MIGRATIONS } from 'cloakroom/tokens/issuer/sqlite';
+import { POSTGRES_ACTIVITY_MIGRATIONS } from './activity/postgres.js';
+import { SQLITE_ACTIVITY_MIGRATIONS } from './activity/sqlite.js';
 
 /**
  * Every table the site keeps in PostgreSQL besides the sessions (`PostgresStore.create` migrates those), in
@@ -25,6 +27,7 @@ export function sitePostgresMigrations(): PostgresMigrations {
     POSTGRES_IDENTITY_MIGRATIONS,
     POSTGRES_FEDERATION_STATE_MIGRATIONS,
     POSTGRES_MIGRATE_MIGRATIONS,
+    POSTGRES_ACTIVITY_MIGRATIONS,
   );
 }
 
@@ -36,5 +39,6 @@ export function siteSqliteMigrations(): SqliteMigrations {
     SQLITE_TOKEN_MIGRATIONS,
     SQLITE_IDENTITY_MIGRATIONS,
     SQLITE_FEDERATION_STATE_MIGRATIONS,
+    SQLITE_ACTIVITY_MIGRATIONS,
   );
 }

@@ -66,6 +66,11 @@ import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/iss
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
+import { EventStream } from 'cloakroom/events';
+import { ActivityLog } from './activity/log.js';
+import { PostgresActivity } from './activity/postgres.js';
+import { SqliteActivity } from './activity/sqlite.js';
+import type { ActivityRepository, SiteActivity } from './activity/types.js';
 
 /** What the routes work with, built once per process. */
 export interface AppServices {
@@ -89,6 +94,13 @@ export interface AppServices {
   federation: SiteFederation;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
+  /**
+   * The security event stream (`cloakroom/events`) of the sessions, accounts, token issuer and federation:
+   * subscribe to it (the activity log does; so can metrics).
+   */
+  events: EventStream;
+  /** Users' recent security events, kept 90 days (docs/events.md). */
+  activity: SiteActivity;
   log: Logger;
   /** Whether every store the site uses answers (for `/healthz`). */
   healthy(): Promise<boolean>;
@@ -119,6 +131,8 @@ interface Backends {
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
   notes: NotesRepository;
+  /** Users' security events live with the users and notes (SQLite or PostgreSQL). */
+  activity: ActivityRepository;
   store: SessionStore<AppUser>;
   /** The issuer's stores: always the durable database (SQLite or PostgreSQL), never Redis. */
   tokens: { refresh: RefreshTokenStore; clients: ClientStore };
@@ -149,6 +163,14 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
 
+  const clock = options.clock ?? systemClock;
+  const events = new EventStream();
+  const activity: SiteActivity = {
+    repository: backends.activity,
+    log: new ActivityLog({ repository: backends.activity, log, clock }),
+    clock,
+  };
+  events.subscribe(activity.log.onEvent);
   const tokens = await createTokenServices({
     origin: config.origin,
     dataDir: config.dataDir,
@@ -157,10 +179,13 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessionStore: backends.store,
     clock: options.clock ?? systemClock,
     log,
+    onEvent: events.onEvent,
   });
   backends.closers.push(() => {
     tokens.close();
   });
+  // Before the database closes (closers run last first): the activity writes under way finish.
+  backends.closers.push(() => activity.log.idle());
   const migrationStore = config.migrate === undefined ? null : siteMigrationStore(backends);
   const migration =
     config.migrate === undefined || migrationStore === null
@@ -186,6 +211,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
+    onEvent: events.onEvent,
   });
   const accounts = new Accounts<AppUser>({
     users: backends.users,
@@ -253,6 +279,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens,
     federation,
     migrationStore,
+    events,
+    activity,
     log,
     healthy: async () => {
       try {
@@ -277,6 +305,7 @@ function sqliteBackends(config: AppConfig): Backends {
     oneTimeTokens: new SqliteOneTimeTokenStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
+    activity: new SqliteActivity(db),
     store: new SqliteStore<AppUser>(db, { users: ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new SqliteRefreshTokenStore(db), clients: new SqliteClientStore(db) },
     identities: new SqliteIdentityStore(db),
@@ -310,6 +339,7 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     oneTimeTokens: new PostgresOneTimeTokenStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
+    activity: new PostgresActivity(pool),
     store: await PostgresStore.create<AppUser>(pool, { users: POSTGRES_ACCOUNT_USERS_JOIN }),
     tokens: { refresh: new PostgresRefreshTokenStore(pool), clients: new PostgresClientStore(pool) },
     identities: new PostgresIdentityStore(pool),

@@ -27,6 +27,8 @@ import { SignInThrottle, type ThrottleRules } from './throttle.js';
 import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
 import { emitEvent, resolveEventSink, type EventSink, type SignInFailureReason } from '../events/index.js';
 import { StoreUnavailableError } from '../lib/store-unavailable.js';
+import { inSpan } from '../metrics/index.js';
+import type { Tracer } from '@opentelemetry/api';
 
 export interface AccountsOptions<U> {
   users: UserStore;
@@ -91,8 +93,11 @@ export class Accounts<U> {
   readonly #requireVerifiedEmail: boolean;
   readonly #freshSignInMs: number;
   readonly #onEvent: EventSink | null;
+  /** The session manager's tracer when its `tracing` is on: sign-ins get a span. */
+  readonly #tracer: Tracer | null;
 
   constructor(options: AccountsOptions<U>) {
+    this.#tracer = options.sessions.config.telemetry?.tracer ?? null;
     this.#onEvent = resolveEventSink(options.onEvent) ?? options.sessions.config.onEvent;
     this.#requireVerifiedEmail = options.requireVerifiedEmail ?? false;
     this.#freshSignInMs = (options.freshSignInSeconds ?? 300) * 1000;
@@ -142,7 +147,33 @@ export class Accounts<U> {
    * both reject with `InvalidCredentialsError` after the same work; throttled attempts reject with
    * `TooManyAttemptsError` before any hashing.
    */
-  async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    if (this.#tracer === null) return this.#signIn(request, input);
+    // The span names the user once signed in; never the email or the password.
+    return inSpan(
+      this.#tracer,
+      'cloakroom.accounts.sign_in',
+      { 'cloakroom.sign_in.method': 'password' },
+      async (span) => {
+        const account = await this.#signIn(request, input);
+        span.setAttribute('enduser.id', account.id);
+        return account;
+      },
+    );
+  }
+
+  async #signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    const account = await this.verifyCredentials(request, input);
+    await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
+    return account;
+  }
+
+  /**
+   * Checks the credentials like {@link signIn} (the same throttling, events, the same answer for an unknown
+   * email and a wrong password, the verified-address rule) without signing the request in: for a sign-in
+   * that goes on to a second step (`TwoFactor.beginSignIn`).
+   */
+  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
@@ -162,9 +193,7 @@ export class Accounts<U> {
       this.#failed(request, 'email_unverified', user.id);
       throw new EmailUnverifiedError();
     }
-    const account = { id: user.id, email: user.email };
-    await request.signIn(user.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
-    return account;
+    return { id: user.id, email: user.email };
   }
 
   /**

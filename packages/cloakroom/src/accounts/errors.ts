@@ -76,3 +76,36 @@ export class AccountLockedError extends CloakroomError {
     super('account_locked', 'This account is locked. Contact the site’s administrators.');
   }
 }
+
+/**
+ * A second-factor code (TOTP or recovery code) is wrong, malformed, already used, or its pending sign-in is
+ * unknown or expired: `invalid_code`, 401 when it proves who is signing in, 400 when it confirms a setup
+ * (`status: 400`). One answer for every reason, so a code's fate is not revealed.
+ */
+export class InvalidCodeError extends CloakroomError {
+  override readonly httpStatus: number;
+
+  constructor(options: { status?: 400 | 401 } = {}) {
+    super('invalid_code', 'The code is not right, or has been used. Try the next one.');
+    this.httpStatus = options.status ?? 401;
+  }
+}
+
+/** Two-factor sign-in is not on for this account (new recovery codes asked for before TOTP is on): 400. */
+export class TwoFactorNotEnabledError extends CloakroomError {
+  constructor() {
+    super('invalid_request', 'Two-factor sign-in is not on for this account.');
+  }
+}
+
+/**
+ * A passkey ceremony failed: the response is malformed, its challenge unknown, expired or used, its
+ * signature, origin or RP ID wrong, user verification missing, the credential unknown or another account's,
+ * or its signature counter went backwards. 400 `invalid_passkey`, one answer for all (the reason is `cause`,
+ * for the server log).
+ */
+export class InvalidPasskeyError extends CloakroomError {
+  constructor(options?: { cause?: unknown }) {
+    super('invalid_passkey', 'The passkey could not be verified. Try again.', options);
+  }
+}

@@ -25,8 +25,11 @@ export {
   EmailUnverifiedError,
   AccountLockedError,
   InvalidOneTimeTokenError,
+  InvalidCodeError,
   InvalidCredentialsError,
+  InvalidPasskeyError,
   TooManyAttemptsError,
+  TwoFactorNotEnabledError,
   WeakPasswordError,
   type WeakPasswordReason,
 } from './errors.js';
@@ -73,3 +76,27 @@ export {
 } from './force-reset.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
+export {
+  TwoFactor,
+  type CompletedSignIn,
+  type SecondFactorInput,
+  type SecondFactorKind,
+  type TwoFactorOptions,
+} from './mfa/two-factor.js';
+export { TotpSecretBox, type SecretBoxKey } from './mfa/secret-box.js';
+export { MemoryMfaStore, MemoryPendingSignInStore } from './mfa/stores/memory.js';
+export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
+export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
+export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';
+export {
+  Passkeys,
+  MAX_PASSKEY_NAME_LENGTH,
+  type PasskeyAmr,
+  type PasskeyAssertion,
+  type PasskeyOptionsJSON,
+  type PasskeysOptions,
+} from './passkeys/passkeys.js';
+export type { PasskeyPurpose } from './passkeys/challenges.js';
+export { relyingPartyFromOrigin, type RelyingParty } from './passkeys/relying-party.js';
+export type { PasskeyChallengeStore, PasskeyRecord, PasskeyStore, PasskeyUse } from './passkeys/types.js';
+export { MemoryPasskeyChallengeStore, MemoryPasskeyStore } from './stores/passkeys/memory.js';

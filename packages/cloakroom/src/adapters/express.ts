@@ -1,7 +1,12 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { SessionUser } from '../stores/index.js';
 import { httpErrorOf } from '../errors.js';
-import type { RequestSession, SessionManager } from '../session/index.js';
+import {
+  DEFAULT_RECENT_AUTH_SECONDS,
+  recentAuthGuard,
+  type RequestSession,
+  type SessionManager,
+} from '../session/index.js';
 import type { TrustedProxies } from './client-address.js';
 import { requestInfoOfNode, sessionOfNode } from './node.js';
 
@@ -73,6 +78,34 @@ export function cloakroomErrors(): ErrorRequestHandler {
       return;
     }
     res.status(known.status).set(known.headers).set('cache-control', 'no-store').json(known.body);
+  };
+}
+
+/**
+ * Route middleware that lets the request through only when its user proved who they are within the last
+ * `maxAgeSeconds` (default 600: ten minutes); otherwise it answers 401 `unauthenticated` (no session) or
+ * 401 `reauthentication_required` itself. Put it after {@link cloakroom}, on the routes for sensitive actions.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/password', requireRecentAuth(), async (req, res) => { … });
+ * ```
+ */
+export function requireRecentAuth(maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS): RequestHandler {
+  const guard = recentAuthGuard(maxAgeSeconds);
+  return (req, res, next) => {
+    try {
+      guard(sessionOf(req));
+    } catch (error) {
+      const known = httpErrorOf(error);
+      if (known === null) {
+        next(error);
+        return;
+      }
+      res.status(known.status).set(known.headers).set('cache-control', 'no-store').json(known.body);
+      return;
+    }
+    next();
   };
 }
 

@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import fastifyPlugin from 'fastify-plugin';
 import { httpErrorOf } from '../errors.js';
 import type { SessionUser } from '../stores/index.js';
-import { loadRequestSession, type RequestSession, type SessionManager } from '../session/index.js';
+import {
+  DEFAULT_RECENT_AUTH_SECONDS,
+  loadRequestSession,
+  recentAuthGuard,
+  type RequestSession,
+  type SessionManager,
+} from '../session/index.js';
 import { clientAddress, type TrustedProxies } from './client-address.js';
 import { lastPerCookie } from './set-cookie.js';
 import { requestInfoOfNode } from './node.js';
@@ -153,6 +159,32 @@ export function sessionOf<U = FastifySessionUser>(request: FastifyRequest): Requ
   const session = request.cloakroom as RequestSession<FastifySessionUser> | null;
   if (session === null) throw new TypeError('the cloakroom plugin did not run for this request');
   return session as RequestSession<unknown> as RequestSession<U>;
+}
+
+/**
+ * A `preHandler` hook that lets the request through only when its user proved who they are within the last
+ * `maxAgeSeconds` (default 600: ten minutes); otherwise it answers 401 `unauthenticated` (no session) or 401
+ * `reauthentication_required` itself, whatever the application's error handler.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/password', { preHandler: requireRecentAuth() }, async (request) => { … });
+ * ```
+ */
+export function requireRecentAuth(
+  maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const guard = recentAuthGuard(maxAgeSeconds);
+  return (request, reply) => {
+    try {
+      guard(sessionOf(request));
+    } catch (error) {
+      if (!sendSessionError(reply, error)) {
+        return Promise.reject(error instanceof Error ? error : new TypeError('requireRecentAuth failed'));
+      }
+    }
+    return Promise.resolve();
+  };
 }
 
 export { trustedProxies, type TrustedProxies } from './client-address.js';

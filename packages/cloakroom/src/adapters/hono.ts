@@ -2,7 +2,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { httpErrorOf } from '../errors.js';
 import type { SessionUser } from '../stores/index.js';
-import type { RequestSession, SessionManager } from '../session/index.js';
+import {
+  DEFAULT_RECENT_AUTH_SECONDS,
+  recentAuthGuard,
+  type RequestSession,
+  type SessionManager,
+} from '../session/index.js';
 import type { TrustedProxies } from './client-address.js';
 import { lastPerCookie } from './set-cookie.js';
 import { sessionOf } from './web.js';
@@ -86,6 +91,33 @@ export function cloakroom<U>(
       for (const value of lastPerCookie(setCookies)) c.header('set-cookie', value, { append: true });
       c.header('cache-control', 'no-store');
     }
+    return undefined;
+  };
+}
+
+/**
+ * Route middleware that lets the request through only when its user proved who they are within the last
+ * `maxAgeSeconds` (default 600: ten minutes); otherwise it answers 401 `unauthenticated` (no session) or 401
+ * `reauthentication_required`. Use it after {@link cloakroom}.
+ *
+ * @example
+ * ```ts
+ * app.post('/account/password', requireRecentAuth(), async (c) => { … });
+ * ```
+ */
+export function requireRecentAuth<U>(
+  maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS,
+): MiddlewareHandler<SessionEnv<U>> {
+  const guard = recentAuthGuard(maxAgeSeconds);
+  return async (c, next) => {
+    try {
+      guard(c.get('session'));
+    } catch (error) {
+      const answer = errorAnswer(c, error);
+      if (answer === null) throw error;
+      return answer;
+    }
+    await next();
     return undefined;
   };
 }

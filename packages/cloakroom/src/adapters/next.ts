@@ -7,6 +7,9 @@ import {
   type SessionManager,
 } from '../session/index.js';
 import { withSessions, type SessionHandler } from './web.js';
+// The same guard as `cloakroom/http`: wraps a `routeHandler` handler. In a server action, call
+// `(await actionSession(sessions)).requireRecentAuth()` instead.
+export { requireRecentAuth } from './web.js';
 
 // The parts of `next/headers` these helpers use, described here so that this module's types need no `next`
 // installed; `next/headers` itself is imported when a helper runs, inside a Next.js request.

@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpErrorOf } from '../errors.js';
 import {
+  DEFAULT_RECENT_AUTH_SECONDS,
   loadRequestSession,
+  recentAuthGuard,
   type RequestInfo,
   type RequestSession,
+  type Session,
   type SessionManager,
 } from '../session/index.js';
 import { sendJsonAnswer } from '../lib/send-json.js';
@@ -79,6 +82,25 @@ export function sendSessionError(res: ServerResponse, error: unknown): boolean {
   if (known === null) return false;
   sendJsonAnswer(res, known);
   return true;
+}
+
+/**
+ * The recent-sign-in check for node:http routes: the returned function gives the request's session when its
+ * user proved who they are within the last `maxAgeSeconds` (default 600: ten minutes), and otherwise throws
+ * `UnauthenticatedError` or `ReauthenticationRequiredError`, which {@link sendSessionError} answers (401
+ * `unauthenticated` / `reauthentication_required`).
+ *
+ * @example
+ * ```ts
+ * const recent = requireRecentAuth();
+ * // in the handler, inside the try that ends in sendSessionError:
+ * const session = recent(await sessionOfNode(sessions, req, res));
+ * ```
+ */
+export function requireRecentAuth(
+  maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS,
+): <U>(request: RequestSession<U>) => Session {
+  return recentAuthGuard(maxAgeSeconds);
 }
 
 export { RequestSession, type RequestInfo } from '../session/index.js';

@@ -1,6 +1,8 @@
 import { httpErrorOf } from '../errors.js';
 import {
+  DEFAULT_RECENT_AUTH_SECONDS,
   loadRequestSession,
+  recentAuthGuard,
   type RequestInfo,
   type RequestSession,
   type SessionManager,
@@ -111,6 +113,30 @@ export function withSessions<U>(
       if (response === null) throw error;
       return response;
     }
+  };
+}
+
+/**
+ * Guards a fetch-style handler behind a recent sign-in: the wrapped handler runs only when the request's
+ * user proved who they are within the last `maxAgeSeconds` (default 600: ten minutes); otherwise
+ * `withSessions` answers 401 `unauthenticated` (no session) or 401 `reauthentication_required`. For changing
+ * the password or email, deleting the account, creating credentials.
+ *
+ * @example
+ * ```ts
+ * const deleteAccount = withSessions(sessions, requireRecentAuth()(async (request, session) => {
+ *   await accounts.delete(session.session!.userId);
+ *   return new Response(null, { status: 204 });
+ * }));
+ * ```
+ */
+export function requireRecentAuth(
+  maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS,
+): <U>(handler: SessionHandler<U>) => SessionHandler<U> {
+  const guard = recentAuthGuard(maxAgeSeconds);
+  return (handler) => (request, session) => {
+    guard(session);
+    return handler(request, session);
   };
 }
 

@@ -5,6 +5,8 @@ import { Keyring } from './keyring.js';
 import { normalizeOrigin } from './origin.js';
 import type { LegacyExchange } from './legacy.js';
 import { resolveEventSink, type EventSink } from '../events/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { resolveSessionTelemetry, type SessionTelemetry } from './telemetry.js';
 
 const MINUTE = 60;
 const DAY = 24 * 60 * MINUTE;
@@ -53,6 +55,16 @@ export interface SessionManagerOptions<U> {
    * synchronously; a throw is caught and a returned promise never awaited, so it cannot break a request.
    */
   onEvent?: EventSink;
+  /**
+   * Where to count validations by outcome (`cloakroom_session_validations_total`, `cloakroom/metrics`).
+   * Default: nowhere, at no cost.
+   */
+  metrics?: Metrics;
+  /**
+   * Spans around validations (`cloakroom.session.validate`) and the sign-ins of what is built on this manager,
+   * through `@opentelemetry/api` (a no-op until the application registers an SDK). Default `false`.
+   */
+  tracing?: boolean;
 }
 
 /** The resolved, validated settings every session operation works from. */
@@ -69,6 +81,8 @@ export interface SessionConfig<U> {
   readonly migration: LegacyExchange<U> | null;
   /** The `onEvent` hook, or `null` (then no event is even built). */
   readonly onEvent: EventSink | null;
+  /** Validation metrics and spans, or `null` when neither `metrics` nor `tracing` is on. */
+  readonly telemetry: SessionTelemetry | null;
 }
 
 export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): SessionConfig<U> {
@@ -110,6 +124,7 @@ export function resolveSessionConfig<U>(options: SessionManagerOptions<U>): Sess
     clock: options.clock ?? systemClock,
     migration: legacyExchange(options.migration),
     onEvent: resolveEventSink(options.onEvent),
+    telemetry: resolveSessionTelemetry(options),
   };
 }
 

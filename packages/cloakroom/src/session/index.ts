@@ -3,7 +3,7 @@ export type { SessionManagerOptions, SessionConfig } from './config.js';
 export type { SessionCookieOptions, CookieSettings } from './cookie.js';
 export type { CreateSessionOptions, IssuedSession, SessionAuth, SessionMetadata } from './create.js';
 export type { RotateSessionOptions } from './rotate.js';
-export { isRecentAuth, mergeAmr, DEFAULT_RECENT_AUTH_SECONDS } from './recent-auth.js';
+export { isRecentAuth, mergeAmr, recentAuthGuard, DEFAULT_RECENT_AUTH_SECONDS } from './recent-auth.js';
 export type { LegacyExchange } from './legacy.js';
 export type { Session } from './session.js';
 export type { InvalidSessionReason, ValidationResult } from './validate.js';

@@ -13,6 +13,7 @@ import { countSessions } from './stats.js';
 import type { SessionCounts } from '../stores/index.js';
 import type { Session } from './session.js';
 import { checkToken, validateSession, type ValidationResult } from './validate.js';
+import { observeValidation } from './telemetry.js';
 
 /**
  * The session lifecycle over one store: create, validate, rotate, revoke, list. Framework-free: it takes and
@@ -49,7 +50,9 @@ export class SessionManager<U> {
 
   /** The session and its user for a token, or why there is none. */
   validate(token: string | null | undefined): Promise<ValidationResult<U>> {
-    return validateSession(this.config, token);
+    const { telemetry } = this.config;
+    if (telemetry === null) return validateSession(this.config, token);
+    return observeValidation(telemetry, () => validateSession(this.config, token));
   }
 
   /**

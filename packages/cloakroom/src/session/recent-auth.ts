@@ -1,3 +1,4 @@
+import type { RequestSession } from './request-session.js';
 import type { Session } from './session.js';
 
 /** The default age limit of `requireRecentAuth`: 10 minutes. */
@@ -64,4 +65,23 @@ export function mergeAmr(current: readonly string[], added: readonly string[]): 
   const kinds = new Set(merged.map((value) => FACTOR_KIND.get(value)).filter((kind) => kind !== undefined));
   if (kinds.size >= 2 && !merged.includes('mfa')) merged.push('mfa');
   return merged;
+}
+
+/**
+ * The guard every adapter's `requireRecentAuth` wraps: checks `maxAgeSeconds` once (a `TypeError` at
+ * set-up, not per request), then for each request returns its session, or throws `UnauthenticatedError`
+ * (no session) or `ReauthenticationRequiredError` (401 `reauthentication_required`: the last sign-in or
+ * re-authentication is older than `maxAgeSeconds`).
+ *
+ * @example
+ * ```ts
+ * const recent = recentAuthGuard(600);
+ * recent(request); // before deleting the account
+ * ```
+ */
+export function recentAuthGuard(
+  maxAgeSeconds: number = DEFAULT_RECENT_AUTH_SECONDS,
+): <U>(request: RequestSession<U>) => Session {
+  checkMaxAge(maxAgeSeconds);
+  return (request) => request.requireRecentAuth(maxAgeSeconds);
 }

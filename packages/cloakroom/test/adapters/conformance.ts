@@ -9,7 +9,7 @@
 // and what the store holds.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createSessionManager, MemoryStore, type SessionManager } from '../../src/index.js';
+import { createSessionManager, MemoryStore, type Session, type SessionManager } from '../../src/index.js';
 import type {
   SessionIndex,
   SessionRecord,
@@ -37,9 +37,13 @@ export interface StartedApp {
  *
  * | route                       | does                                     | answers                                   |
  * | --------------------------- | ---------------------------------------- | ----------------------------------------- |
- * | `GET /me`                   | reads the request's session              | 200 `{"user":{"id"},"session":{"id"}}`, or 401 `{"user":null}` |
- * | `POST /sign-in?user=<id>`   | `signIn(id)` on the request's session    | 200 `{"session":{"id"}}`                  |
+ * | `GET /me`                   | reads the request's session              | 200 `{"user":{"id"},"session":{…}}`, or 401 `{"user":null}` |
+ *
+ * A session in an answer is `sessionView(session)`: `{ id, authTime, amr }`; `amr` in a query is `amrOf`'s.
+ * | `POST /sign-in?user=<id>&amr=<a,b>` | `signIn(id, undefined, { amr })`  | 200 `{"session":{"id"}}`                  |
  * | `POST /rotate`              | `rotate()`                               | 200 `{"session":{"id"}}`, or 401 `{"user":null}` |
+ * | `POST /reauthenticate?amr=<a,b>` | `reauthenticate({ amr })`           | 200 `{"session":{…}}`, or 401 `{"user":null}` |
+ * | `POST /sensitive`           | behind the adapter's `requireRecentAuth()` | 200 `{"done":true}`, or its 401 error  |
  * | `POST /sign-out`            | `signOut()`                              | 204                                       |
  * | `POST /sign-out-everywhere` | `signOutEverywhere()`                    | 200 `{"ended":<number>}`                  |
  *
@@ -54,6 +58,16 @@ export interface AdapterFixture {
   /** The adapter's name, which starts every scenario's name in the test output. */
   readonly name: string;
   start(manager: SessionManager<ConformanceUser>): Promise<StartedApp>;
+}
+
+/** The `amr` list of a query parameter: comma-separated values, none when absent or empty. */
+export function amrOf(value: string | null): string[] {
+  return value === null || value === '' ? [] : value.split(',');
+}
+
+/** What the conformance apps answer for a session. */
+export function sessionView(session: Session): { id: string; authTime: number; amr: readonly string[] } {
+  return { id: session.id, authTime: session.authTime, amr: session.amr };
 }
 
 /** The origin every conformance app serves: https, so the cookie is `__Host-` prefixed and `Secure`. */
@@ -120,7 +134,7 @@ interface Answer {
 
 interface SessionBody {
   user?: { id?: string } | null;
-  session?: { id?: string } | null;
+  session?: { id?: string; authTime?: number; amr?: string[] } | null;
   ended?: number;
   error?: { code?: string; message?: string };
 }
@@ -381,6 +395,40 @@ export function runAdapterConformance(fixture: AdapterFixture): void {
       const signOut = await post('/sign-out', `${name}=${flip(token, 20)}`);
       assert.equal(signOut.status, 204);
       assertSignedIn(await me(cookie), 'ivan');
+    });
+
+    test('sign-in records authTime and amr; /me shows them', async () => {
+      const at = clock.now();
+      const cookie = cookieFrom(await post('/sign-in?user=lena&amr=pwd'));
+      const body = assertSignedIn(await me(cookie), 'lena');
+      assert.deepEqual([body.session?.authTime, body.session?.amr], [at, ['pwd']]);
+      const bare = assertSignedIn(await me(await signIn('lena')), 'lena');
+      assert.deepEqual(bare.session?.amr, [], 'no amr given: none recorded');
+    });
+
+    test('requireRecentAuth: a fresh sign-in passes, an old one gets 401 reauthentication_required until it re-authenticates', async () => {
+      const cookie = cookieFrom(await post('/sign-in?user=mona&amr=pwd'));
+      const fresh = await post('/sensitive', cookie);
+      assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
+      assert.deepEqual(fresh.body, { done: true });
+      assertError(await post('/sensitive', null), 401, 'unauthenticated');
+
+      clock.advance(10 * MINUTE);
+      assert.equal((await post('/sensitive', cookie)).status, 200, 'ten minutes is still recent');
+      clock.advance(1000);
+      assertError(await post('/sensitive', cookie), 401, 'reauthentication_required');
+      assertSignedIn(await me(cookie), 'mona'); // still signed in: only the sensitive action is refused
+
+      const again = await post('/reauthenticate?amr=otp', cookie);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      const rotated = cookieFrom(again);
+      assert.notEqual(rotated, cookie, 're-authentication rotates the token');
+      assertAnonymous(await me(cookie));
+      const body = assertSignedIn(await me(rotated), 'mona');
+      assert.equal(body.session?.authTime, clock.now());
+      assert.deepEqual(body.session?.amr, ['pwd', 'otp', 'mfa']);
+      assert.equal((await post('/sensitive', rotated)).status, 200);
+      assertAnonymous(await post('/reauthenticate?amr=pwd', null));
     });
 
     test('sign out everywhere ends every session of the user and only theirs', async () => {

@@ -169,7 +169,13 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
         const own = await sessions.listUserSessions(user.id);
         if (!own.some((s) => s.id === id)) throw notFound();
         if (id === session.id) await ctx.session.signOut();
-        else await sessions.revoke(id);
+        else
+          await sessions.revoke(id, {
+            by: 'user',
+            userId: user.id,
+            ip: ctx.ip,
+            userAgent: ctx.header('user-agent') ?? null,
+          });
         return noContent();
       },
     },

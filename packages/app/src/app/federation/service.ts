@@ -14,6 +14,7 @@ import type { RequestInfo } from 'cloakroom';
 import type { SessionManager } from 'cloakroom/session';
 import type { Session } from 'cloakroom/session';
 import { storeCall } from 'cloakroom/stores';
+import { emitEvent } from 'cloakroom/events';
 import type { AppUser } from '../http/env.js';
 import { linkProviderSession, providerSessionKey } from './provider-sessions.js';
 
@@ -140,7 +141,7 @@ export class SiteFederation {
       return { location: `/sessions?notice=${notice}`, setCookies: [clear], result: linked };
     }
 
-    const userId = await this.#accountFor(identity, settings);
+    const { userId, created } = await this.#accountFor(identity, settings);
     // A locked account (`cloakroom admin lock`) is refused after the provider's proof, as after a password.
     const account = await storeCall('users.findById', () => this.#options.users.findById(userId));
     if (account !== null) assertNotLocked(account);
@@ -151,7 +152,15 @@ export class SiteFederation {
       userAgent: request.info.userAgent,
       ip: request.info.ip,
     });
-    if (request.session !== null) await this.#options.sessions.revoke(request.session.id);
+    if (request.session !== null) {
+      await this.#options.sessions.revoke(request.session.id, {
+        by: 'system',
+        userId: request.session.userId,
+        ip: request.info.ip,
+        userAgent: request.info.userAgent,
+      });
+    }
+    this.#signedIn(providerId, userId, issued.session.id, created, request.info);
     if (identity.sid !== null) {
       // rp.issuer, the key back-channel logout reads (identity.issuer is the same string, by discovery).
       const key = providerSessionKey(rp.issuer, identity.sid);
@@ -186,15 +195,76 @@ export class SiteFederation {
       // A sign-in made before the sets kept its one session id as a single entry under the same key.
       const single = await storeCall('federation.take', () => state.take(key, now));
       if (single !== null) sessionIds.push(single);
-      for (const sessionId of sessionIds) await this.#options.sessions.revoke(sessionId);
+      for (const sessionId of sessionIds) {
+        await this.#options.sessions.revoke(sessionId, { by: 'provider' });
+      }
+      this.#loggedOut(providerId, 'sid', sessionIds.length, undefined);
       return sessionIds.length;
     }
     const sub = request.sub ?? '';
     const link = await storeCall('identities.findByIdentity', () =>
       this.#options.identities.findByIdentity(issuer, sub),
     );
-    if (link === null) return 0;
-    return this.#options.sessions.revokeUserSessions(link.userId);
+    if (link === null) {
+      this.#loggedOut(providerId, 'sub', 0, undefined);
+      return 0;
+    }
+    const ended = await this.#options.sessions.revokeUserSessions(link.userId, { by: 'provider' });
+    this.#loggedOut(providerId, 'sub', ended, link.userId);
+    return ended;
+  }
+
+  /** `sign_in.succeeded` (method `federation`, amr `fed`) and `federation.signed_in`, to the sessions' hook. */
+  #signedIn(
+    provider: string,
+    userId: string,
+    sessionId: string,
+    accountCreated: boolean,
+    info: RequestInfo,
+  ): void {
+    const { onEvent } = this.#options.sessions.config;
+    if (onEvent === null) return;
+    const at = this.#now();
+    const from = { ip: info.ip, userAgent: info.userAgent };
+    emitEvent(onEvent, {
+      type: 'sign_in.succeeded',
+      at,
+      userId,
+      sessionId,
+      method: 'federation',
+      amr: ['fed'],
+      ...from,
+    });
+    emitEvent(onEvent, {
+      type: 'federation.signed_in',
+      at,
+      userId,
+      sessionId,
+      provider,
+      accountCreated,
+      ...from,
+    });
+  }
+
+  /** `federation.backchannel_logout`: a server-to-server call, so no address or user agent of the user's. */
+  #loggedOut(
+    provider: string,
+    scope: 'sid' | 'sub',
+    sessionsEnded: number,
+    userId: string | undefined,
+  ): void {
+    const { onEvent } = this.#options.sessions.config;
+    if (onEvent === null) return;
+    emitEvent(onEvent, {
+      type: 'federation.backchannel_logout',
+      at: this.#now(),
+      ...(userId === undefined ? {} : { userId }),
+      provider,
+      scope,
+      sessionsEnded,
+      ip: null,
+      userAgent: null,
+    });
   }
 
   /** Drops expired pre-login records, logout token ids and provider-session entries. */
@@ -278,12 +348,15 @@ export class SiteFederation {
    * the email is missing, not verified (see `emailVerifiedClaim`), or already used by a local account (never merged by email: its owner
    * signs in and links the provider from the account page).
    */
-  async #accountFor(identity: VerifiedIdentity, settings: ProviderSettings): Promise<string> {
+  async #accountFor(
+    identity: VerifiedIdentity,
+    settings: ProviderSettings,
+  ): Promise<{ userId: string; created: boolean }> {
     const { identities, users } = this.#options;
     const linked = await storeCall('identities.findByIdentity', () =>
       identities.findByIdentity(identity.issuer, identity.subject),
     );
-    if (linked !== null) return linked.userId;
+    if (linked !== null) return { userId: linked.userId, created: false };
     let email: string;
     try {
       // The same canonical form as password accounts (NFC, trimmed, lower-case), so the email check holds.
@@ -316,6 +389,6 @@ export class SiteFederation {
       throw error;
     }
     await this.#link(user.id, identity);
-    return user.id;
+    return { userId: user.id, created: true };
   }
 }

@@ -4,7 +4,12 @@ import { json, type Reply } from './reply.js';
 
 /** Error codes of the JSON API, beyond the library's own (`CloakroomErrorCode`). */
 export type ApiErrorCode =
-  'not_found' | 'method_not_allowed' | 'payload_too_large' | 'unsupported_media_type' | 'internal_error';
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'invalid_cursor'
+  | 'internal_error';
 
 /** An HTTP-level refusal raised by the site's own routes, answered like a `CloakroomError`. */
 export class ApiError extends Error {

@@ -3,7 +3,7 @@ import { ICON_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type Html } from './markup.js';
 
 /** The navigation entries; `current` marks one with `aria-current="page"`. */
-export type Section = 'notes' | 'sessions' | 'password' | 'account' | 'sign-in' | 'register';
+export type Section = 'notes' | 'sessions' | 'activity' | 'password' | 'account' | 'sign-in' | 'register';
 
 export interface PageOptions {
   /** The page's own title; the document title adds the site's name. */
@@ -21,6 +21,7 @@ export interface PageOptions {
 const SIGNED_IN_LINKS: readonly (readonly [Section, string, string])[] = [
   ['notes', '/notes', 'Notes'],
   ['sessions', '/sessions', 'Your sessions'],
+  ['activity', '/activity', 'Recent activity'],
   ['password', '/password', 'Password'],
   ['account', '/account', 'Account'],
 ];

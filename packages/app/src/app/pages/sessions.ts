@@ -111,7 +111,12 @@ export function sessionPages(router: AppRouter, services: AppServices): void {
           await ctx.session.signOut();
           return seeOther(withNotice('/sign-in', 'signed-out'));
         }
-        await sessions.revoke(id);
+        await sessions.revoke(id, {
+          by: 'user',
+          userId: user.id,
+          ip: ctx.ip,
+          userAgent: ctx.header('user-agent') ?? null,
+        });
         return seeOther(withNotice('/sessions', 'session-revoked'));
       },
     },

@@ -104,6 +104,8 @@ async function oauth(ctx: RequestContext, handle: (request: OAuthRequest) => Pro
       contentType: ctx.header('content-type') ?? null,
       authorization: ctx.header('authorization') ?? null,
       body,
+      ip: ctx.ip,
+      userAgent: ctx.header('user-agent') ?? null,
     });
   } catch (error) {
     return oauthError(ctx, error);

@@ -13,6 +13,7 @@ import {
   type RefreshTokenStore,
 } from 'cloakroom/tokens/issuer';
 import type { AppUser } from '../http/env.js';
+import type { EventSink } from 'cloakroom/events';
 import { API_SCOPES, apiAudience, type TokenConfig } from './config.js';
 
 /** The issuer and the site's own token checks, built once per process. */
@@ -42,6 +43,8 @@ export interface TokenServiceOptions {
   sessionStore: SessionStore<AppUser>;
   clock: Clock;
   log: Logger;
+  /** The security event hook of the issuer (refresh reuse, token exchange, client credentials). */
+  onEvent?: EventSink;
   /** How often the keyring file is re-read for rotations made by other processes. Default 5 s. */
   keyReloadIntervalMs?: number;
 }
@@ -90,6 +93,7 @@ export async function createTokenServices(options: TokenServiceOptions): Promise
     clients: options.stores.clients,
     clock,
     isSessionLive,
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     verify: async (token, audiences) => {
       // Audiences change as clients are registered: a verifier per exchange, without the cache.
       const verifier = createVerifier({ ...verifierBase, audience: audiences, cache: false });

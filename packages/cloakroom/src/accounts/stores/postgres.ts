@@ -375,3 +375,16 @@ export {
   POSTGRES_IDENTITY_MIGRATIONS,
   type PostgresIdentityOptions,
 } from './identities/postgres.js';
+export {
+  PostgresMfaStore,
+  PostgresPendingSignInStore,
+  migratePostgresMfa,
+  POSTGRES_MFA_MIGRATIONS,
+  type PostgresMfaOptions,
+} from '../mfa/stores/postgres.js';
+export {
+  PostgresPasskeyStore,
+  migratePostgresPasskeys,
+  POSTGRES_PASSKEY_MIGRATIONS,
+  type PostgresPasskeyOptions,
+} from './passkeys/postgres.js';

@@ -101,3 +101,6 @@ export class RedisAttemptStore implements AttemptStore {
     return `${this.#prefix}a:${key}`;
   }
 }
+
+export { RedisMfaStore, RedisPendingSignInStore, type RedisMfaOptions } from '../mfa/stores/redis.js';
+export { RedisPasskeyStore, type RedisPasskeyOptions } from './passkeys/redis.js';

@@ -324,3 +324,10 @@ export {
   migrateSqliteIdentities,
   SQLITE_IDENTITY_MIGRATIONS,
 } from './identities/sqlite.js';
+export {
+  SqliteMfaStore,
+  SqlitePendingSignInStore,
+  migrateSqliteMfa,
+  SQLITE_MFA_MIGRATIONS,
+} from '../mfa/stores/sqlite.js';
+export { SqlitePasskeyStore, migrateSqlitePasskeys, SQLITE_PASSKEY_MIGRATIONS } from './passkeys/sqlite.js';

@@ -10,14 +10,25 @@ export interface InvalidationMessage {
   /** User ids whose cached sessions all go (sign out everywhere, password change). */
   readonly users: readonly string[];
   readonly all: boolean;
+  /**
+   * When the sender published it (ms since the epoch, the sender's clock): the receiver measures the
+   * revocation's fan-out delay from it. Absent in messages of older versions.
+   */
+  readonly sentAt?: number;
 }
 
-/** The wire form: compact JSON, `{"o":…,"s":[…],"u":[…],"a":1}`, well under PostgreSQL's 8,000-byte limit. */
+/**
+ * The wire form: compact JSON, `{"o":…,"s":[…],"u":[…],"a":1,"t":…}`, well under PostgreSQL's 8,000-byte
+ * limit. `t` (the send time) costs about 16 bytes.
+ */
 export function encodeMessage(message: InvalidationMessage): string {
-  const wire: { o: string; s?: readonly string[]; u?: readonly string[]; a?: 1 } = { o: message.origin };
+  const wire: { o: string; s?: readonly string[]; u?: readonly string[]; a?: 1; t?: number } = {
+    o: message.origin,
+  };
   if (message.sessions.length > 0) wire.s = message.sessions;
   if (message.users.length > 0) wire.u = message.users;
   if (message.all) wire.a = 1;
+  if (message.sentAt !== undefined) wire.t = message.sentAt;
   return JSON.stringify(wire);
 }
 
@@ -26,9 +37,13 @@ export function decodeMessage(payload: string): InvalidationMessage {
   try {
     const wire = JSON.parse(payload) as unknown;
     if (typeof wire === 'object' && wire !== null) {
-      const { o, s = [], u = [], a } = wire as Record<string, unknown>;
+      const { o, s = [], u = [], a, t } = wire as Record<string, unknown>;
       if (typeof o === 'string' && isStrings(s) && isStrings(u) && (a === undefined || a === 1)) {
-        return { origin: o, sessions: s, users: u, all: a === 1 };
+        const message = { origin: o, sessions: s, users: u, all: a === 1 };
+        // A send time that is not a plausible one is dropped, never trusted: the message still evicts.
+        return typeof t === 'number' && Number.isSafeInteger(t) && t > 0
+          ? { ...message, sentAt: t }
+          : message;
       }
     }
   } catch {

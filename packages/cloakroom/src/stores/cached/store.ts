@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../clock.js';
+import { METRICS, type Counter, type Histogram, type Metrics } from '../../metrics/index.js';
 import type {
   ImmediateRead,
   SessionIndex,
@@ -30,9 +31,23 @@ export interface CachedStoreOptions {
    * a renewal or a rotation, a subscription that was lost. Default: ignore. Log them.
    */
   onError?: (error: Error) => void;
-  /** Time source for entry ages; default the system clock. */
+  /** Time source for entry ages and invalidation send times; default the system clock. */
   clock?: Clock;
+  /**
+   * Where to count lookups (`cloakroom_near_cache_lookups_total`, hit or miss, while serving from memory),
+   * invalidations received from other processes (`cloakroom_near_cache_invalidations_received_total`) and
+   * their fan-out delay (`cloakroom_revocation_fanout_seconds`, from the send time each message carries).
+   * Default: nowhere.
+   */
+  metrics?: Metrics;
 }
+
+const HIT = { result: 'hit' } as const;
+const MISS = { result: 'miss' } as const;
+const SCOPE_ALL = { scope: 'all' } as const;
+const SCOPE_SESSION = { scope: 'session' } as const;
+const SCOPE_USER = { scope: 'user' } as const;
+const NO_LABELS = {} as const;
 
 /**
  * A near-cache: a `SessionStore` that wraps another one (Redis, PostgreSQL, …) with an in-process LRU, so a
@@ -63,6 +78,10 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
   #epoch = 0;
   #unsubscribe: (() => Promise<void>) | null = null;
   #closed = true;
+  readonly #clock: Clock;
+  readonly #lookups: Counter | null;
+  readonly #invalidations: Counter | null;
+  readonly #fanout: Histogram | null;
 
   /** Builds the cache; it serves from memory only once `start()` has subscribed. */
   constructor(inner: SessionStore<U>, options: CachedStoreOptions) {
@@ -74,6 +93,11 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
     this.#invalidator = options.invalidator;
     this.#onError = options.onError ?? (() => {});
     this.#entries = new CacheEntries<U>({ max, ttlMs, clock: options.clock ?? null });
+    this.#clock = options.clock ?? systemClock;
+    const metrics = options.metrics;
+    this.#lookups = metrics?.counter(METRICS.nearCacheLookups) ?? null;
+    this.#invalidations = metrics?.counter(METRICS.nearCacheInvalidations) ?? null;
+    this.#fanout = metrics?.histogram(METRICS.revocationFanoutSeconds) ?? null;
     if (inner.sessionIdTag !== undefined) this.sessionIdTag = inner.sessionIdTag.bind(inner);
     const index = inner.index;
     if (index !== undefined) {
@@ -140,7 +164,11 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
     getNow: (id) => {
       if (this.#live) {
         const hit = this.#entries.get(id);
-        if (hit !== undefined) return hit;
+        if (hit !== undefined) {
+          this.#lookups?.inc(HIT);
+          return hit;
+        }
+        this.#lookups?.inc(MISS);
       }
       return this.#readThrough(id);
     },
@@ -267,7 +295,13 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
   }
 
   #message(change: Change): InvalidationMessage {
-    return { origin: this.#origin, sessions: change.sessions ?? [], users: change.users ?? [], all: false };
+    return {
+      origin: this.#origin,
+      sessions: change.sessions ?? [],
+      users: change.users ?? [],
+      all: false,
+      sentAt: this.#clock.now(),
+    };
   }
 
   #evict(change: Change): void {
@@ -281,6 +315,7 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
       case 'message': {
         const { message } = event;
         if (message.origin === this.#origin) return; // evicted here already, before publishing
+        this.#count(message);
         if (message.all) this.#entries.clear();
         else this.#evict(message);
         return;
@@ -297,6 +332,19 @@ export class CachedStore<U = SessionUser> implements SessionStore<U> {
           }),
         );
         return;
+    }
+  }
+
+  #count(message: InvalidationMessage): void {
+    if (this.#invalidations !== null) {
+      if (message.all) this.#invalidations.inc(SCOPE_ALL);
+      else {
+        if (message.sessions.length > 0) this.#invalidations.inc(SCOPE_SESSION);
+        if (message.users.length > 0) this.#invalidations.inc(SCOPE_USER);
+      }
+    }
+    if (this.#fanout !== null && message.sentAt !== undefined) {
+      this.#fanout.observe(NO_LABELS, Math.max(0, this.#clock.now() - message.sentAt) / 1000);
     }
   }
 
