@@ -7,6 +7,7 @@ import type { AppServices } from './services.js';
 import { apiBearerAuthenticator } from './tokens/api-access.js';
 import { tokenRoutes } from './tokens/routes.js';
 import { federationRoutes } from './federation/routes.js';
+import { metricsRoutes } from './metrics/routes.js';
 import { activityRoutes } from './activity/routes.js';
 
 /**
@@ -20,9 +21,10 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     sessions: services.sessions,
     log: services.log,
     errorPage,
-    bearer: apiBearerAuthenticator(services.tokens),
+    bearer: apiBearerAuthenticator(services.tokens, services.metrics?.metrics),
     origin: services.config.origin,
     trustedProxies: services.config.trustedProxies,
+    ...(services.metrics === null ? {} : { observe: services.metrics.observeRequest.bind(services.metrics) }),
   });
 
   router.route(
@@ -41,6 +43,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   // The stylesheet and icon are public and cached for a year: served without reading the session, so such
   // a response never carries a Set-Cookie.
   assetRoutes(router);
+  metricsRoutes(router, services);
   apiRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);

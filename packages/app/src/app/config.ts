@@ -60,6 +60,17 @@ export interface AppConfig {
    * file named by `CLOAKROOM_MIGRATE_CONFIG` (see docs/migrate.md). `undefined` without it.
    */
   migrate: MigrateConfig | undefined;
+  /**
+   * `GET /metrics` (Prometheus) and the metrics behind it: on with `CLOAKROOM_METRICS=on` (default off: the
+   * path is then a 404 and nothing is recorded). `token` from `CLOAKROOM_METRICS_TOKEN`: with it `/metrics`
+   * asks for `Authorization: Bearer <token>`; without it, it answers loopback clients only.
+   */
+  metrics: { enabled: boolean; token: string | undefined };
+  /**
+   * Spans through `@opentelemetry/api` around validation, sign-in, token issuance and the session store calls:
+   * `CLOAKROOM_TRACING=on` (default off). The site installs no SDK: preload one (`node --import`) to export them.
+   */
+  tracing: boolean;
 }
 
 /** A configuration value that cannot be used; the message names the variable, never a secret. */
@@ -113,6 +124,8 @@ export function configFromEnv(
     mail: overrides.mail ?? mailConfig(env, origin),
     oidcProviders: overrides.oidcProviders ?? oidcProviders(nonEmpty(env.CLOAKROOM_OIDC_CONFIG)),
     migrate: overrides.migrate ?? migrateConfig(nonEmpty(env.CLOAKROOM_MIGRATE_CONFIG)),
+    metrics: overrides.metrics ?? metricsConfig(env),
+    tracing: overrides.tracing ?? flag(env.CLOAKROOM_TRACING, 'CLOAKROOM_TRACING'),
     tokens:
       overrides.tokens ??
       tokenConfigFromEnv(env, (message) => {
@@ -285,6 +298,16 @@ function proxyList(value: string | undefined, name: string): TrustedProxies | un
   } catch (error) {
     throw new ConfigError(`${name}: ${(error as Error).message}`);
   }
+}
+
+function metricsConfig(env: Record<string, string | undefined>): AppConfig['metrics'] {
+  const enabled = flag(env.CLOAKROOM_METRICS, 'CLOAKROOM_METRICS');
+  const token = nonEmpty(env.CLOAKROOM_METRICS_TOKEN);
+  // The message never repeats the value.
+  if (token !== undefined && !/^[\x21-\x7e]{16,512}$/.test(token)) {
+    throw new ConfigError('CLOAKROOM_METRICS_TOKEN must be 16-512 printable characters without spaces');
+  }
+  return { enabled, token };
 }
 
 function flag(value: string | undefined, name: string): boolean {

@@ -45,12 +45,21 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
         '*.currentPassword',
         '*.newPassword',
         '*.token',
+        '*.code',
+        '*.recoveryCode',
+        '*.secret',
         '*.link',
       ],
     });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = loadOrCreateSecrets(config.dataDir);
-  const services = await createServices({ config, sessionKeys: secrets.sessionKeys, log, ...options });
+  const services = await createServices({
+    config,
+    sessionKeys: secrets.sessionKeys,
+    mfaKeys: secrets.mfaKeys,
+    log,
+    ...options,
+  });
   await services.accounts.warmUp();
 
   const server = createServer(createApp(services));

@@ -1,8 +1,19 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { AccountRecovery, Accounts, Mailer } from 'cloakroom/accounts';
+import {
+  AccountRecovery,
+  Accounts,
+  Mailer,
+  pendingSignInCookie,
+  TotpSecretBox,
+  TwoFactor,
+} from 'cloakroom/accounts';
 import type {
   MailTransport,
+  MfaStore,
+  PendingSignInCookie,
+  PendingSignInStore,
+  SecretBoxKey,
   OneTimeTokenStore,
   PasswordHasher,
   RecoveryLimits,
@@ -15,13 +26,17 @@ import {
   PostgresOneTimeTokenStore,
   PostgresUserStore,
   PostgresIdentityStore,
+  PostgresMfaStore,
+  PostgresPendingSignInStore,
 } from 'cloakroom/accounts/postgres';
-import { RedisAttemptStore } from 'cloakroom/accounts/redis';
+import { RedisAttemptStore, RedisPendingSignInStore } from 'cloakroom/accounts/redis';
 import {
   ACCOUNT_USERS_JOIN,
   SqliteAttemptStore,
   SqliteIdentityStore,
+  SqliteMfaStore,
   SqliteOneTimeTokenStore,
+  SqlitePendingSignInStore,
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
@@ -66,6 +81,8 @@ import { SqliteClientStore, SqliteRefreshTokenStore } from 'cloakroom/tokens/iss
 import { createTokenServices, type TokenServices } from './tokens/services.js';
 import { createSiteMigration, siteMigrationStore } from './migrate/services.js';
 import type { MigrationStore } from 'cloakroom/migrate';
+import { countEvents, instrumentStore, type Metrics } from 'cloakroom/metrics';
+import { SiteMetrics } from './metrics/prometheus.js';
 import { EventStream } from 'cloakroom/events';
 import { ActivityLog } from './activity/log.js';
 import { PostgresActivity } from './activity/postgres.js';
@@ -81,6 +98,10 @@ export interface AppServices {
   /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
   users: RecoveryUserStore & UserLockStore;
   accounts: Accounts<AppUser>;
+  /** TOTP two-factor sign-in, recovery codes and the pending second step (docs/two-factor.md). */
+  twoFactor: TwoFactor;
+  /** The cookie of a sign-in waiting for its second step. */
+  pendingCookie: PendingSignInCookie;
   /** Verified addresses, password reset, email change and deletion, by mail (docs/accounts.md). */
   recovery: AccountRecovery<AppUser>;
   /** Sends account mail in the background (`idle()` waits for what is under way). */
@@ -94,6 +115,8 @@ export interface AppServices {
   federation: SiteFederation;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
+  /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
+  metrics: SiteMetrics | null;
   /**
    * The security event stream (`cloakroom/events`) of the sessions, accounts, token issuer and federation:
    * subscribe to it (the activity log does; so can metrics).
@@ -111,6 +134,8 @@ export interface AppServices {
 export interface ServiceOptions {
   config: AppConfig;
   sessionKeys: string[];
+  /** The keys that encrypt TOTP secrets (`secrets.json`'s `mfaKeys`), first one encrypting. */
+  mfaKeys: SecretBoxKey[];
   log: Logger;
   clock?: Clock;
   /** Tests pass cheaper argon2 parameters or tighter throttling. */
@@ -127,6 +152,9 @@ export interface ServiceOptions {
 interface Backends {
   db: Database | null;
   users: RecoveryUserStore & UserLockStore;
+  /** Second factors live with the users (SQLite or PostgreSQL); pending sign-ins move to Redis with it. */
+  mfa: MfaStore;
+  mfaPending: PendingSignInStore;
   /** One-time links live with the users (SQLite or PostgreSQL), never in Redis. */
   oneTimeTokens: OneTimeTokenStore;
   attempts: AttemptStore;
@@ -147,6 +175,10 @@ interface Backends {
   /** The PostgreSQL pool when the site's data lives there (`CLOAKROOM_DATABASE_URL`). */
   pool: import('pg').Pool | null;
   closers: (() => Promise<void> | void)[];
+  /** Wraps a backend's session store in `instrumentStore` when metrics or tracing is on (else as it is). */
+  observe: <U>(store: SessionStore<U>, backend: string) => SessionStore<U>;
+  /** The metrics the near-cache records to, when on. */
+  metrics: Metrics | undefined;
 }
 
 /**
@@ -157,8 +189,15 @@ interface Backends {
  */
 export async function createServices(options: ServiceOptions): Promise<AppServices> {
   const { config, log } = options;
+  const site = config.metrics.enabled ? new SiteMetrics() : null;
+  const metrics = site?.metrics;
+  const tracing = config.tracing;
   const backends =
     config.databaseUrl === undefined ? sqliteBackends(config) : await postgresBackends(config, log);
+  backends.metrics = metrics;
+  backends.observe = (store, backend) =>
+    metrics === undefined && !tracing ? store : instrumentStore(store, { backend, metrics, tracing });
+  backends.store = backends.observe(backends.store, config.databaseUrl === undefined ? 'sqlite' : 'postgres');
   if (config.store?.startsWith('dynamodb:') === true) await useDynamoDB(backends, config, config.store, log);
   else if (config.store !== undefined) await useRedis(backends, config, config.store, log);
   else if (config.nearCache) await useNearCache(backends, backends.store, backends.invalidator(), log);
@@ -171,6 +210,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     clock,
   };
   events.subscribe(activity.log.onEvent);
+  // Sign-ins by outcome and every event by type, on /metrics.
+  if (metrics !== undefined) events.subscribe(countEvents(metrics));
   const tokens = await createTokenServices({
     origin: config.origin,
     dataDir: config.dataDir,
@@ -211,6 +252,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     absoluteTimeoutSeconds: config.absoluteTimeoutSeconds,
     clock: options.clock,
     ...(migration === undefined ? {} : { migration }),
+    ...(metrics === undefined ? {} : { metrics }),
+    tracing,
     onEvent: events.onEvent,
   });
   const accounts = new Accounts<AppUser>({
@@ -219,6 +262,16 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessionUser: (user) => ({ id: user.id, email: user.email }),
     sessions,
     hasher: options.hasher,
+    throttle: options.throttle,
+    clock: options.clock,
+  });
+  const twoFactor = new TwoFactor({
+    store: backends.mfa,
+    pending: backends.mfaPending,
+    secretBox: new TotpSecretBox(options.mfaKeys),
+    users: backends.users,
+    attempts: backends.attempts,
+    issuer: new URL(config.origin).host,
     throttle: options.throttle,
     clock: options.clock,
   });
@@ -272,6 +325,8 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     sessions,
     users: backends.users,
     accounts,
+    twoFactor,
+    pendingCookie: pendingSignInCookie(config.origin),
     recovery,
     mailer,
     outbox,
@@ -279,6 +334,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     tokens,
     federation,
     migrationStore,
+    metrics: site,
     events,
     activity,
     log,
@@ -303,6 +359,8 @@ function sqliteBackends(config: AppConfig): Backends {
     db,
     users: new SqliteUserStore(db),
     oneTimeTokens: new SqliteOneTimeTokenStore(db),
+    mfa: new SqliteMfaStore(db),
+    mfaPending: new SqlitePendingSignInStore(db),
     attempts: new SqliteAttemptStore(db),
     notes: new SqliteNotes(db),
     activity: new SqliteActivity(db),
@@ -320,6 +378,8 @@ function sqliteBackends(config: AppConfig): Backends {
         db.close();
       },
     ],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -337,6 +397,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     db: null,
     users: new PostgresUserStore(pool),
     oneTimeTokens: new PostgresOneTimeTokenStore(pool),
+    mfa: new PostgresMfaStore(pool),
+    mfaPending: new PostgresPendingSignInStore(pool),
     attempts: new PostgresAttemptStore(pool),
     notes: new PostgresNotes(pool),
     activity: new PostgresActivity(pool),
@@ -349,6 +411,8 @@ async function postgresBackends(config: AppConfig, log: Logger): Promise<Backend
     redis: null,
     pool,
     closers: [() => pool.end()],
+    observe: (store) => store,
+    metrics: undefined,
   };
 }
 
@@ -369,15 +433,19 @@ async function useRedis(backends: Backends, config: AppConfig, url: string, log:
     });
   });
   const { users } = backends;
-  const redisStore = new RedisStore<AppUser>(client, {
-    loadUser: async (id) => {
-      const user = await users.findById(id);
-      return user === null ? null : { id: user.id, email: user.email };
-    },
-  });
+  const redisStore = backends.observe(
+    new RedisStore<AppUser>(client, {
+      loadUser: async (id) => {
+        const user = await users.findById(id);
+        return user === null ? null : { id: user.id, email: user.email };
+      },
+    }),
+    'redis',
+  );
   if (config.nearCache) await useNearCache(backends, redisStore, new RedisInvalidator(client), log);
   else backends.store = redisStore;
   backends.attempts = new RedisAttemptStore(client);
+  backends.mfaPending = new RedisPendingSignInStore(client);
   backends.federationState = new RedisFederationStateStore(client);
   backends.checks.push(() => client.ping());
   backends.redis = client;
@@ -400,8 +468,9 @@ async function useDynamoDB(backends: Backends, config: AppConfig, url: string, l
   });
   backends.checks.push(sessions.check);
   backends.closers.push(sessions.close);
-  if (config.nearCache) await useNearCache(backends, sessions.store, backends.invalidator(), log);
-  else backends.store = sessions.store;
+  const store = backends.observe(sessions.store, 'dynamodb');
+  if (config.nearCache) await useNearCache(backends, store, backends.invalidator(), log);
+  else backends.store = store;
 }
 
 /**
@@ -416,6 +485,7 @@ async function useNearCache(
 ): Promise<void> {
   const cached = await CachedStore.create(store, {
     invalidator,
+    ...(backends.metrics === undefined ? {} : { metrics: backends.metrics }),
     onError: (error) => {
       log.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'near-cache invalidation failed');
     },

@@ -88,6 +88,7 @@ export { MemoryMfaStore, MemoryPendingSignInStore } from './mfa/stores/memory.js
 export { hashRecoveryCode, RECOVERY_CODE_COUNT } from './mfa/codes.js';
 export { TOTP_DIGITS, TOTP_PERIOD_SECONDS } from './mfa/totp.js';
 export type { MfaStore, PendingSignInRecord, PendingSignInStore, TotpRecord } from './mfa/types.js';
+export { pendingSignInCookie, type PendingSignInCookie } from './mfa/pending-cookie.js';
 export {
   Passkeys,
   MAX_PASSKEY_NAME_LENGTH,

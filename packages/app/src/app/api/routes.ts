@@ -11,6 +11,8 @@ import type { AppRouter } from '../http/router.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
 import { sendFirstVerification } from '../welcome-mail.js';
+import { signInWithPassword } from '../mfa/sign-in.js';
+import { mfaRoutes } from './mfa-routes.js';
 
 const credentialsSchema = z.strictObject({ email: z.string(), password: z.string() });
 const passwordChangeSchema = z.strictObject({ currentPassword: z.string(), newPassword: z.string() });
@@ -48,6 +50,7 @@ const publicUser = (user: AppUser) => ({ id: user.id, email: user.email });
 export function apiRoutes(router: AppRouter, services: AppServices): void {
   const { accounts, notes, sessions } = services;
   recoveryRoutes(router, services);
+  mfaRoutes(router, services);
 
   router.route(
     '/api/auth/register',
@@ -72,8 +75,10 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
       POST: async (ctx) => {
         ctx.session.assertLoginOrigin();
         const input = await readJson(ctx, credentialsSchema);
-        const user = await accounts.signIn(ctx.session, input);
-        return json({ user: publicUser(user) }, 200);
+        // With two-factor on: 200 {mfaRequired, methods} and the pending cookie (docs/two-factor.md).
+        const result = await signInWithPassword(services, ctx, input);
+        if (result.mfaRequired) return json({ mfaRequired: true, methods: result.methods }, 200);
+        return json({ user: publicUser(result.user) }, 200);
       },
     },
   );

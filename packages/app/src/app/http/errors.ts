@@ -9,7 +9,8 @@ export type ApiErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'invalid_cursor'
-  | 'internal_error';
+  | 'internal_error'
+  | 'unauthenticated';
 
 /** An HTTP-level refusal raised by the site's own routes, answered like a `CloakroomError`. */
 export class ApiError extends Error {

@@ -101,9 +101,21 @@ export interface AppRouterOptions {
   origin?: string;
   /** The reverse proxies whose `X-Forwarded-For` gives the client address (`CLOAKROOM_TRUSTED_PROXIES`). */
   trustedProxies?: TrustedProxies;
+  /**
+   * Told of every answered request with the route's pattern (`/api/notes/:id`; `(unmatched)` for a path that
+   * matched nothing), never the raw path: the site's HTTP metrics.
+   */
+  observe?: RequestObserver;
 }
 
+/** See {@link AppRouterOptions.observe}. */
+export type RequestObserver = (method: string, route: string, status: number, seconds: number) => void;
+
+/** The route label of a request that matched no route. */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
 interface Route {
+  path: string;
   handler: Handler;
   errors: 'json' | 'page';
   auth: MethodAuth;
@@ -145,6 +157,7 @@ export class AppRouter {
   readonly #ends = new EndBatch();
   readonly #securityHeaders: readonly string[];
   readonly #trustedProxies: TrustedProxies | undefined;
+  readonly #observe: RequestObserver | undefined;
 
   constructor(options: AppRouterOptions) {
     this.#securityHeaders = options.origin?.startsWith('https:')
@@ -155,6 +168,7 @@ export class AppRouter {
     this.#log = options.log;
     this.#errorPage = options.errorPage;
     this.#bearer = options.bearer;
+    this.#observe = options.observe;
   }
 
   /**
@@ -168,7 +182,7 @@ export class AppRouter {
   ): void {
     const methods = Object.keys(handlers) as M[];
     const on = (method: string, handler: Handler, auth: MethodAuth) => {
-      const route: Route = { errors: options.errors, auth, handler };
+      const route: Route = { path, errors: options.errors, auth, handler };
       this.#router.on(method as HTTPMethod, path, noopHandler, route);
     };
     for (const method of methods) {
@@ -232,6 +246,12 @@ export class AppRouter {
         writeReply(res, ctx, jsonError(new Error('unwritable reply')), this.#securityHeaders, this.#ends);
       else res.destroy();
     }
+    this.#observe?.(
+      ctx.method,
+      route?.path ?? UNMATCHED_ROUTE,
+      res.statusCode,
+      (performance.now() - started) / 1000,
+    );
     if (this.#log.isLevelEnabled('info')) {
       ctx.log.info(
         {

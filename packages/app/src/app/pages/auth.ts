@@ -4,6 +4,8 @@ import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { sendFirstVerification } from '../welcome-mail.js';
+import { signInWithPassword } from '../mfa/sign-in.js';
+import { SIGN_IN_CODE_PATH } from './sign-in-code.js';
 import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
 import { providerButtons } from '../federation/pages.js';
 import type { ProviderLink } from '../federation/service.js';
@@ -118,8 +120,9 @@ export function authPages(router: AppRouter, services: AppServices): void {
               await sendFirstVerification(services, ctx.session);
               return seeOther(withNotice('/notes', 'welcome'));
             }
-            await accounts.signIn(ctx.session, input);
-            return seeOther('/notes');
+            // With two-factor on, the code comes next (the pending cookie is set).
+            const result = await signInWithPassword(services, ctx, input);
+            return seeOther(result.mfaRequired ? SIGN_IN_CODE_PATH : '/notes');
           } catch (error) {
             const problem = accountProblemOf(error);
             if (problem === null) throw error;

@@ -6,6 +6,7 @@ import { passwordPages } from './password.js';
 import { recoveryPages } from './recovery.js';
 import { outboxPages } from './outbox.js';
 import { sessionPages } from './sessions.js';
+import { signInCodePages } from './sign-in-code.js';
 
 export { assetRoutes } from './assets.js';
 export { errorPage } from './error-page.js';
@@ -17,6 +18,7 @@ export { errorPage } from './error-page.js';
  */
 export function pageRoutes(router: AppRouter, services: AppServices): void {
   authPages(router, services);
+  signInCodePages(router, services);
   notePages(router, services);
   sessionPages(router, services);
   passwordPages(router, services);

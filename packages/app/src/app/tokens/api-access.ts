@@ -1,4 +1,5 @@
 import { InvalidTokenError, authenticateBearer } from 'cloakroom/tokens';
+import { errorLabel, METRICS, type Metrics } from 'cloakroom/metrics';
 import type { BearerAuthenticator } from '../http/auth.js';
 import type { TokenServices } from './services.js';
 
@@ -13,7 +14,24 @@ import type { TokenServices } from './services.js';
  * const router = new AppRouter({ sessions, log, errorPage, bearer: apiBearerAuthenticator(tokens) });
  * ```
  */
-export function apiBearerAuthenticator(tokens: TokenServices): BearerAuthenticator {
+export function apiBearerAuthenticator(tokens: TokenServices, metrics?: Metrics): BearerAuthenticator {
+  const authenticate = bearerAuthenticator(tokens);
+  const verifications = metrics?.counter(METRICS.tokenVerifications);
+  if (verifications === undefined) return authenticate;
+  // Verifications by outcome: `valid`, or the refusal's code (invalid_token, insufficient_scope…).
+  return async (authorization, scopes) => {
+    try {
+      const live = await authenticate(authorization, scopes);
+      verifications.inc({ outcome: 'valid' });
+      return live;
+    } catch (error) {
+      verifications.inc({ outcome: errorLabel(error) });
+      throw error;
+    }
+  };
+}
+
+function bearerAuthenticator(tokens: TokenServices): BearerAuthenticator {
   return async (authorization, scopes) => {
     const token = await authenticateBearer(tokens.apiVerifier, authorization, { scope: scopes });
     const { sid } = token.claims;

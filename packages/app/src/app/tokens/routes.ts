@@ -17,6 +17,7 @@ import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { authorizationServerMetadata } from './metadata.js';
+import { grantOfForm, observeIssuance } from './observe.js';
 
 /** The body of `POST /api/tokens`. */
 const sessionTokenRequestSchema = z.strictObject({
@@ -35,6 +36,7 @@ const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
  */
 export function tokenRoutes(router: AppRouter, services: AppServices): void {
   const { tokens, config } = services;
+  const issuance = observeIssuance(services.metrics?.metrics, config.tracing);
 
   router.route(
     '/api/tokens',
@@ -45,7 +47,8 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
         const { session } = ctx.session;
         if (session === null) throw new UnauthenticatedError();
         const request = await readJson(ctx, sessionTokenRequestSchema);
-        return json(await mintForSession(tokens.issuer, session, request), 201, NO_STORE);
+        const response = await issuance('session', () => mintForSession(tokens.issuer, session, request));
+        return json(response, 201, NO_STORE);
       },
     },
   );
@@ -56,9 +59,11 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
     {
       POST: (ctx) =>
         oauth(ctx, async (request) => {
-          const response = await handleTokenRequest(tokens.issuer, request, (reason) => {
-            ctx.log.info({ reason }, 'grant refused');
-          });
+          const response = await issuance(grantOfForm(request.body), () =>
+            handleTokenRequest(tokens.issuer, request, (reason) => {
+              ctx.log.info({ reason }, 'grant refused');
+            }),
+          );
           return json(response, 200, NO_STORE);
         }),
     },

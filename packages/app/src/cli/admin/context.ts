@@ -107,11 +107,13 @@ async function openServices(config: AppConfig, onMailError?: () => void): Promis
     );
   }
   // The admin process never sets a cookie; it needs the keys only to build the session manager.
-  const keys = loadOrCreateSecrets(config.dataDir).sessionKeys;
+  const secrets = loadOrCreateSecrets(config.dataDir);
+  const keys = secrets.sessionKeys;
   try {
     return await createServices({
       config,
       sessionKeys: keys.length > 0 ? keys : [randomBytes(32).toString('base64url')],
+      mfaKeys: secrets.mfaKeys,
       log: pino({ level: 'silent' }),
       // A command waits for its mail: two retries, not four spread over half a minute.
       mailRetryDelaysMs: [500, 2000],

@@ -195,9 +195,12 @@ export class TwoFactor {
   /**
    * Starts the pending second step after a correct password: a 256-bit token (stored as its SHA-256) bound
    * to the user, valid for `pendingSeconds`. Give the token to the browser in a cookie that grants nothing
-   * else; `amr` is what the first step proved (`['pwd']`).
+   * else (living `maxAgeSeconds`); `amr` is what the first step proved (`['pwd']`).
    */
-  async beginSignIn(userId: string, amr: readonly string[]): Promise<{ token: string; expiresAt: number }> {
+  async beginSignIn(
+    userId: string,
+    amr: readonly string[],
+  ): Promise<{ token: string; expiresAt: number; maxAgeSeconds: number }> {
     const token = generatePendingToken();
     const now = this.#clock.now();
     const record: PendingSignInRecord = {
@@ -208,7 +211,7 @@ export class TwoFactor {
       expiresAt: now + this.#pendingMs,
     };
     await storeCall('mfaPending.create', () => this.#options.pending.create(record));
-    return { token, expiresAt: record.expiresAt };
+    return { token, expiresAt: record.expiresAt, maxAgeSeconds: this.#pendingMs / 1000 };
   }
 
   /** The pending sign-in of this token, or `null` (malformed, unknown, used or expired). */

@@ -1,0 +1,67 @@
+import type { AccountUser, Credentials, SecondFactorInput } from 'cloakroom/accounts';
+import type { RequestContext } from '../http/context.js';
+import type { AppServices } from '../services.js';
+
+/** What a password sign-in came to: signed in, or waiting for its second step (the pending cookie is set). */
+export type PasswordSignIn =
+  { mfaRequired: false; user: AccountUser } | { mfaRequired: true; methods: string[] };
+
+/**
+ * More second-step methods a user may have (passkeys add `passkey` here), asked after the password. Each
+ * resolves the methods it offers for the user, or none.
+ */
+export const extraSecondFactorMethods: ((services: AppServices, userId: string) => Promise<string[]>)[] = [];
+
+/** The second-step methods of a user with two-factor on: `totp`, `recovery_code`, and any extra ones. */
+export async function secondFactorMethods(services: AppServices, userId: string): Promise<string[]> {
+  const extra = await Promise.all(extraSecondFactorMethods.map((methods) => methods(services, userId)));
+  return ['totp', 'recovery_code', ...extra.flat()];
+}
+
+/**
+ * The site's password sign-in, for the JSON API and the sign-in form alike: checks the password
+ * (throttled); without two-factor, signs the request in (`amr: ['pwd']`); with it, starts the pending
+ * second step and sets its cookie, which grants nothing else.
+ */
+export async function signInWithPassword(
+  services: AppServices,
+  ctx: RequestContext,
+  input: Credentials,
+): Promise<PasswordSignIn> {
+  const { accounts, twoFactor, pendingCookie } = services;
+  const user = await accounts.verifyCredentials(ctx.session, input);
+  if (!(await twoFactor.isEnabled(user.id))) {
+    await ctx.session.signIn(user.id, user, { method: 'password', amr: ['pwd'] });
+    return { mfaRequired: false, user };
+  }
+  const { token, maxAgeSeconds } = await twoFactor.beginSignIn(user.id, ['pwd']);
+  ctx.setCookieSink(pendingCookie.serialize(token, maxAgeSeconds));
+  return { mfaRequired: true, methods: await secondFactorMethods(services, user.id) };
+}
+
+/** Whether the request carries a live pending sign-in (for the second-step page). */
+export async function hasPendingSignIn(services: AppServices, ctx: RequestContext): Promise<boolean> {
+  const token = services.pendingCookie.read(ctx.header('cookie'));
+  return token !== null && (await services.twoFactor.findPendingSignIn(token)) !== null;
+}
+
+/**
+ * The second step: the pending cookie's sign-in completed with a TOTP or recovery code (401 `invalid_code`
+ * otherwise, 429 when throttled), the request signed in with a new session (`amr` pwd, otp, mfa), and the
+ * pending cookie cleared.
+ */
+export async function completeSignIn(
+  services: AppServices,
+  ctx: RequestContext,
+  input: SecondFactorInput,
+): Promise<AccountUser> {
+  const { twoFactor, pendingCookie, accounts } = services;
+  ctx.session.assertLoginOrigin();
+  const token = pendingCookie.read(ctx.header('cookie'));
+  const done = await twoFactor.completeSignIn(token, input, ctx.ip);
+  // Locked (`cloakroom admin lock`) between the password and the code: refused here too (403).
+  await accounts.assertCanSignIn(done.user.id);
+  await ctx.session.signIn(done.user.id, done.user, { method: 'password', amr: done.amr });
+  ctx.setCookieSink(pendingCookie.clear());
+  return done.user;
+}
