@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiRoutes } from './api/routes.js';
+import { reauthRoutes } from './api/reauth-routes.js';
 import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
@@ -45,6 +46,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   assetRoutes(router);
   metricsRoutes(router, services);
   apiRoutes(router, services);
+  reauthRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);
   activityRoutes(router, services);

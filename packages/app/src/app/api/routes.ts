@@ -11,6 +11,8 @@ import type { AppRouter } from '../http/router.js';
 import { newNoteSchema, noteChangesSchema } from '../notes.js';
 import type { AppServices } from '../services.js';
 import { sendFirstVerification } from '../welcome-mail.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
+import { sessionView } from './session-view.js';
 import { signInWithPassword } from '../mfa/sign-in.js';
 import { mfaRoutes } from './mfa-routes.js';
 
@@ -102,6 +104,7 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
     {
       POST: async (ctx) => {
         signedIn(ctx);
+        assertRecentAuth(ctx);
         const input = await readJson(ctx, passwordChangeSchema);
         const { user } = await accounts.changePassword(ctx.session, input);
         return json({ user: publicUser(user) }, 200);
@@ -124,11 +127,13 @@ export function apiRoutes(router: AppRouter, services: AppServices): void {
         return json({
           // The linked OpenID providers: [{ provider, subject }] (docs/federation.md).
           user: { ...account, identities },
-          session: { id: session.id, createdAt: iso(session.createdAt), expiresAt: iso(session.expiresAt) },
+          // How the session was made: authTime (ISO 8601) and amr (RFC 8176), docs/sessions.md.
+          session: sessionView(session),
         });
       },
       DELETE: async (ctx) => {
         signedIn(ctx);
+        assertRecentAuth(ctx);
         const input = await readJson(ctx, deleteAccountSchema);
         await services.recovery.deleteAccount(ctx.session, input);
         return noContent();
@@ -280,6 +285,7 @@ function recoveryRoutes(router: AppRouter, services: AppServices): void {
   router.route('/api/auth/email/change', options, {
     POST: async (ctx) => {
       signedIn(ctx);
+      assertRecentAuth(ctx);
       const input = await readJson(ctx, emailChangeSchema);
       await recovery.requestEmailChange(ctx.session, input);
       return json({}, 202);

@@ -148,10 +148,12 @@ export class SiteFederation {
     // A fresh session (fixation defence); the one the browser came with, if any, ends. The login-CSRF
     // origin checks do not apply here: the provider's redirect is cross-site by nature, and the pre-login
     // record bound to this browser is what proves the sign-in was started here.
-    const issued = await this.#options.sessions.create(userId, {
-      userAgent: request.info.userAgent,
-      ip: request.info.ip,
-    });
+    const issued = await this.#options.sessions.create(
+      userId,
+      { userAgent: request.info.userAgent, ip: request.info.ip },
+      // RFC 8176 `fed`: the user proved who they are at the provider.
+      { auth: { amr: ['fed'] } },
+    );
     if (request.session !== null) {
       await this.#options.sessions.revoke(request.session.id, {
         by: 'system',

@@ -4,6 +4,8 @@ import { html as htmlReply, redirect, type Reply } from '../http/reply.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { currentUser } from './page-context.js';
+import { RecentAuthRequiredError } from '../http/recent-auth.js';
+import { reauthPromptUrl } from './reauth.js';
 
 const HEADINGS: Record<number, string> = {
   400: 'That request did not work',
@@ -35,6 +37,10 @@ const MESSAGES: Record<string, string> = {
 export function errorPage(ctx: RequestContext, error: unknown): Reply {
   const { status, code, message, headers } = describeError(error);
   if (code === 'unauthenticated') return redirect('/sign-in', 303);
+  // A sensitive page or form needs a recent sign-in: the prompt, which returns the user to where they were.
+  if (code === 'reauthentication_required') {
+    return redirect(reauthPromptUrl(error instanceof RecentAuthRequiredError ? error.returnTo : null), 303);
+  }
   const heading = HEADINGS[status] ?? (status >= 500 ? 'Something went wrong' : 'That request did not work');
   const content = html`<div class="error-page">
     <p class="status">Error ${status}</p>

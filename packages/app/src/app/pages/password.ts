@@ -14,6 +14,7 @@ import {
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { seeOther, signedIn, withNotice } from './page-context.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 
 function renderPasswordPage(ctx: RequestContext, problem?: FormProblem): Reply {
   const { user } = signedIn(ctx);
@@ -51,9 +52,14 @@ export function passwordPages(router: AppRouter, services: AppServices): void {
     '/password',
     { errors: 'page', auth: 'cookie' },
     {
-      GET: (ctx) => renderPasswordPage(ctx),
+      GET: (ctx) => {
+        signedIn(ctx);
+        assertRecentAuth(ctx, { returnTo: '/password' });
+        return renderPasswordPage(ctx);
+      },
       POST: async (ctx) => {
         signedIn(ctx);
+        assertRecentAuth(ctx, { returnTo: '/password' });
         const field = await readForm(ctx);
         try {
           await accounts.changePassword(ctx.session, {

@@ -16,6 +16,7 @@ import { formatWait } from './format.js';
 import { renderPage } from './layout.js';
 import { html, type Html } from './markup.js';
 import { currentUser, noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 
 const problemOf = (status: number, message: string, field: string | null = null): FormProblem => ({
   status,
@@ -269,6 +270,7 @@ export function recoveryPages(router: AppRouter, services: AppServices): void {
     {
       POST: async (ctx) => {
         signedIn(ctx);
+        assertRecentAuth(ctx, { returnTo: '/account' });
         const field = await readForm(ctx);
         const newEmail = field('newEmail');
         try {
@@ -294,6 +296,7 @@ export function recoveryPages(router: AppRouter, services: AppServices): void {
     {
       POST: async (ctx) => {
         signedIn(ctx);
+        assertRecentAuth(ctx, { returnTo: '/account' });
         const field = await readForm(ctx);
         try {
           await recovery.deleteAccount(ctx.session, { currentPassword: field('currentPassword') });

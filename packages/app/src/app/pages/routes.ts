@@ -5,6 +5,7 @@ import { notePages } from './notes.js';
 import { passwordPages } from './password.js';
 import { recoveryPages } from './recovery.js';
 import { outboxPages } from './outbox.js';
+import { reauthPages } from './reauth.js';
 import { sessionPages } from './sessions.js';
 import { signInCodePages } from './sign-in-code.js';
 
@@ -24,4 +25,5 @@ export function pageRoutes(router: AppRouter, services: AppServices): void {
   passwordPages(router, services);
   recoveryPages(router, services);
   outboxPages(router, services);
+  reauthPages(router, services);
 }

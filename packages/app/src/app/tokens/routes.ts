@@ -16,6 +16,7 @@ import { json, type Reply } from '../http/reply.js';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 import { authorizationServerMetadata } from './metadata.js';
 import { grantOfForm, observeIssuance } from './observe.js';
 
@@ -46,6 +47,8 @@ export function tokenRoutes(router: AppRouter, services: AppServices): void {
       POST: async (ctx) => {
         const { session } = ctx.session;
         if (session === null) throw new UnauthenticatedError();
+        // Tokens are credentials a client keeps (a refresh token lives for hours): a recent sign-in only.
+        assertRecentAuth(ctx);
         const request = await readJson(ctx, sessionTokenRequestSchema);
         const response = await issuance('session', () => mintForSession(tokens.issuer, session, request));
         return json(response, 201, NO_STORE);

@@ -42,7 +42,7 @@ export function runSessionsApiSuite(
     };
 
     describe('GET /api/me', () => {
-      test('200 {user:{id,email,emailVerified}, session:{id, createdAt, expiresAt}}', async () => {
+      test('200 {user:{id,email,emailVerified}, session:{id, createdAt, expiresAt, authTime, amr}}', async () => {
         const client = new ApiClient(app);
         const email = uniqueEmail();
         const user = await client.register(email);
@@ -50,11 +50,20 @@ export function runSessionsApiSuite(
         assert.equal(response.status, 200);
         const body = response.body as {
           user: unknown;
-          session: { id: string; createdAt: string; expiresAt: string };
+          session: { id: string; createdAt: string; expiresAt: string; authTime: string; amr: string[] };
         };
         assert.deepEqual(Object.keys(body).sort(), ['session', 'user']);
         assert.deepEqual(body.user, { ...user, emailVerified: false, identities: [] }); // no linked OpenID provider
-        assert.deepEqual(Object.keys(body.session).sort(), ['createdAt', 'expiresAt', 'id']);
+        assert.deepEqual(Object.keys(body.session).sort(), [
+          'amr',
+          'authTime',
+          'createdAt',
+          'expiresAt',
+          'id',
+        ]);
+        // How the session was made: registration is a password sign-in, just now.
+        assert.equal(body.session.authTime, body.session.createdAt);
+        assert.deepEqual(body.session.amr, ['pwd']);
         assert.match(body.session.createdAt, ISO);
         assert.match(body.session.expiresAt, ISO);
         assert.equal(body.session.createdAt, new Date(clock.now()).toISOString());

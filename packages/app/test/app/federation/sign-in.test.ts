@@ -120,6 +120,10 @@ describe('site: sign in with an OpenID provider', () => {
     const { user } = me.body as { user: { email: string; identities: unknown } };
     assert.equal(user.email, `${sub}@example.com`);
     assert.deepEqual(user.identities, [{ provider: PROVIDER_ID, subject: sub }]);
+    // The session records a federated sign-in (RFC 8176 `fed`), just now.
+    const { session } = me.body as { session: { amr: string[]; authTime: string; createdAt: string } };
+    assert.deepEqual(session.amr, ['fed']);
+    assert.equal(session.authTime, session.createdAt);
     // No provider token in any cookie: only the session and the cleared pre-login cookie were set.
     assert.deepEqual(
       callback.headers
@@ -138,6 +142,18 @@ describe('site: sign in with an OpenID provider', () => {
     });
     assert.equal(refused.status, 401);
     assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'invalid_credentials');
+    // Nor can it re-authenticate with a password: it signs in with its provider again instead.
+    const reauth = await fetch(`${app.origin}/api/auth/reauth`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        origin: app.origin,
+        cookie: browser.jar(app.origin).header(),
+      },
+      body: JSON.stringify({ password: 'any password at all' }),
+    });
+    assert.equal(reauth.status, 401);
+    assert.equal(((await reauth.json()) as { error: { code: string } }).error.code, 'invalid_credentials');
   });
 
   test('signing in again reaches the same account; the session the browser had ends (fixation defence)', async () => {
