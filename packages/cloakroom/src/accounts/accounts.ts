@@ -7,6 +7,7 @@ import {
   type SessionManager,
 } from '../session/index.js';
 import {
+  AccountLockedError,
   EmailTakenError,
   EmailUnverifiedError,
   InvalidCredentialsError,
@@ -14,6 +15,7 @@ import {
 } from './errors.js';
 import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
+import { assertNotLocked, isLocked } from './lock.js';
 import { PasswordHasher } from './password-hash.js';
 import {
   checkNewPassword,
@@ -91,7 +93,7 @@ export class Accounts<U> {
   readonly #requireVerifiedEmail: boolean;
   readonly #freshSignInMs: number;
   readonly #onEvent: EventSink | null;
-  /** The session manager's tracer when its `tracing` is on: sign-ins get a span. */
+  /** The session manager's tracer when its `tracing` is on: password checks get a span. */
   readonly #tracer: Tracer | null;
 
   constructor(options: AccountsOptions<U>) {
@@ -145,22 +147,7 @@ export class Accounts<U> {
    * both reject with `InvalidCredentialsError` after the same work; throttled attempts reject with
    * `TooManyAttemptsError` before any hashing.
    */
-  signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    if (this.#tracer === null) return this.#signIn(request, input);
-    // The span names the user once signed in; never the email or the password.
-    return inSpan(
-      this.#tracer,
-      'cloakroom.accounts.sign_in',
-      { 'cloakroom.sign_in.method': 'password' },
-      async (span) => {
-        const account = await this.#signIn(request, input);
-        span.setAttribute('enduser.id', account.id);
-        return account;
-      },
-    );
-  }
-
-  async #signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     const account = await this.verifyCredentials(request, input);
     await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
     return account;
@@ -171,7 +158,17 @@ export class Accounts<U> {
    * email and a wrong password, the verified-address rule) without signing the request in: for a sign-in
    * that goes on to a second step (`TwoFactor.beginSignIn`).
    */
-  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    if (this.#tracer === null) return this.#verifyCredentials(request, input);
+    // The span names the user once the password matched; never the email or the password.
+    return inSpan(this.#tracer, 'cloakroom.accounts.verify_credentials', {}, async (span) => {
+      const account = await this.#verifyCredentials(request, input);
+      span.setAttribute('enduser.id', account.id);
+      return account;
+    });
+  }
+
+  async #verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);
@@ -181,6 +178,11 @@ export class Accounts<U> {
     } catch (error) {
       if (error instanceof StoreUnavailableError) this.#storeUnavailable(request, 'sign_in');
       throw error;
+    }
+    // Only now, after a correct password: a wrong one answers `invalid_credentials` as for any account.
+    if (isLocked(user)) {
+      this.#failed(request, 'account_locked', user.id);
+      throw new AccountLockedError();
     }
     if (this.#requireVerifiedEmail && user.emailVerified !== true) {
       this.#failed(request, 'email_unverified', user.id);
@@ -242,6 +244,18 @@ export class Accounts<U> {
       });
     }
     return { user: { id: user.id, email: user.email }, session: rotated };
+  }
+
+  /**
+   * For sign-in methods other than the password (a passkey, a second factor, a provider): after the method's
+   * own proof, refuses an account an operator locked (`AccountLockedError`, 403 `account_locked`) or one
+   * that no longer exists (`UnauthenticatedError`). Password sign-in does the same check itself.
+   */
+  async assertCanSignIn(userId: string): Promise<UserRecord> {
+    const user = await storeCall('users.findById', () => this.#users.findById(userId));
+    if (user === null) throw new UnauthenticatedError();
+    assertNotLocked(user);
+    return user;
   }
 
   /** Drops throttling counters whose windows are over. */
