@@ -18,6 +18,7 @@ import type {
   PasswordHasher,
   RecoveryLimits,
   RecoveryUserStore,
+  UserLockStore,
 } from 'cloakroom/accounts';
 import {
   POSTGRES_ACCOUNT_USERS_JOIN,
@@ -97,7 +98,7 @@ export interface AppServices {
   db: Database | null;
   sessions: SessionManager<AppUser>;
   /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   accounts: Accounts<AppUser>;
   /** TOTP two-factor sign-in, recovery codes and the pending second step (docs/two-factor.md). */
   twoFactor: TwoFactor;
@@ -154,7 +155,7 @@ export interface ServiceOptions {
 
 interface Backends {
   db: Database | null;
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   /** Second factors live with the users (SQLite or PostgreSQL); pending sign-ins move to Redis with it. */
   mfa: MfaStore;
   mfaPending: PendingSignInStore;
