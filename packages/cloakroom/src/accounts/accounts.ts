@@ -91,7 +91,7 @@ export class Accounts<U> {
   readonly #requireVerifiedEmail: boolean;
   readonly #freshSignInMs: number;
   readonly #onEvent: EventSink | null;
-  /** The session manager's tracer when its `tracing` is on: sign-ins get a span. */
+  /** The session manager's tracer when its `tracing` is on: password checks get a span. */
   readonly #tracer: Tracer | null;
 
   constructor(options: AccountsOptions<U>) {
@@ -145,22 +145,7 @@ export class Accounts<U> {
    * both reject with `InvalidCredentialsError` after the same work; throttled attempts reject with
    * `TooManyAttemptsError` before any hashing.
    */
-  signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
-    if (this.#tracer === null) return this.#signIn(request, input);
-    // The span names the user once signed in; never the email or the password.
-    return inSpan(
-      this.#tracer,
-      'cloakroom.accounts.sign_in',
-      { 'cloakroom.sign_in.method': 'password' },
-      async (span) => {
-        const account = await this.#signIn(request, input);
-        span.setAttribute('enduser.id', account.id);
-        return account;
-      },
-    );
-  }
-
-  async #signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  async signIn(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     const account = await this.verifyCredentials(request, input);
     await request.signIn(account.id, this.#sessionUser?.(account), { method: 'password', amr: ['pwd'] });
     return account;
@@ -171,7 +156,17 @@ export class Accounts<U> {
    * email and a wrong password, the verified-address rule) without signing the request in: for a sign-in
    * that goes on to a second step (`TwoFactor.beginSignIn`).
    */
-  async verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+  verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
+    if (this.#tracer === null) return this.#verifyCredentials(request, input);
+    // The span names the user once the password matched; never the email or the password.
+    return inSpan(this.#tracer, 'cloakroom.accounts.verify_credentials', {}, async (span) => {
+      const account = await this.#verifyCredentials(request, input);
+      span.setAttribute('enduser.id', account.id);
+      return account;
+    });
+  }
+
+  async #verifyCredentials(request: RequestSession<U>, input: Credentials): Promise<AccountUser> {
     request.assertLoginOrigin();
     const email = normalizeEmail(input.email);
     const password = normalizePassword(input.password);

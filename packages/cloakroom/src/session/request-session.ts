@@ -5,6 +5,7 @@ import type { InvalidSessionReason } from './validate.js';
 import { revokeSession, revokeUserSessions } from './revoke.js';
 import { emitEvent, type SignInMethod } from '../events/index.js';
 import { StoreUnavailableError } from '../lib/store-unavailable.js';
+import { inSpan } from '../metrics/index.js';
 import { ReauthenticationRequiredError, UnauthenticatedError } from './errors.js';
 import { checkMaxAge, DEFAULT_RECENT_AUTH_SECONDS, isRecentAuth } from './recent-auth.js';
 
@@ -129,7 +130,24 @@ export class RequestSession<U> {
    * await request.signIn(user.id, user, { method: 'password', amr: ['pwd'] });
    * ```
    */
-  async signIn(userId: string, user?: U, details: SignInDetails = {}): Promise<Session> {
+  signIn(userId: string, user?: U, details: SignInDetails = {}): Promise<Session> {
+    const tracer = this.#manager.config.telemetry?.tracer ?? null;
+    if (tracer === null) return this.#signIn(userId, user, details);
+    // The user id, the method and the new session's public id: never the token.
+    const method = details.method ?? 'unspecified';
+    return inSpan(
+      tracer,
+      'cloakroom.session.sign_in',
+      { 'enduser.id': userId, 'cloakroom.sign_in.method': method },
+      async (span) => {
+        const session = await this.#signIn(userId, user, details);
+        span.setAttribute('cloakroom.session.id', session.id);
+        return session;
+      },
+    );
+  }
+
+  async #signIn(userId: string, user: U | undefined, details: SignInDetails): Promise<Session> {
     this.assertLoginOrigin();
     const { config } = this.#manager;
     const issued = await this.#manager.create(
