@@ -55,10 +55,12 @@ export async function completeSignIn(
   ctx: RequestContext,
   input: SecondFactorInput,
 ): Promise<AccountUser> {
-  const { twoFactor, pendingCookie } = services;
+  const { twoFactor, pendingCookie, accounts } = services;
   ctx.session.assertLoginOrigin();
   const token = pendingCookie.read(ctx.header('cookie'));
   const done = await twoFactor.completeSignIn(token, input, ctx.ip);
+  // Locked (`cloakroom admin lock`) between the password and the code: refused here too (403).
+  await accounts.assertCanSignIn(done.user.id);
   await ctx.session.signIn(done.user.id, done.user, { method: 'password', amr: done.amr });
   ctx.setCookieSink(pendingCookie.clear());
   return done.user;
