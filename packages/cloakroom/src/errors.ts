@@ -22,6 +22,7 @@ export type CloakroomErrorCode =
   | 'invalid_credentials'
   | 'too_many_attempts'
   | 'email_unverified'
+  | 'account_locked'
   // accounts: two-factor
   | 'invalid_code'
   // accounts: passkeys
@@ -116,6 +117,7 @@ const STATUS: Record<CloakroomErrorCode, number> = {
   email_taken: 409,
   too_many_attempts: 429,
   email_unverified: 403,
+  account_locked: 403,
   // A sign-in's second factor; confirming a TOTP setup answers 400 (InvalidCodeError's httpStatus).
   invalid_code: 401,
   invalid_passkey: 400,

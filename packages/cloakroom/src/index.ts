@@ -36,6 +36,7 @@ export {
   InvalidPasskeyError,
   TooManyAttemptsError,
   EmailUnverifiedError,
+  AccountLockedError,
   InvalidOneTimeTokenError,
   InvalidCodeError,
   TwoFactorNotEnabledError,

@@ -18,6 +18,7 @@ import type {
   PasswordHasher,
   RecoveryLimits,
   RecoveryUserStore,
+  UserLockStore,
 } from 'cloakroom/accounts';
 import {
   POSTGRES_ACCOUNT_USERS_JOIN,
@@ -39,6 +40,8 @@ import {
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
+import { sitePasskeys } from './passkeys.js';
+import type { Passkeys } from 'cloakroom/accounts';
 import { PostgresFederationStateStore } from 'cloakroom/federation';
 import { RedisFederationStateStore } from 'cloakroom/federation';
 import { SqliteFederationStateStore } from 'cloakroom/federation';
@@ -95,7 +98,7 @@ export interface AppServices {
   db: Database | null;
   sessions: SessionManager<AppUser>;
   /** The account store (SQLite or PostgreSQL): what `cloakroom admin` looks users up in and locks. */
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   accounts: Accounts<AppUser>;
   /** TOTP two-factor sign-in, recovery codes and the pending second step (docs/two-factor.md). */
   twoFactor: TwoFactor;
@@ -112,6 +115,8 @@ export interface AppServices {
   tokens: TokenServices;
   /** OpenID Connect sign-in with the providers of `CLOAKROOM_OIDC_CONFIG` (none without it). */
   federation: SiteFederation;
+  /** Passkeys (WebAuthn) for the site's origin: records with the users, challenges with the sign-in state. */
+  passkeys: Passkeys;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
   /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
@@ -150,7 +155,7 @@ export interface ServiceOptions {
 
 interface Backends {
   db: Database | null;
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   /** Second factors live with the users (SQLite or PostgreSQL); pending sign-ins move to Redis with it. */
   mfa: MfaStore;
   mfaPending: PendingSignInStore;
@@ -332,6 +337,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     notes: backends.notes,
     tokens,
     federation,
+    passkeys: sitePasskeys(config, backends, options.clock),
     migrationStore,
     metrics: site,
     events,

@@ -7,6 +7,7 @@ import {
   type SessionManager,
 } from '../session/index.js';
 import {
+  AccountLockedError,
   EmailTakenError,
   EmailUnverifiedError,
   InvalidCredentialsError,
@@ -14,6 +15,7 @@ import {
 } from './errors.js';
 import { storeCall } from '../lib/store-call.js';
 import { normalizeEmail } from './email.js';
+import { assertNotLocked, isLocked } from './lock.js';
 import { PasswordHasher } from './password-hash.js';
 import {
   checkNewPassword,
@@ -177,6 +179,11 @@ export class Accounts<U> {
       if (error instanceof StoreUnavailableError) this.#storeUnavailable(request, 'sign_in');
       throw error;
     }
+    // Only now, after a correct password: a wrong one answers `invalid_credentials` as for any account.
+    if (isLocked(user)) {
+      this.#failed(request, 'account_locked', user.id);
+      throw new AccountLockedError();
+    }
     if (this.#requireVerifiedEmail && user.emailVerified !== true) {
       this.#failed(request, 'email_unverified', user.id);
       throw new EmailUnverifiedError();
@@ -237,6 +244,18 @@ export class Accounts<U> {
       });
     }
     return { user: { id: user.id, email: user.email }, session: rotated };
+  }
+
+  /**
+   * For sign-in methods other than the password (a passkey, a second factor, a provider): after the method's
+   * own proof, refuses an account an operator locked (`AccountLockedError`, 403 `account_locked`) or one
+   * that no longer exists (`UnauthenticatedError`). Password sign-in does the same check itself.
+   */
+  async assertCanSignIn(userId: string): Promise<UserRecord> {
+    const user = await storeCall('users.findById', () => this.#users.findById(userId));
+    if (user === null) throw new UnauthenticatedError();
+    assertNotLocked(user);
+    return user;
   }
 
   /** Drops throttling counters whose windows are over. */

@@ -67,6 +67,17 @@ export class InvalidOneTimeTokenError extends CloakroomError {
 }
 
 /**
+ * Sign-in refused because an operator locked the account (`cloakroom admin lock`): 403 `account_locked`.
+ * Password sign-in tells it only after a correct password (a wrong one is `invalid_credentials`, as for any
+ * account), so it reveals nothing to someone guessing.
+ */
+export class AccountLockedError extends CloakroomError {
+  constructor() {
+    super('account_locked', 'This account is locked. Contact the site’s administrators.');
+  }
+}
+
+/**
  * A second-factor code (TOTP or recovery code) is wrong, malformed, already used, or its pending sign-in is
  * unknown or expired: `invalid_code`, 401 when it proves who is signing in, 400 when it confirms a setup
  * (`status: 400`). One answer for every reason, so a code's fate is not revealed.

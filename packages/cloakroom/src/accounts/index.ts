@@ -23,6 +23,7 @@ export { generateOneTimeToken, hashOneTimeToken } from './one-time-token.js';
 export {
   EmailTakenError,
   EmailUnverifiedError,
+  AccountLockedError,
   InvalidOneTimeTokenError,
   InvalidCodeError,
   InvalidCredentialsError,
@@ -35,6 +36,7 @@ export {
 export {
   PasswordHasher,
   OWASP_ARGON2ID,
+  UNUSABLE_PASSWORD_HASH,
   type Argon2Parameters,
   type PasswordCheck,
 } from './password-hash.js';
@@ -62,9 +64,16 @@ export type {
   OneTimeTokenRecord,
   OneTimeTokenStore,
   RecoveryUserStore,
+  UserLockStore,
   UserRecord,
   UserStore,
 } from './types.js';
+export { assertNotLocked, isLocked } from './lock.js';
+export {
+  forcePasswordReset,
+  type ForcePasswordResetOptions,
+  type ForcePasswordResetResult,
+} from './force-reset.js';
 export { MemoryIdentityStore } from './stores/identities/memory.js';
 export type { IdentityLink, IdentityStore, UnlinkResult } from './identities.js';
 export {

@@ -16,6 +16,14 @@ export const OWASP_ARGON2ID: Argon2Parameters = { memoryCost: 19_456, timeCost: 
 // version and its parameters, which is the version prefix that lets parameters change later.
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
 
+/**
+ * What a forced reset (`forcePasswordReset`, `cloakroom admin force-reset`) stores instead of the password's
+ * hash: no password matches it, so the old password stops working until the user sets a new one through a
+ * reset link. It is not `null`, which means "an account without a password" (federated only) and would let a
+ * fresh federated session stand in for the password.
+ */
+export const UNUSABLE_PASSWORD_HASH = '!reset-required';
+
 export interface PasswordCheck {
   valid: boolean;
   /** The hash was made with other parameters than the current ones: store a fresh hash now. */
@@ -37,10 +45,17 @@ export class PasswordHasher {
     return hash(password, { ...this.parameters });
   }
 
-  /** Checks `password` against a stored hash; a malformed stored hash is simply not valid. */
+  /**
+   * Checks `password` against a stored hash. A stored value that is no argon2id hash (such as
+   * {@link UNUSABLE_PASSWORD_HASH}) is simply not valid, after the same work as a real check, so its answer
+   * takes no less time than a wrong password's.
+   */
   async verify(stored: string, password: string): Promise<PasswordCheck> {
     const match = PHC.exec(stored);
-    if (match === null) return { valid: false, needsRehash: false };
+    if (match === null) {
+      await this.verifyDummy(password);
+      return { valid: false, needsRehash: false };
+    }
     let valid: boolean;
     try {
       valid = await verify(stored, password);

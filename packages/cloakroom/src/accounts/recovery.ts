@@ -5,6 +5,7 @@ import { storeCall } from '../lib/store-call.js';
 import { UnauthenticatedError, type RequestSession, type SessionManager } from '../session/index.js';
 import type { Accounts } from './accounts.js';
 import { normalizeEmail } from './email.js';
+import { assertNotLocked, isLocked } from './lock.js';
 import { EmailTakenError, InvalidOneTimeTokenError, TooManyAttemptsError } from './errors.js';
 import type { Mailer } from './mail/mailer.js';
 import { DEFAULT_MAIL_TEMPLATES, type MailTemplates } from './mail/templates.js';
@@ -164,18 +165,24 @@ export class AccountRecovery<U> {
     if (ip !== null) await this.#spend(`ri:${keyOf(ip)}`, this.#limits.resetPerIp);
     this.#options.mailer.detach('reset_password', async () => {
       const user = await this.#options.users.findByEmail(email);
-      if (user === null) return;
-      const link = await this.#issue(user.id, 'reset_password', user.email, this.#resetSeconds());
-      this.#options.mailer.deliver(
-        'reset_password',
-        user.email,
-        this.#templates.resetPassword({
-          origin: this.#origin,
-          link,
-          validFor: duration(this.#resetSeconds()),
-        }),
-      );
+      // A locked account gets no link (following it would be refused): the same answer all the same.
+      if (user === null || isLocked(user)) return;
+      await this.sendPasswordResetLink(user);
     });
+  }
+
+  /**
+   * Mails `user` a reset link at once, with no request limits: for an operator's forced reset
+   * (`forcePasswordReset`), never for an anonymous request (use `requestPasswordReset`). Supersedes the
+   * user's older reset link. Resolves once the link is stored; the mail goes out in the background.
+   */
+  async sendPasswordResetLink(user: AccountUser): Promise<void> {
+    const link = await this.#issue(user.id, 'reset_password', user.email, this.#resetSeconds());
+    this.#options.mailer.deliver(
+      'reset_password',
+      user.email,
+      this.#templates.resetPassword({ origin: this.#origin, link, validFor: duration(this.#resetSeconds()) }),
+    );
   }
 
   /**
@@ -197,6 +204,8 @@ export class AccountRecovery<U> {
     }
     const user = await storeCall('users.findById', () => users.findById(found.userId));
     if (user === null) throw new InvalidOneTimeTokenError();
+    // Before the link is used: once unlocked, the same link still works (until it expires).
+    assertNotLocked(user);
     checkNewPassword(password, { email: user.email });
     const passwordHash = await this.#hasher.hash(password);
     // Used here, atomically: of two requests with the same link, one gets it.

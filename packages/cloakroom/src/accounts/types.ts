@@ -30,6 +30,15 @@ export interface UserStore {
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
 }
 
+/**
+ * Locking accounts (`cloakroom admin lock`): every user store Cloakroom ships has it. A locked account cannot
+ * sign in (`AccountLockedError`, 403 `account_locked`, told only after a correct password).
+ */
+export interface UserLockStore {
+  /** Locks the user at `lockedAt` (ms), or unlocks with `null`. Resolves `false` when there is no such user. */
+  setLockedAt(id: string, lockedAt: number | null): Promise<boolean>;
+}
+
 /** Failed attempts counted under one key (an account or an address) in a fixed window. */
 export interface AttemptRecord {
   failures: number;

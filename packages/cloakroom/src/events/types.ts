@@ -34,7 +34,12 @@ export type SignInMethod =
  * though the client gets one answer for both.
  */
 export type SignInFailureReason =
-  'unknown_account' | 'wrong_password' | 'no_password' | 'email_unverified' | (string & {});
+  | 'unknown_account'
+  | 'wrong_password'
+  | 'no_password'
+  | 'email_unverified'
+  | 'account_locked'
+  | (string & {});
 
 /** Who ended a session: its user (from another session), an administrator, the identity provider, the system. */
 export type RevokedBy = 'user' | 'admin' | 'provider' | 'system';

@@ -13,7 +13,12 @@ import {
   PostgresUserStore,
 } from '../../src/accounts/stores/postgres.js';
 import { SqliteOneTimeTokenStore, SqliteUserStore } from '../../src/accounts/stores/sqlite.js';
-import type { OneTimeTokenRecord, OneTimeTokenStore, RecoveryUserStore } from '../../src/accounts/types.js';
+import type {
+  OneTimeTokenRecord,
+  OneTimeTokenStore,
+  RecoveryUserStore,
+  UserLockStore,
+} from '../../src/accounts/types.js';
 import { runMigrations } from '../../src/lib/postgres/migrate.js';
 import { POSTGRES_ACCOUNT_MIGRATIONS } from '../../src/accounts/stores/postgres.js';
 import { describePostgres, freshSchema, testPool } from '../stores/postgres-support.js';
@@ -21,7 +26,7 @@ import { describePostgres, freshSchema, testPool } from '../stores/postgres-supp
 const T0 = Date.UTC(2026, 0, 1);
 
 interface Stores {
-  users: RecoveryUserStore;
+  users: RecoveryUserStore & UserLockStore;
   tokens: OneTimeTokenStore;
 }
 
@@ -43,6 +48,23 @@ function conformance(open: () => Promise<Stores & { close?: () => Promise<void> 
     await stores.users.create({ id: 'u2', email: 'bo@example.com', passwordHash: null, createdAt: T0 });
   };
   const tearDown = async () => stores.close?.();
+
+  test('locks (cloakroom admin lock): users read unlocked; setLockedAt sets and clears; false for no user', async () => {
+    await setUp();
+    try {
+      const { users } = stores;
+      assert.equal((await users.findById('u1'))?.lockedAt, null);
+      assert.equal(await users.setLockedAt('u1', T0 + 5), true);
+      assert.equal((await users.findById('u1'))?.lockedAt, T0 + 5);
+      assert.equal((await users.findByEmail('ada@example.com'))?.lockedAt, T0 + 5);
+      assert.equal((await users.findById('u2'))?.lockedAt, null, 'only that user');
+      assert.equal(await users.setLockedAt('u1', null), true);
+      assert.equal((await users.findById('u1'))?.lockedAt, null);
+      assert.equal(await users.setLockedAt('nobody', T0), false);
+    } finally {
+      await tearDown();
+    }
+  });
 
   test('users read unverified; marking verifies only while the address is the same', async () => {
     await setUp();
@@ -152,7 +174,7 @@ describe('SQLite recovery stores', () => {
     });
   });
 
-  test('a database made before recovery gains email_verified (unverified) and the token table', () => {
+  test('a database made before recovery gains email_verified (unverified), locked_at (unlocked) and the token table', () => {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE users (id TEXT PRIMARY KEY NOT NULL, email TEXT NOT NULL UNIQUE,
       password_hash TEXT, created_at INTEGER NOT NULL)`);
@@ -161,6 +183,7 @@ describe('SQLite recovery stores', () => {
     new SqliteOneTimeTokenStore(db);
     return users.findById('old').then((user) => {
       assert.equal(user?.emailVerified, false);
+      assert.equal(user?.lockedAt, null);
       db.close();
     });
   });
@@ -185,7 +208,7 @@ describePostgres('PostgreSQL recovery stores', () => {
     };
   });
 
-  test('a database at accounts v1 is upgraded to v2 with its users unverified', async () => {
+  test('a database at accounts v1 is upgraded to the current version, its users unverified and unlocked', async () => {
     const schema = await freshSchema(pool);
     try {
       const v1 = POSTGRES_ACCOUNT_MIGRATIONS.migrations(schema.name).filter((m) => m.version === 1);
@@ -193,9 +216,10 @@ describePostgres('PostgreSQL recovery stores', () => {
       await pool.query(
         `INSERT INTO "${schema.name}".users (id, email, password_hash, created_at) VALUES ('old', 'old@example.com', 'h', 1)`,
       );
-      assert.deepStrictEqual(await migratePostgresAccounts(pool, { schema: schema.name }), [2]);
+      assert.deepStrictEqual(await migratePostgresAccounts(pool, { schema: schema.name }), [2, 3]);
       const users = new PostgresUserStore(pool, { schema: schema.name });
       assert.equal((await users.findById('old'))?.emailVerified, false);
+      assert.equal((await users.findById('old'))?.lockedAt, null);
     } finally {
       await schema.drop();
     }

@@ -1,7 +1,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { IdentityStore } from 'cloakroom/accounts';
-import { normalizeEmail } from 'cloakroom/accounts';
+import { assertNotLocked, normalizeEmail } from 'cloakroom/accounts';
 import type { AttemptStore, UserStore } from 'cloakroom/accounts';
 import type { Clock } from 'cloakroom';
 import { EmailTakenError } from 'cloakroom';
@@ -142,6 +142,9 @@ export class SiteFederation {
     }
 
     const { userId, created } = await this.#accountFor(identity, settings);
+    // A locked account (`cloakroom admin lock`) is refused after the provider's proof, as after a password.
+    const account = await storeCall('users.findById', () => this.#options.users.findById(userId));
+    if (account !== null) assertNotLocked(account);
     // A fresh session (fixation defence); the one the browser came with, if any, ends. The login-CSRF
     // origin checks do not apply here: the provider's redirect is cross-site by nature, and the pre-login
     // record bound to this browser is what proves the sign-in was started here.

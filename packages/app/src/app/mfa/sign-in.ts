@@ -57,7 +57,7 @@ export async function completeSignIn(
   ctx: RequestContext,
   input: SecondFactorInput,
 ): Promise<AccountUser> {
-  const { twoFactor, pendingCookie } = services;
+  const { twoFactor, pendingCookie, accounts } = services;
   ctx.session.assertLoginOrigin();
   const token = pendingCookie.read(ctx.header('cookie'));
   let done;
@@ -67,6 +67,8 @@ export async function completeSignIn(
     await secondStepRefused(services, ctx, token, input, error);
     throw error;
   }
+  // Locked (`cloakroom admin lock`) between the password and the code: refused here too (403).
+  await accounts.assertCanSignIn(done.user.id);
   await ctx.session.signIn(done.user.id, done.user, { method: 'password', amr: done.amr });
   ctx.setCookieSink(pendingCookie.clear());
   return done.user;

@@ -1,4 +1,5 @@
 import {
+  AccountLockedError,
   CloakroomError,
   EmailTakenError,
   InvalidCredentialsError,
@@ -74,6 +75,9 @@ export function accountProblemOf(error: unknown, passwordField = 'password'): Fo
     return problem(429, `Too many failed attempts. Try again in ${formatWait(wait)}.`, null, {
       'retry-after': String(wait),
     });
+  }
+  if (error instanceof AccountLockedError) {
+    return problem(403, 'This account is locked. Contact the site’s administrators.');
   }
   if (error instanceof WeakPasswordError) return problem(400, error.message, passwordField);
   if (error instanceof EmailTakenError) {

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
+import { addAccountCommands } from './accounts.js';
 import { addSessionCommands } from './sessions.js';
 import { addStoreCommands } from './store.js';
 
 /**
  * `cloakroom admin …`: an operator's commands on the running site's stores (same environment as
- * `cloakroom serve`): a user's sessions, revocation, store statistics and sweeps. See docs/admin.md.
+ * `cloakroom serve`): a user's sessions, revocation, account locks, forced password resets, store
+ * statistics and sweeps. See docs/admin.md.
  */
 export function adminCommand(fail: (message: string) => never): Command {
   const admin = new Command('admin').description(
@@ -17,6 +19,7 @@ export function adminCommand(fail: (message: string) => never): Command {
     process.exit(error.exitCode === 1 && error.code.startsWith('commander.') ? 2 : error.exitCode);
   });
   addSessionCommands(admin, fail);
+  addAccountCommands(admin, fail);
   addStoreCommands(admin, fail);
   return admin;
 }

@@ -286,3 +286,15 @@ describe('what is stored and logged', () => {
     for (const value of [secret, code, pending, ...recoveryCodes]) assert.ok(!text.includes(value));
   });
 });
+
+describe('a lock between the two steps (cloakroom admin lock)', () => {
+  test('the code step answers 403 account_locked with a right code, and signs nobody in', async () => {
+    const { email, user, secret } = await withTotp();
+    const { browser, pending } = await passwordStep(email);
+    assert.equal(await app.services.users.setLockedAt(user.id, clock.now()), true);
+    const refused = await secondStep(browser, pending, { code: codeFor(secret) });
+    assertError(refused, 403, 'account_locked');
+    assert.equal(refused.cookie, undefined, 'no session cookie');
+    await app.services.users.setLockedAt(user.id, null);
+  });
+});

@@ -170,6 +170,20 @@ describe('site: sign in with an OpenID provider', () => {
     assert.equal(stale.status, 401, 'the session from before the sign-in is over');
   });
 
+  test('a locked account (cloakroom admin lock) is refused after the provider signs the person in: 403, no session', async () => {
+    const sub = person();
+    const browser = new Browser();
+    await signInThroughProvider(browser, app, sub);
+    const { user } = (await browser.getJson(`${app.origin}/api/me`)).body as { user: { id: string } };
+    assert.equal(await app.services.users.setLockedAt(user.id, Date.now()), true);
+    const refused = await signInThroughProvider(new Browser(), app, sub);
+    assert.equal(refused.status, 403, refused.text);
+    assert.match(refused.text, /This account is locked/);
+    assert.equal(cookieLine(refused, SESSION_COOKIE), undefined, 'no session cookie');
+    await app.services.users.setLockedAt(user.id, null);
+    assert.equal((await signInThroughProvider(new Browser(), app, sub)).status, 303);
+  });
+
   test('returnTo: a local path is honoured; anything else lands on /notes', async () => {
     const sub = person();
     const cases: [string, string][] = [

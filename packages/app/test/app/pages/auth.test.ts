@@ -129,6 +129,29 @@ describe('pages: register, sign in, sign out', () => {
     await client.signIn(email, 'the right passphrase');
   });
 
+  test('a locked account (cloakroom admin lock): the right password is 403 with a message, a wrong one the usual 401', async () => {
+    const email = uniqueEmail('locked');
+    const { id } = await registered(email);
+    assert.equal(await app.services.users.setLockedAt(id, Date.now()), true);
+    const client = new PageClient(app);
+    const wrong = await client.post('/sign-in', { email, password: 'the wrong passphrase' });
+    assert.equal(wrong.status, 401);
+    assert.doesNotMatch(wrong.text, /account is locked/);
+    const right = await client.post('/sign-in', { email, password: 'the right passphrase' });
+    assert.equal(right.status, 403);
+    assert.equal(h1Of(right.text), 'Sign in');
+    assert.match(right.text, /This account is locked/);
+    assert.equal(client.cookie, null);
+  });
+
+  /** Registers `email` with "the right passphrase" and returns its account. */
+  async function registered(email: string): Promise<{ id: string }> {
+    await new PageClient(app).register(email, 'the right passphrase');
+    const user = await app.services.users.findByEmail(email);
+    assert.ok(user !== null);
+    return user;
+  }
+
   test('too many failures answer 429 with the wait in words and Retry-After', async () => {
     const email = uniqueEmail('throttled');
     await new PageClient(app).register(email, 'the right passphrase');

@@ -6,11 +6,12 @@ import type {
   OneTimeTokenRecord,
   OneTimeTokenStore,
   RecoveryUserStore,
+  UserLockStore,
   UserRecord,
 } from '../types.js';
 
 /** Users in a `Map`: for tests and examples. */
-export class MemoryUserStore implements RecoveryUserStore {
+export class MemoryUserStore implements RecoveryUserStore, UserLockStore {
   readonly #byId = new Map<string, UserRecord>();
   readonly #idByEmail = new Map<string, string>();
 
@@ -26,7 +27,11 @@ export class MemoryUserStore implements RecoveryUserStore {
 
   create(user: UserRecord): Promise<void> {
     if (this.#idByEmail.has(user.email)) return Promise.reject(new EmailTakenError());
-    this.#byId.set(user.id, { ...user, emailVerified: user.emailVerified ?? false });
+    this.#byId.set(user.id, {
+      ...user,
+      emailVerified: user.emailVerified ?? false,
+      lockedAt: user.lockedAt ?? null,
+    });
     this.#idByEmail.set(user.email, user.id);
     return Promise.resolve();
   }
@@ -60,6 +65,13 @@ export class MemoryUserStore implements RecoveryUserStore {
     if (user === undefined) return Promise.resolve(false);
     this.#byId.delete(id);
     this.#idByEmail.delete(user.email);
+    return Promise.resolve(true);
+  }
+
+  setLockedAt(id: string, lockedAt: number | null): Promise<boolean> {
+    const user = this.#byId.get(id);
+    if (user === undefined) return Promise.resolve(false);
+    this.#byId.set(id, { ...user, lockedAt });
     return Promise.resolve(true);
   }
 }

@@ -11,6 +11,7 @@ import type {
   OneTimeTokenRecord,
   OneTimeTokenStore,
   RecoveryUserStore,
+  UserLockStore,
   UserRecord,
 } from '../types.js';
 
@@ -62,6 +63,11 @@ function accountMigrations(schema: string | null): Migration[] {
         CREATE INDEX cloakroom_one_time_tokens_expiry ON ${tokens} (expires_at);
       `,
     },
+    {
+      version: 3,
+      description: 'operator locks (cloakroom admin lock): users.locked_at, ms, NULL when not locked',
+      sql: `ALTER TABLE ${users} ADD COLUMN locked_at bigint;`,
+    },
   ];
 }
 
@@ -96,6 +102,7 @@ interface UserRow {
   password_hash: string | null;
   created_at: string;
   email_verified: boolean;
+  locked_at: string | null;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -104,6 +111,7 @@ const toUser = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   createdAt: Number(row.created_at),
   emailVerified: row.email_verified,
+  lockedAt: row.locked_at === null ? null : Number(row.locked_at),
 });
 
 /** Only the email's unique constraint means "taken"; an id collision is a plain failure. */
@@ -120,7 +128,7 @@ function isEmailTaken(error: unknown): boolean {
  * const users = await PostgresUserStore.create(pool);
  * ```
  */
-export class PostgresUserStore implements RecoveryUserStore {
+export class PostgresUserStore implements RecoveryUserStore, UserLockStore {
   readonly #pool: Pool;
   readonly #sql: {
     byEmail: string;
@@ -130,16 +138,19 @@ export class PostgresUserStore implements RecoveryUserStore {
     markVerified: string;
     changeEmail: string;
     delete: string;
+    setLockedAt: string;
   };
 
   /** Builds the store without touching the database; run `migratePostgresAccounts` (or use `create`) first. */
   constructor(pool: Pool, options: PostgresAccountsOptions = {}) {
     const t = qualify(options.schema ?? null, 'users', 'table');
     const columns = 'id, email, password_hash, created_at, email_verified';
+    const read = `${columns}, locked_at`;
     this.#sql = {
-      byEmail: `SELECT ${columns} FROM ${t} WHERE email = $1`,
-      byId: `SELECT ${columns} FROM ${t} WHERE id = $1`,
+      byEmail: `SELECT ${read} FROM ${t} WHERE email = $1`,
+      byId: `SELECT ${read} FROM ${t} WHERE id = $1`,
       insert: `INSERT INTO ${t} (${columns}) VALUES ($1, $2, $3, $4, $5)`,
+      setLockedAt: `UPDATE ${t} SET locked_at = $2 WHERE id = $1`,
       setHash: `UPDATE ${t} SET password_hash = $2 WHERE id = $1`,
       markVerified: `UPDATE ${t} SET email_verified = true WHERE id = $1 AND email = $2`,
       changeEmail: `UPDATE ${t} SET email = $2, email_verified = true WHERE id = $1`,
@@ -196,6 +207,11 @@ export class PostgresUserStore implements RecoveryUserStore {
 
   async deleteUser(id: string): Promise<boolean> {
     const result = await this.#pool.query(this.#sql.delete, [id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async setLockedAt(id: string, lockedAt: number | null): Promise<boolean> {
+    const result = await this.#pool.query(this.#sql.setLockedAt, [id, lockedAt]);
     return (result.rowCount ?? 0) > 0;
   }
 }

@@ -7,6 +7,7 @@ import type {
   OneTimeTokenRecord,
   OneTimeTokenStore,
   RecoveryUserStore,
+  UserLockStore,
   UserRecord,
 } from '../types.js';
 import { applySqliteComponent, type SqliteMigrationComponent } from '../../lib/sqlite/registry.js';
@@ -52,7 +53,11 @@ export const ACCOUNT_USERS_JOIN = { table: 'users', columns: ['id', 'email'] } a
 export const SQLITE_ACCOUNT_MIGRATIONS: SqliteMigrationComponent = {
   component: 'accounts',
   sql: SCHEMA,
-  columns: [{ table: 'users', name: 'email_verified', definition: 'INTEGER NOT NULL DEFAULT 0' }],
+  columns: [
+    { table: 'users', name: 'email_verified', definition: 'INTEGER NOT NULL DEFAULT 0' },
+    // Operator locks (`cloakroom admin lock`): ms since the epoch, NULL when not locked.
+    { table: 'users', name: 'locked_at', definition: 'INTEGER' },
+  ],
 };
 
 /** Creates the account tables if they are missing, and adds the columns they lack. */
@@ -66,6 +71,7 @@ interface UserRow {
   password_hash: string | null;
   created_at: number;
   email_verified: number;
+  locked_at: number | null;
 }
 
 const toUser = (row: UserRow): UserRecord => ({
@@ -74,12 +80,13 @@ const toUser = (row: UserRow): UserRecord => ({
   passwordHash: row.password_hash,
   createdAt: row.created_at,
   emailVerified: row.email_verified === 1,
+  lockedAt: row.locked_at,
 });
 
 const isUniqueViolation = (error: unknown) =>
   (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 
-export class SqliteUserStore implements RecoveryUserStore {
+export class SqliteUserStore implements RecoveryUserStore, UserLockStore {
   readonly #byEmail: Statement;
   readonly #byId: Statement;
   readonly #insert: Statement;
@@ -87,12 +94,14 @@ export class SqliteUserStore implements RecoveryUserStore {
   readonly #markVerified: Statement;
   readonly #changeEmail: Statement;
   readonly #delete: Statement;
+  readonly #setLockedAt: Statement;
 
   constructor(db: Database) {
     migrateAccounts(db);
-    const columns = 'id, email, password_hash, created_at, email_verified';
+    const columns = 'id, email, password_hash, created_at, email_verified, locked_at';
     this.#byEmail = db.prepare(`SELECT ${columns} FROM users WHERE email = ?`);
     this.#byId = db.prepare(`SELECT ${columns} FROM users WHERE id = ?`);
+    this.#setLockedAt = db.prepare('UPDATE users SET locked_at = ? WHERE id = ?');
     this.#insert = db.prepare(
       'INSERT INTO users (id, email, password_hash, created_at, email_verified) ' +
         'VALUES (@id, @email, @passwordHash, @createdAt, @emailVerified)',
@@ -151,6 +160,10 @@ export class SqliteUserStore implements RecoveryUserStore {
 
   deleteUser(id: string): Promise<boolean> {
     return settle(() => this.#delete.run(id).changes > 0);
+  }
+
+  setLockedAt(id: string, lockedAt: number | null): Promise<boolean> {
+    return settle(() => this.#setLockedAt.run(lockedAt, id).changes > 0);
   }
 }
 
