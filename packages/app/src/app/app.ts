@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiRoutes } from './api/routes.js';
 import { reauthRoutes } from './api/reauth-routes.js';
+import { passkeyRoutes } from './api/passkey-routes.js';
 import { AppRouter } from './http/router.js';
 import { json } from './http/reply.js';
 import { assetRoutes, errorPage, pageRoutes } from './pages/routes.js';
@@ -47,6 +48,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
   metricsRoutes(router, services);
   apiRoutes(router, services);
   reauthRoutes(router, services);
+  passkeyRoutes(router, services);
   tokenRoutes(router, services);
   federationRoutes(router, services);
   activityRoutes(router, services);

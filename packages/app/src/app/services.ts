@@ -40,6 +40,8 @@ import {
   SqliteUserStore,
 } from 'cloakroom/accounts/sqlite';
 import type { IdentityStore } from 'cloakroom/accounts';
+import { sitePasskeys } from './passkeys.js';
+import type { Passkeys } from 'cloakroom/accounts';
 import { PostgresFederationStateStore } from 'cloakroom/federation';
 import { RedisFederationStateStore } from 'cloakroom/federation';
 import { SqliteFederationStateStore } from 'cloakroom/federation';
@@ -113,6 +115,8 @@ export interface AppServices {
   tokens: TokenServices;
   /** OpenID Connect sign-in with the providers of `CLOAKROOM_OIDC_CONFIG` (none without it). */
   federation: SiteFederation;
+  /** Passkeys (WebAuthn) for the site's origin: records with the users, challenges with the sign-in state. */
+  passkeys: Passkeys;
   /** Where legacy-credential exchanges are recorded (`CLOAKROOM_MIGRATE_CONFIG`), or `null` without it. */
   migrationStore: MigrationStore | null;
   /** The Prometheus registry behind `GET /metrics` (`CLOAKROOM_METRICS=on`), or `null` when off. */
@@ -333,6 +337,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     notes: backends.notes,
     tokens,
     federation,
+    passkeys: sitePasskeys(config, backends, options.clock),
     migrationStore,
     metrics: site,
     events,

@@ -3,7 +3,8 @@ import { ICON_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type Html } from './markup.js';
 
 /** The navigation entries; `current` marks one with `aria-current="page"`. */
-export type Section = 'notes' | 'sessions' | 'activity' | 'password' | 'account' | 'sign-in' | 'register';
+export type Section =
+  'notes' | 'sessions' | 'activity' | 'password' | 'account' | 'security' | 'sign-in' | 'register';
 
 export interface PageOptions {
   /** The page's own title; the document title adds the site's name. */
@@ -24,6 +25,7 @@ const SIGNED_IN_LINKS: readonly (readonly [Section, string, string])[] = [
   ['activity', '/activity', 'Recent activity'],
   ['password', '/password', 'Password'],
   ['account', '/account', 'Account'],
+  ['security', '/account/security', 'Security'],
 ];
 const SIGNED_OUT_LINKS: readonly (readonly [Section, string, string])[] = [
   ['sign-in', '/sign-in', 'Sign in'],

@@ -56,6 +56,7 @@ const NOTICES = {
   'verification-throttled': 'Several links were sent already. Check your mailbox, or try again in an hour.',
   'email-change-sent': 'A link is on its way to the new address. Your address changes when you open it.',
   'account-deleted': 'Your account is deleted.',
+  'two-factor-off': 'Two-factor sign-in is off. Your password alone signs you in.',
 } as const;
 
 export type NoticeKey = keyof typeof NOTICES;

@@ -8,6 +8,7 @@ import { outboxPages } from './outbox.js';
 import { reauthPages } from './reauth.js';
 import { sessionPages } from './sessions.js';
 import { signInCodePages } from './sign-in-code.js';
+import { securityPages } from './security.js';
 
 export { assetRoutes } from './assets.js';
 export { errorPage } from './error-page.js';
@@ -20,6 +21,7 @@ export { errorPage } from './error-page.js';
 export function pageRoutes(router: AppRouter, services: AppServices): void {
   authPages(router, services);
   signInCodePages(router, services);
+  securityPages(router, services);
   notePages(router, services);
   sessionPages(router, services);
   passwordPages(router, services);

@@ -364,4 +364,8 @@ button:hover, .button:hover { background: var(--accent-hover); border-color: var
 @media (prefers-reduced-motion: no-preference) {
   button, .button, .site-nav a { transition: background-color 0.12s, border-color 0.12s, color 0.12s; }
 }
+
+.qr-code svg { display: block; width: 12rem; height: 12rem; margin: 0.5rem 0 1rem; }
+.recovery-codes { columns: 2; list-style: none; padding: 0; font-family: ui-monospace, monospace; }
+.recovery-codes li { margin: 0.2rem 0; }
 `;
