@@ -173,6 +173,15 @@ export function evaluateTargets({ sizes, http }: TargetInput): Target[] {
     ),
     relative(
       http,
+      'site-observability',
+      'site-sqlite-observed',
+      'site-sqlite',
+      0.95,
+      'ratio',
+      'The reference site with metrics and tracing on >= 0.95 of the same site with them off (GET /api/me, same run)',
+    ),
+    relative(
+      http,
       'node-vs-jwt',
       'cloakroom-sqlite',
       'jwt-eddsa-user',

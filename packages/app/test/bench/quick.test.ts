@@ -57,6 +57,7 @@ test(
           'node-sqlite',
           'node-near-cache',
           'node-redis',
+          'site-observability',
           'node-vs-jwt',
           'express-vs-bare',
           'express-vs-express-session',

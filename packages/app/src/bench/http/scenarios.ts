@@ -74,6 +74,20 @@ export const HTTP_SCENARIOS: readonly HttpScenarioDefinition[] = [
     redis: true,
   },
   {
+    id: 'site-sqlite',
+    label: 'the reference site, SQLite: GET /api/me, metrics and tracing off',
+    stack: 'node:http',
+    packages: ['better-sqlite3'],
+    redis: false,
+  },
+  {
+    id: 'site-sqlite-observed',
+    label: 'the reference site, SQLite: GET /api/me, metrics (prom-client) and tracing (no SDK) on',
+    stack: 'node:http',
+    packages: ['better-sqlite3'],
+    redis: false,
+  },
+  {
     id: 'jwt-eddsa-user',
     label: 'jose JWT EdDSA + user from SQLite, node:http',
     stack: 'node:http',

@@ -34,6 +34,7 @@ import {
 } from '../world.js';
 import { fastifySite, honoSite } from './frameworks.js';
 import { BASELINE_ID, httpScenario } from './scenarios.js';
+import { referenceSite } from './site.js';
 
 interface Built {
   listener: RequestListener;
@@ -407,6 +408,10 @@ async function build(id: string, users: UserDatabase): Promise<Built> {
       return ironSession(users);
     case 'better-auth-sqlite':
       return betterAuth(users, 'sqlite');
+    case 'site-sqlite':
+      return referenceSite(false);
+    case 'site-sqlite-observed':
+      return referenceSite(true);
     case 'better-auth-cookie-cache':
       return betterAuth(users, 'cookie-cache');
     case 'better-auth-redis':
