@@ -44,7 +44,7 @@ async function passkeysSection(ctx: RequestContext, services: AppServices): Prom
     <div class="actions">
       <button type="button" data-passkey="register" hidden>Add a passkey</button>
     </div>
-    <p data-passkey-status role="status"></p>
+    <p data-passkey-status aria-live="polite"></p>
   </section>`;
 }
 
@@ -56,7 +56,7 @@ export function passkeySignInButton(): Html {
         Sign in with a passkey
       </button>
     </div>
-    <p data-passkey-status role="status"></p>
+    <p data-passkey-status aria-live="polite"></p>
   </section>`;
 }
 
