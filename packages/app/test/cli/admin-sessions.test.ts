@@ -11,6 +11,7 @@ import { mint, oauthPost } from '../app/tokens/support.js';
 import {
   admin,
   adminJson,
+  adminOnTerminal,
   assertRefused,
   backends,
   REDIS_URL,
@@ -38,6 +39,18 @@ interface StatsOutput {
   nearCache: boolean;
   supported: boolean;
   sessions: { live: number; expired: number } | null;
+}
+
+/** The user's `session.revoked` events the admin process recorded in the site's activity log. */
+async function adminRevocations(app: TestApp, userId: string) {
+  const rows = await app.services.activity.repository.list(userId, { since: 0, before: null, limit: 50 });
+  return rows
+    .filter((row) => row.type === 'session.revoked')
+    .map((row) => ({
+      sessionId: row.sessionId,
+      ...(JSON.parse(row.details) as { by?: string; count?: number }),
+    }))
+    .filter((event) => event.by === 'admin');
 }
 
 /** A user signed in from two clients ("laptop" and "phone"). */
@@ -139,6 +152,10 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
       assert.deepEqual(revoked, { revoked: true, sessionId: current, userId: listed.user.id });
       assert.equal((await laptop.get('/api/me')).status, 401);
       assert.equal((await phone.get('/api/me')).status, 200);
+      const events = await adminRevocations(app, listed.user.id);
+      assert.equal(events.length, 1, JSON.stringify(events));
+      assert.equal(events[0]?.sessionId, current);
+      assert.equal(events[0]?.count, 1);
 
       // Gone now: not found, exit 3.
       assertRefused(
@@ -165,6 +182,11 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
       });
       assert.equal((await phone.get('/api/me')).status, 401);
       assert.equal((await laptop.get('/api/me')).status, 401);
+      assert.deepEqual(
+        (await adminRevocations(app, user.id)).map((event) => event.count),
+        [2],
+        'one session.revoked event, by admin, for both sessions',
+      );
       const refreshed = await oauthPost(app, '/oauth/token', {
         grant_type: 'refresh_token',
         refresh_token: tokens.refresh_token,
@@ -244,6 +266,22 @@ describe('cloakroom admin: usage and configuration errors', () => {
   });
   after(async () => {
     await app.stop();
+  });
+
+  test('on a terminal, a destructive command asks: "n" cancels (exit 5, nothing changed), "y" goes on', async () => {
+    const { email, phone } = await twoClients(app);
+    const no = await adminOnTerminal(app, sqlite, ['revoke-all', email], 'n');
+    assert.equal(no.status, 5, no.output);
+    assert.match(
+      no.output,
+      new RegExp(`Sign ${email} out everywhere \\(2 live sessions, and every refresh token\\)\\? \\[y/N\\]`),
+    );
+    assert.match(no.output, /cloakroom: cancelled: nothing changed/);
+    assert.equal((await phone.get('/api/me')).status, 200);
+    const yes = await adminOnTerminal(app, sqlite, ['revoke-all', email], 'y');
+    assert.equal(yes.status, 0, yes.output);
+    assert.match(yes.output, /Signed .* out everywhere: 2 session\(s\)/);
+    assert.equal((await phone.get('/api/me')).status, 401);
   });
 
   test('a missing argument, an unknown command or option: exit 2, with the usage', async () => {

@@ -89,3 +89,42 @@ export function assertRefused(result: CliResult, status: number, message: RegExp
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
 }
+
+/**
+ * `cloakroom admin <args>` on a terminal (a pseudo-terminal from util-linux `script`), answering `answer` to
+ * its confirmation prompt once it shows. Resolves to the exit code and everything the terminal showed.
+ */
+export async function adminOnTerminal(
+  app: TestApp,
+  backend: Backend,
+  args: string[],
+  answer: string,
+): Promise<{ status: number; output: string }> {
+  const { spawn } = await import('node:child_process');
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of Object.keys(env)) if (name.startsWith('CLOAKROOM_')) delete env[name];
+  Object.assign(env, { CLOAKROOM_DATA_DIR: app.dataDir, CLOAKROOM_ORIGIN: app.origin }, backend.env);
+  const command = [process.execPath, ...CLI, ...args].map((word) => `'${word}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let answered = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit within 30 s: ${output}`));
+    }, 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!answered && output.includes('[y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, output });
+    });
+  });
+}

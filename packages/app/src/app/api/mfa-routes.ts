@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UnauthenticatedError } from 'cloakroom';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { RequestContext } from '../http/context.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 import type { AppUser } from '../http/env.js';
 import { readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { json, noContent } from '../http/reply.js';
@@ -36,7 +37,7 @@ export function mfaRoutes(router: AppRouter, services: AppServices): void {
     POST: async (ctx) => {
       refuseNonJsonBody(ctx);
       const user = signedInUser(ctx);
-      ctx.session.requireRecentAuth();
+      assertRecentAuth(ctx);
       return json(await twoFactor.setupTotp(user));
     },
   });
@@ -53,7 +54,7 @@ export function mfaRoutes(router: AppRouter, services: AppServices): void {
     DELETE: async (ctx) => {
       refuseNonJsonBody(ctx);
       const user = signedInUser(ctx);
-      ctx.session.requireRecentAuth();
+      assertRecentAuth(ctx);
       await twoFactor.disableTotp(user.id);
       return noContent();
     },
@@ -63,7 +64,7 @@ export function mfaRoutes(router: AppRouter, services: AppServices): void {
     POST: async (ctx) => {
       refuseNonJsonBody(ctx);
       const user = signedInUser(ctx);
-      ctx.session.requireRecentAuth();
+      assertRecentAuth(ctx);
       return json({ recoveryCodes: await twoFactor.regenerateRecoveryCodes(user.id) });
     },
   });

@@ -1,10 +1,12 @@
 import QRCode from 'qrcode';
-import { InvalidCodeError, InvalidCredentialsError, ReauthenticationRequiredError } from 'cloakroom';
+import { InvalidCodeError, ReauthenticationRequiredError } from 'cloakroom';
+import { assertRecentAuth } from '../http/recent-auth.js';
 import type { RequestContext } from '../http/context.js';
 import { html as htmlReply, type Reply } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
-import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
+import { formAlert, formField, readForm, type FormProblem } from './forms.js';
+import { reauthPromptUrl } from './reauth.js';
 import { renderPage } from './layout.js';
 import { html, Html } from './markup.js';
 import { noticeOf, seeOther, signedIn, withNotice } from './page-context.js';
@@ -21,7 +23,7 @@ export const securityPageSections: ((ctx: RequestContext, services: AppServices)
 function page(ctx: RequestContext, title: string, content: Html, problem?: FormProblem): Reply {
   const { user } = signedIn(ctx);
   return htmlReply(
-    renderPage({ title, user, current: 'security', notice: noticeOf(ctx), content }),
+    renderPage({ title, user, current: 'security', notice: noticeOf(ctx), content, passkeyScript: true }),
     problem?.status ?? 200,
     problem?.headers,
   );
@@ -37,27 +39,6 @@ async function qrCodeSvg(url: string): Promise<Html> {
   if (!svg.startsWith('<svg') || /<script|\son\w+=|style=/i.test(svg))
     throw new Error('unexpected QR markup');
   return new Html(svg.replace('<svg ', '<svg role="img" aria-label="QR code for your authenticator app" '));
-}
-
-/** The password prompt shown when an action needs a recent sign-in. */
-function confirmForm(problem?: FormProblem): Html {
-  return html`<div class="card">
-    <h2>Confirm it is you</h2>
-    <p>This change needs a recent sign-in. Enter your password to go on.</p>
-    ${formAlert(problem?.message)}
-    <form method="post" action="${SECURITY_PATH}/confirm">
-      ${formField({
-        name: 'currentPassword',
-        label: 'Password',
-        type: 'password',
-        autocomplete: 'current-password',
-        required: true,
-        autofocus: true,
-        invalid: problem !== undefined,
-      })}
-      <div class="actions"><button type="submit">Confirm</button></div>
-    </form>
-  </div>`;
 }
 
 function recoveryCodesCard(codes: readonly string[]): Html {
@@ -123,49 +104,25 @@ async function renderSecurityPage(ctx: RequestContext, services: AppServices, pr
 }
 
 /**
- * Runs a change that needs a recent sign-in; without one, shows the password prompt (401) instead, and
- * the change is made when the user posts the form again after confirming.
+ * Runs a change that needs a recent sign-in; without one, sends the user to the re-authentication prompt,
+ * which brings them back to this page to post again.
  */
 async function withRecentAuth(ctx: RequestContext, action: () => Promise<Reply>): Promise<Reply> {
   try {
-    ctx.session.requireRecentAuth();
+    assertRecentAuth(ctx);
   } catch (error) {
     if (!(error instanceof ReauthenticationRequiredError)) throw error;
-    return page(ctx, 'Confirm it is you', confirmForm(), {
-      status: 401,
-      message: '',
-      field: null,
-      headers: {},
-    });
+    return seeOther(reauthPromptUrl(SECURITY_PATH));
   }
   return action();
 }
 
-/** The security page and its forms: two-factor on and off, recovery codes, the password confirmation. */
+/** The security page and its forms: two-factor on and off, and recovery codes. */
 export function securityPages(router: AppRouter, services: AppServices): void {
-  const { twoFactor, accounts } = services;
+  const { twoFactor } = services;
   const options = { errors: 'page', auth: 'cookie' } as const;
 
   router.route(SECURITY_PATH, options, { GET: (ctx) => renderSecurityPage(ctx, services) });
-
-  router.route(`${SECURITY_PATH}/confirm`, options, {
-    POST: async (ctx) => {
-      signedIn(ctx);
-      const field = await readForm(ctx);
-      try {
-        await accounts.confirmPassword(ctx.session, field('currentPassword'));
-      } catch (error) {
-        const problem =
-          error instanceof InvalidCredentialsError
-            ? { status: 401, message: 'That password is not right.', field: 'currentPassword', headers: {} }
-            : accountProblemOf(error, 'currentPassword');
-        if (problem === null) throw error;
-        return page(ctx, 'Confirm it is you', confirmForm(problem), problem);
-      }
-      await ctx.session.reauthenticate({ amr: ['pwd'] });
-      return seeOther(SECURITY_PATH);
-    },
-  });
 
   router.route(`${SECURITY_PATH}/totp/setup`, options, {
     POST: (ctx) =>

@@ -117,5 +117,19 @@ if (chromiumMissing && process.env.CI !== 'true') {
       assert.equal(await heading(), 'Your notes');
       assert.deepEqual(cspViolations, []);
     });
+
+    test('new recovery codes need a recent sign-in: the prompt, then back to the security page', async () => {
+      clock.advance(11 * 60 * SECOND);
+      await page.goto(url('/account/security'));
+      assert.equal(await submit('Make new recovery codes'), 303);
+      await page.waitForURL(/\/reauth\?returnTo=/);
+      await field('Password').fill(PASSWORD);
+      assert.equal(await submit('Confirm'), 303);
+      await page.waitForURL(url('/account/security'));
+      assert.equal(await submit('Make new recovery codes'), 200);
+      assert.equal(await heading(), 'New recovery codes');
+      assert.equal(await page.locator('ul.recovery-codes li').count(), 10);
+      assert.deepEqual(cspViolations, []);
+    });
   });
 }
