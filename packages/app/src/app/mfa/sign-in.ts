@@ -1,4 +1,6 @@
 import type { AccountUser, Credentials, SecondFactorInput } from 'cloakroom/accounts';
+import { InvalidCodeError, TooManyAttemptsError } from 'cloakroom';
+import { emitEvent } from 'cloakroom/events';
 import type { RequestContext } from '../http/context.js';
 import type { AppServices } from '../services.js';
 
@@ -58,10 +60,54 @@ export async function completeSignIn(
   const { twoFactor, pendingCookie, accounts } = services;
   ctx.session.assertLoginOrigin();
   const token = pendingCookie.read(ctx.header('cookie'));
-  const done = await twoFactor.completeSignIn(token, input, ctx.ip);
+  let done;
+  try {
+    done = await twoFactor.completeSignIn(token, input, ctx.ip);
+  } catch (error) {
+    await secondStepRefused(services, ctx, token, input, error);
+    throw error;
+  }
   // Locked (`cloakroom admin lock`) between the password and the code: refused here too (403).
   await accounts.assertCanSignIn(done.user.id);
   await ctx.session.signIn(done.user.id, done.user, { method: 'password', amr: done.amr });
   ctx.setCookieSink(pendingCookie.clear());
   return done.user;
+}
+
+/**
+ * `sign_in.failed` (reason `invalid_code`) or `sign_in.throttled` for a refused second step, with the user
+ * when the pending sign-in is still there (one more read, on the failure path only). Never the code.
+ */
+async function secondStepRefused(
+  services: AppServices,
+  ctx: RequestContext,
+  token: string | null,
+  input: SecondFactorInput,
+  error: unknown,
+): Promise<void> {
+  const { onEvent } = services.sessions.config;
+  if (onEvent === null) return;
+  if (!(error instanceof InvalidCodeError) && !(error instanceof TooManyAttemptsError)) return;
+  const pending = await services.twoFactor.findPendingSignIn(token).catch(() => null);
+  const common = {
+    at: services.sessions.config.clock.now(),
+    ...(pending === null ? {} : { userId: pending.userId }),
+    ip: ctx.ip,
+    userAgent: ctx.header('user-agent') ?? null,
+  };
+  if (error instanceof TooManyAttemptsError) {
+    emitEvent(onEvent, {
+      type: 'sign_in.throttled',
+      ...common,
+      action: 'sign_in',
+      retryAfterSeconds: error.retryAfterSeconds,
+    });
+    return;
+  }
+  emitEvent(onEvent, {
+    type: 'sign_in.failed',
+    ...common,
+    reason: 'invalid_code',
+    method: input.recoveryCode === undefined ? 'totp' : 'recovery_code',
+  });
 }

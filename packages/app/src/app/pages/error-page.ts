@@ -39,7 +39,8 @@ export function errorPage(ctx: RequestContext, error: unknown): Reply {
   if (code === 'unauthenticated') return redirect('/sign-in', 303);
   // A sensitive page or form needs a recent sign-in: the prompt, which returns the user to where they were.
   if (code === 'reauthentication_required') {
-    return redirect(reauthPromptUrl(error instanceof RecentAuthRequiredError ? error.returnTo : null), 303);
+    const back = error instanceof RecentAuthRequiredError ? error.returnTo : pageToReturnTo(ctx);
+    return redirect(reauthPromptUrl(back), 303);
   }
   const heading = HEADINGS[status] ?? (status >= 500 ? 'Something went wrong' : 'That request did not work');
   const content = html`<div class="error-page">
@@ -53,4 +54,20 @@ export function errorPage(ctx: RequestContext, error: unknown): Reply {
     ...headers,
     'cache-control': 'no-store',
   });
+}
+
+/**
+ * Where the prompt returns to when a route did not say: the page itself for a GET, else the page the form was
+ * on (the `Referer`'s path; `reauthPromptUrl` keeps it only if it is a local path).
+ */
+function pageToReturnTo(ctx: RequestContext): string | null {
+  if (ctx.method === 'GET') return ctx.req.url ?? null;
+  const referer = ctx.header('referer');
+  if (referer === undefined) return null;
+  try {
+    const url = new URL(referer);
+    return url.pathname + url.search;
+  } catch {
+    return null;
+  }
 }

@@ -30,7 +30,8 @@ export function assertNoSecrets(text: string, secrets: Iterable<string | null | 
     if (secret === null || secret === undefined || secret.length < 8) continue;
     checked += 1;
     assert.ok(!text.includes(secret), `a secret (${secret.length} characters) is in the events or the log`);
-    // A token's secret half alone must not be there either.
+    // Nor a token's secret or signature half alone (parts of 20+ characters; a session token's first part
+    // is its 16-character public id, which events carry as `sessionId`).
     for (const part of secret.split('.')) {
       if (part.length >= 20) assert.ok(!text.includes(part), 'part of a token is in the events or the log');
     }

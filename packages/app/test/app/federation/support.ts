@@ -21,11 +21,13 @@ export async function startSiteWithProviders(
   site: { port: number; origin: string },
   providers: object[],
   env: Record<string, string> = {},
+  options: Omit<NonNullable<Parameters<typeof startTestApp>[0]>, 'env'> = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'cloakroom-oidc-'));
   const file = join(dir, 'providers.json');
   writeFileSync(file, JSON.stringify(providers), { mode: 0o600 });
   return startTestApp({
+    ...options,
     env: { PORT: String(site.port), CLOAKROOM_ORIGIN: site.origin, CLOAKROOM_OIDC_CONFIG: file, ...env },
   });
 }
