@@ -20,6 +20,7 @@ const BROWSER_TESTS = [
   'packages/app/test/app/pages/browser.test.ts',
   'packages/app/test/app/federation/browser.test.ts',
   'packages/app/test/app/pages/recovery-browser.test.ts',
+  'packages/app/test/app/pages/passkeys-browser.test.ts',
   'packages/app/test/app/pages/two-factor-browser.test.ts',
   'packages/app/test/app/migrate/browser.test.ts',
   'packages/cloakroom/test/adapters/next.test.ts',

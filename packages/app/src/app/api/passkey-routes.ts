@@ -4,6 +4,7 @@ import type { PasskeyRecord, Passkeys } from 'cloakroom/accounts';
 import { PreLoginCookie } from 'cloakroom/federation';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
 import type { RequestContext } from '../http/context.js';
+import { assertRecentAuth } from '../http/recent-auth.js';
 import { notFound } from '../http/errors.js';
 import type { AppUser } from '../http/env.js';
 import { declaresBody } from '../http/body.js';
@@ -11,11 +12,10 @@ import { readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { json, noContent } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
+import { reauthMethods } from './reauth-methods.js';
 
 /** How long a passkey ceremony may take, from its options to its response (the challenge's life). */
 const CEREMONY_SECONDS = 300;
-/** Adding a passkey needs a sign-in as recent as the other sensitive actions: 10 minutes. */
-const RECENT_AUTH_SECONDS = 600;
 
 const anyObject = z.record(z.string(), z.unknown());
 const emptyObject = z.strictObject({});
@@ -82,13 +82,41 @@ export function takeAssertionHandle(ctx: RequestContext, services: AppServices):
 export function passkeyRoutes(router: AppRouter, services: AppServices): void {
   const { passkeys } = services;
 
+  // Re-authentication by assertion: `POST /api/auth/passkeys/reauth/options`, then `POST /api/auth/reauth`
+  // with `{passkey: <the assertion>}` (user verification required, the user's own passkeys only).
+  reauthMethods(services).add({
+    name: 'passkey',
+    field: 'passkey',
+    async verify(ctx, body) {
+      const { user } = signedIn(ctx);
+      const handle = takeAssertionHandle(ctx, services);
+      const { amr } = await passkeys.authenticate(handle, body.passkey, {
+        purpose: 'reauthenticate',
+        userId: user.id,
+      });
+      return [amr];
+    },
+  });
+
+  router.route(
+    '/api/auth/passkeys/reauth/options',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        const { user } = signedIn(ctx);
+        await readNoBody(ctx);
+        return json(await startAssertion(ctx, services, 'reauthenticate', user.id), 200);
+      },
+    },
+  );
+
   router.route(
     '/api/auth/passkeys/register/options',
     { errors: 'json', auth: BROWSER_SESSION_ONLY },
     {
       POST: async (ctx) => {
         const { user } = signedIn(ctx);
-        ctx.session.requireRecentAuth(RECENT_AUTH_SECONDS);
+        assertRecentAuth(ctx);
         await readNoBody(ctx);
         return json(await passkeys.registrationOptions(user), 200);
       },
@@ -101,7 +129,7 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
     {
       POST: async (ctx) => {
         const { user } = signedIn(ctx);
-        ctx.session.requireRecentAuth(RECENT_AUTH_SECONDS);
+        assertRecentAuth(ctx);
         // The attestation response as `PublicKeyCredential.toJSON()` gives it, with an optional `name`.
         const body = await readJson(ctx, anyObject);
         const name = nameSchema.safeParse(body.name);
@@ -134,7 +162,7 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
       DELETE: async (ctx) => {
         refuseNonJsonBody(ctx);
         const { user } = signedIn(ctx);
-        ctx.session.requireRecentAuth(RECENT_AUTH_SECONDS);
+        assertRecentAuth(ctx);
         const id = ctx.params.id;
         if (id === undefined || !(await passkeys.remove(user.id, id))) throw notFound();
         return noContent();

@@ -123,9 +123,10 @@ interface Route {
 
 /** Security headers on every answer, as name/value pairs ready for `writeHead`. */
 const SECURITY_HEADERS: readonly string[] = [
-  // A CSP with no script at all, no framing, forms only to this site.
+  // A CSP with same-origin script files only (the passkey script; never inline), requests to this site only,
+  // no framing, forms only to this site.
   'content-security-policy',
-  "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options',
   'nosniff',
   // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null` even on same-origin

@@ -9,6 +9,7 @@ import { SIGN_IN_CODE_PATH } from './sign-in-code.js';
 import { accountProblemOf, formAlert, formField, readForm, type FormProblem } from './forms.js';
 import { providerButtons } from '../federation/pages.js';
 import type { ProviderLink } from '../federation/service.js';
+import { passkeySignInButton } from './passkeys.js';
 import { renderPage } from './layout.js';
 import { html } from './markup.js';
 import { currentUser, noticeOf, requestSessionOf, seeOther, withNotice } from './page-context.js';
@@ -74,7 +75,7 @@ function renderAuthForm(
         <div class="actions"><button type="submit">${text.submit}</button></div>
       </form>
     </div>
-    ${providerButtons(providers)}
+    ${form === 'sign-in' ? passkeySignInButton() : ''} ${providerButtons(providers)}
     <p class="switch">${text.switchText}</p>`;
   return htmlReply(
     renderPage({
@@ -84,6 +85,7 @@ function renderAuthForm(
       notice: state.notice,
       width: 'narrow',
       content,
+      passkeyScript: form === 'sign-in',
     }),
     problem?.status ?? 200,
     problem?.headers,

@@ -1,5 +1,5 @@
 import type { AppUser } from '../http/env.js';
-import { ICON_PATH, STYLESHEET_PATH } from './assets.js';
+import { ICON_PATH, PASSKEY_SCRIPT_PATH, STYLESHEET_PATH } from './assets.js';
 import { html, type Html } from './markup.js';
 
 /** The navigation entries; `current` marks one with `aria-current="page"`. */
@@ -17,6 +17,8 @@ export interface PageOptions {
   /** `narrow` for the single-form pages (sign-in, registration, password). */
   width?: 'normal' | 'narrow';
   content: Html;
+  /** Loads the passkey script (`pages/passkey-script.ts`): for pages with passkey buttons. */
+  passkeyScript?: boolean;
 }
 
 const SIGNED_IN_LINKS: readonly (readonly [Section, string, string])[] = [
@@ -33,7 +35,7 @@ const SIGNED_OUT_LINKS: readonly (readonly [Section, string, string])[] = [
 ];
 
 /**
- * The whole document around a page's content. No script and no inline style anywhere (the CSP forbids
+ * The whole document around a page's content. No inline script or style anywhere (the CSP forbids
  * both). The site-wide `Referrer-Policy: same-origin` header keeps same-origin form posts' `Origin` header
  * real for the CSRF checks (under `no-referrer` browsers send `Origin: null`).
  */
@@ -62,6 +64,7 @@ export function renderPage(options: PageOptions): Html {
         <title>${options.title} · Cloakroom</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
         <link rel="icon" href="${ICON_PATH}" type="image/svg+xml" />
+        ${options.passkeyScript === true ? html`<script src="${PASSKEY_SCRIPT_PATH}" defer></script>` : ''}
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>

@@ -9,6 +9,7 @@ import { reauthPages } from './reauth.js';
 import { sessionPages } from './sessions.js';
 import { signInCodePages } from './sign-in-code.js';
 import { securityPages } from './security.js';
+import { passkeyPages } from './passkeys.js';
 
 export { assetRoutes } from './assets.js';
 export { errorPage } from './error-page.js';
@@ -22,6 +23,7 @@ export function pageRoutes(router: AppRouter, services: AppServices): void {
   authPages(router, services);
   signInCodePages(router, services);
   securityPages(router, services);
+  passkeyPages(router, services);
   notePages(router, services);
   sessionPages(router, services);
   passwordPages(router, services);

@@ -23,7 +23,7 @@ export const securityPageSections: ((ctx: RequestContext, services: AppServices)
 function page(ctx: RequestContext, title: string, content: Html, problem?: FormProblem): Reply {
   const { user } = signedIn(ctx);
   return htmlReply(
-    renderPage({ title, user, current: 'security', notice: noticeOf(ctx), content }),
+    renderPage({ title, user, current: 'security', notice: noticeOf(ctx), content, passkeyScript: true }),
     problem?.status ?? 200,
     problem?.headers,
   );

@@ -238,6 +238,8 @@ input:focus-visible, textarea:focus-visible { outline-offset: 0; border-color: v
   margin-top: 1.25rem;
 }
 
+/* The passkey buttons stay hidden until the passkey script finds WebAuthn. */
+[hidden] { display: none !important; }
 button, .button {
   display: inline-flex;
   align-items: center;

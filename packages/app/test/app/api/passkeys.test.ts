@@ -328,6 +328,54 @@ describe('passkeys API', () => {
     });
   });
 
+  describe('re-authentication with a passkey', () => {
+    test('POST /api/auth/reauth {passkey} refreshes authTime and adds the passkey to amr', async () => {
+      const { client, user, authenticator } = await signUpWithPasskey();
+      clock.advance(11 * MINUTE);
+      const options = await client.post('/api/auth/passkeys/reauth/options');
+      assert.equal(options.status, 200, options.text);
+      assert.deepEqual(
+        ((options.body as { allowCredentials: { id: string }[] }).allowCredentials ?? []).map((c) => c.id),
+        [authenticator.id],
+      );
+      const cookie = `cloakroom=${client.cookie ?? ''}; ${passkeyCookieOf(options)}`;
+      const passkey = authenticator.get(options.body as RequestOptions);
+      const response = await client.post('/api/auth/reauth', { passkey }, { headers: { cookie } });
+      assert.equal(response.status, 200, response.text);
+      const { session } = response.body as { session: { authTime: string; amr: string[] } };
+      assert.equal(session.authTime, new Date(clock.now()).toISOString());
+      assert.ok(session.amr.includes('hwk') && session.amr.includes('pwd'), session.amr.join());
+      assert.ok(response.cookie, 'the token is rotated');
+      const me = await client.get('/api/me');
+      assert.deepEqual((me.body as { user: { id: string } }).user.id, user.id);
+      // Replayed: the challenge is used up.
+      const replay = await client.post(
+        '/api/auth/reauth',
+        { passkey },
+        {
+          headers: { cookie: `cloakroom=${client.cookie ?? ''}; ${passkeyCookieOf(options)}` },
+        },
+      );
+      assertError(replay, 400, 'invalid_passkey');
+    });
+
+    test('another user’s passkey, or a tampered one: 400 invalid_passkey', async () => {
+      const { client } = await signUpWithPasskey();
+      const { authenticator: theirs } = await signUpWithPasskey();
+      for (const tamper of [{}, { badSignature: true }]) {
+        const options = await client.post('/api/auth/passkeys/reauth/options');
+        const cookie = `cloakroom=${client.cookie ?? ''}; ${passkeyCookieOf(options)}`;
+        const passkey = theirs.get(options.body as RequestOptions, tamper);
+        assertError(
+          await client.post('/api/auth/reauth', { passkey }, { headers: { cookie } }),
+          400,
+          'invalid_passkey',
+        );
+      }
+      assertError(await new ApiClient(app).post('/api/auth/passkeys/reauth/options'), 401, 'unauthenticated');
+    });
+  });
+
   test('nothing secret in the log: no challenge handle, no assertion', () => {
     assert.doesNotMatch(logged.text(), /cloakroom-passkey=/);
     assert.doesNotMatch(logged.text(), /clientDataJSON|attestationObject|signature"/);
