@@ -1,5 +1,6 @@
 import { checkRequestOrigin, CsrfRejectedError, isUnsafeMethod } from '../csrf/index.js';
 import { storeCall } from '../lib/store-call.js';
+import { emitEvent } from '../events/index.js';
 import type { CookieSink, LegacyExchange, RequestInfo, Session, SessionManager } from '../session/index.js';
 import type {
   FoundCredential,
@@ -145,6 +146,18 @@ export class Migration<U> implements LegacyExchange<U> {
     const clear = source.clearCookie(found.via);
     if (clear !== null) emit(clear);
     await this.#count(`exchanged.${source.name}`);
+    const { onEvent } = manager.config;
+    if (onEvent !== null) {
+      emitEvent(onEvent, {
+        type: 'sign_in.succeeded',
+        at: manager.config.clock.now(),
+        userId: match.userId,
+        sessionId: issued.session.id,
+        method: 'migration',
+        ip: info.ip,
+        userAgent: info.userAgent,
+      });
+    }
     return { session: issued.session, user: match.user };
   }
 

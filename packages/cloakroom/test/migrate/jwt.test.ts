@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { exportJWK, SignJWT, type JWTPayload } from 'jose';
 import { jwtSource, MemoryMigrationStore, type MigrationStore } from '../../src/migrate/index.js';
 import { MemoryStore } from '../../src/stores/memory.js';
+import type { SecurityEvent } from '../../src/events/index.js';
 import { listen, setCookieLine, setCookieValue } from '../helpers/http.js';
 import { CookieJar, startMigratingSite, USERS, type MigratingSite, type SiteUser } from './server.js';
 
@@ -43,6 +44,40 @@ const hsSource = () =>
     audience: 'web',
     userClaim: 'email',
   });
+
+describe('migrate: the exchange is a sign-in event', () => {
+  test('sign_in.succeeded with method migration, the new session, and no legacy token in it', async () => {
+    const events: SecurityEvent[] = [];
+    const site = await startMigratingSite({
+      sources: [hsSource()],
+      onEvent: (event) => {
+        events.push(event);
+      },
+    });
+    try {
+      const token = await legacyJwt();
+      const response = await fetch(site.url, {
+        headers: { cookie: `token=${token}`, 'user-agent': 'legacy/1' },
+      });
+      assert.equal(response.status, 200);
+      const cookie = setCookieValue(response, 'cloakroom');
+      assert.ok(cookie);
+      assert.equal(events.length, 1);
+      const [event] = events;
+      assert.ok(event?.type === 'sign_in.succeeded');
+      assert.deepEqual(
+        [event.method, event.userId, event.userAgent],
+        ['migration', USERS[0]?.id, 'legacy/1'],
+      );
+      assert.equal(event.sessionId, cookie.split('.')[0]);
+      const text = JSON.stringify(events);
+      for (const part of [...token.split('.'), ...cookie.split('.').slice(1)])
+        assert.ok(!text.includes(part));
+    } finally {
+      await site.close();
+    }
+  });
+});
 
 describe('migrate: legacy JWT sessions', () => {
   let site: MigratingSite;

@@ -1,5 +1,6 @@
 // A site on the node:http adapter with the migration layer: the test fixture for every legacy source.
 import { createServer } from 'node:http';
+import type { EventSink } from '../../src/events/index.js';
 import { sendSessionError, sessionOfNode } from '../../src/adapters/node.js';
 import {
   createMigration,
@@ -38,6 +39,8 @@ export async function startMigratingSite(options: {
   acceptUntil?: string | number;
   /** Off: the same site without the migration layer (for comparisons). */
   migrate?: boolean;
+  /** The session manager's security event hook. */
+  onEvent?: EventSink;
 }): Promise<MigratingSite> {
   const migrationStore = options.migrationStore ?? new MemoryMigrationStore();
   const byId = new Map(USERS.map((user) => [user.id, user]));
@@ -56,6 +59,7 @@ export async function startMigratingSite(options: {
     origin,
     keys: ['migrate-test-key-0123456789abcdef0123456789'],
     ...(options.migrate === false ? {} : { migration }),
+    ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
   });
   const server = createServer((req, res) => {
     void (async () => {
