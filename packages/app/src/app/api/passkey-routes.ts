@@ -94,6 +94,7 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
         purpose: 'reauthenticate',
         userId: user.id,
       });
+      await services.accounts.assertCanSignIn(user.id);
       return [amr];
     },
   });
@@ -191,8 +192,8 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
         const handle = takeAssertionHandle(ctx, services);
         const body = await readJson(ctx, anyObject);
         const { userId, amr } = await passkeys.authenticate(handle, body, { purpose: 'sign_in' });
-        const account = await services.recovery.findUser(userId);
-        if (account === null) throw new UnauthenticatedError();
+        // Locked (`cloakroom admin lock`) or gone: refused after the passkey's proof, like the other paths.
+        const account = await services.accounts.assertCanSignIn(userId);
         const user = { id: account.id, email: account.email };
         await ctx.session.signIn(user.id, user, { method: 'passkey', amr: [amr] });
         return json({ user }, 200);

@@ -214,6 +214,20 @@ describe('passkeys API', () => {
       assert.deepEqual(lastSignIn(user.id), { method: 'passkey', amr: ['swk'] });
     });
 
+    test('a locked account (cloakroom admin lock): 403 account_locked with a right passkey, no session', async () => {
+      const { authenticator, user } = await signUpWithPasskey();
+      assert.equal(await app.services.users.setLockedAt(user.id, clock.now()), true);
+      try {
+        const { client, response } = await passkeyLogin(authenticator);
+        assertError(response, 403, 'account_locked');
+        assert.equal(response.cookie, undefined, 'no session cookie');
+        assertError(await client.get('/api/me'), 401, 'unauthenticated');
+      } finally {
+        await app.services.users.setLockedAt(user.id, null);
+      }
+      assert.equal((await passkeyLogin(authenticator)).response.status, 200, 'unlocked: signs in again');
+    });
+
     const wrong: [string, Tampering][] = [
       ['a tampered signature', { badSignature: true }],
       ['another origin', { origin: 'http://evil.example' }],
