@@ -7,14 +7,20 @@ import type { AppUser } from '../http/env.js';
 import { readJson, refuseNonJsonBody } from '../http/json-body.js';
 import { json, noContent } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
-import { completeSignIn } from '../mfa/sign-in.js';
+import { completeSignIn, completeSignInWithPasskey } from '../mfa/sign-in.js';
 import type { AppServices } from '../services.js';
+import { takeAssertionHandle } from './passkey-routes.js';
 
 const codeSchema = z.strictObject({ code: z.string() });
 /** A second factor: `{code}` (TOTP) or `{recoveryCode}`, one of the two. */
 export const secondFactorSchema = z.union([
   z.strictObject({ code: z.string() }),
   z.strictObject({ recoveryCode: z.string() }),
+]);
+/** The second step of a sign-in: a second factor, or `{passkey: <the assertion JSON>}`. */
+const secondStepSchema = z.union([
+  ...secondFactorSchema.options,
+  z.strictObject({ passkey: z.record(z.string(), z.unknown()) }),
 ]);
 
 /** The signed-in user, or 401 `unauthenticated`. */
@@ -72,8 +78,11 @@ export function mfaRoutes(router: AppRouter, services: AppServices): void {
   router.route('/api/auth/login/mfa', options, {
     POST: async (ctx) => {
       ctx.session.assertLoginOrigin();
-      const input = await readJson(ctx, secondFactorSchema);
-      const user = await completeSignIn(services, ctx, input);
+      const input = await readJson(ctx, secondStepSchema);
+      const user =
+        'passkey' in input
+          ? await completeSignInWithPasskey(services, ctx, takeAssertionHandle(ctx, services), input.passkey)
+          : await completeSignIn(services, ctx, input);
       return json({ user: { id: user.id, email: user.email } });
     },
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidRequestError, UnauthenticatedError } from 'cloakroom';
+import { InvalidCodeError, InvalidRequestError, UnauthenticatedError } from 'cloakroom';
 import type { PasskeyRecord, Passkeys } from 'cloakroom/accounts';
 import { PreLoginCookie } from 'cloakroom/federation';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
@@ -13,6 +13,7 @@ import { json, noContent } from '../http/reply.js';
 import type { AppRouter } from '../http/router.js';
 import type { AppServices } from '../services.js';
 import { reauthMethods } from './reauth-methods.js';
+import { extraSecondFactorMethods } from '../mfa/sign-in.js';
 
 /** How long a passkey ceremony may take, from its options to its response (the challenge's life). */
 const CEREMONY_SECONDS = 300;
@@ -73,6 +74,11 @@ export function takeAssertionHandle(ctx: RequestContext, services: AppServices):
   ctx.setCookies.push(cookie.clear());
   return cookie.read(ctx.header('cookie'));
 }
+
+// A user with two-factor on and a passkey may finish a password sign-in with the passkey.
+extraSecondFactorMethods.push(async (services, userId) =>
+  (await services.passkeys.list(userId)).length > 0 ? ['passkey'] : [],
+);
 
 /**
  * The passkey routes of the JSON API (docs/passkeys.md): registration and the list while signed in,
@@ -179,6 +185,23 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
         ctx.session.assertLoginOrigin();
         await readNoBody(ctx);
         return json(await startAssertion(ctx, services, 'sign_in', null), 200);
+      },
+    },
+  );
+
+  // The second step of a password sign-in with two-factor on: options for the pending user's passkeys
+  // (the pending cookie; none or a stale one: 401 `invalid_code`), then `POST /api/auth/login/mfa {passkey}`.
+  router.route(
+    '/api/auth/login/mfa/passkey/options',
+    { errors: 'json', auth: BROWSER_SESSION_ONLY },
+    {
+      POST: async (ctx) => {
+        ctx.session.assertLoginOrigin();
+        await readNoBody(ctx);
+        const token = services.pendingCookie.read(ctx.header('cookie'));
+        const pending = await services.twoFactor.findPendingSignIn(token);
+        if (pending === null) throw new InvalidCodeError();
+        return json(await startAssertion(ctx, services, 'second_factor', pending.userId), 200);
       },
     },
   );

@@ -1,5 +1,5 @@
 import type { AccountUser, Credentials, SecondFactorInput } from 'cloakroom/accounts';
-import { InvalidCodeError, TooManyAttemptsError } from 'cloakroom';
+import { InvalidCodeError, InvalidPasskeyError, TooManyAttemptsError } from 'cloakroom';
 import { emitEvent } from 'cloakroom/events';
 import type { RequestContext } from '../http/context.js';
 import type { AppServices } from '../services.js';
@@ -57,16 +57,55 @@ export async function completeSignIn(
   ctx: RequestContext,
   input: SecondFactorInput,
 ): Promise<AccountUser> {
-  const { twoFactor, pendingCookie, accounts } = services;
+  const { twoFactor, pendingCookie } = services;
   ctx.session.assertLoginOrigin();
   const token = pendingCookie.read(ctx.header('cookie'));
   let done;
   try {
     done = await twoFactor.completeSignIn(token, input, ctx.ip);
   } catch (error) {
-    await secondStepRefused(services, ctx, token, input, error);
+    const method = input.recoveryCode === undefined ? 'totp' : 'recovery_code';
+    await secondStepRefused(services, ctx, token, method, error);
     throw error;
   }
+  return finishSignIn(services, ctx, done);
+}
+
+/**
+ * The second step with a passkey (docs/passkeys.md): the pending cookie's sign-in completed with an
+ * assertion for the challenge of `handle` (made by `authenticationOptions('second_factor', userId)` for the
+ * pending user). A failed assertion is 400 `invalid_passkey`, counted on the sign-in throttle (429 when
+ * throttled) and the pending step kept; success signs in with `amr` pwd, hwk or swk, mfa.
+ */
+export async function completeSignInWithPasskey(
+  services: AppServices,
+  ctx: RequestContext,
+  handle: string | null,
+  assertion: unknown,
+): Promise<AccountUser> {
+  const { twoFactor, pendingCookie, passkeys } = services;
+  ctx.session.assertLoginOrigin();
+  const token = pendingCookie.read(ctx.header('cookie'));
+  let done;
+  try {
+    done = await twoFactor.completeSignInWith(token, ctx.ip, async (user) => {
+      const expected = { purpose: 'second_factor', userId: user.id } as const;
+      const { amr } = await passkeys.authenticate(handle, assertion, expected);
+      return [amr];
+    });
+  } catch (error) {
+    await secondStepRefused(services, ctx, token, 'passkey', error);
+    throw error;
+  }
+  return finishSignIn(services, ctx, done);
+}
+
+async function finishSignIn(
+  services: AppServices,
+  ctx: RequestContext,
+  done: { user: AccountUser; amr: string[] },
+): Promise<AccountUser> {
+  const { pendingCookie, accounts } = services;
   // Locked (`cloakroom admin lock`) between the password and the code: refused here too (403).
   await accounts.assertCanSignIn(done.user.id);
   await ctx.session.signIn(done.user.id, done.user, { method: 'password', amr: done.amr });
@@ -75,19 +114,20 @@ export async function completeSignIn(
 }
 
 /**
- * `sign_in.failed` (reason `invalid_code`) or `sign_in.throttled` for a refused second step, with the user
+ * `sign_in.failed` (reason `invalid_code` or `invalid_passkey`) or `sign_in.throttled` for a refused second step, with the user
  * when the pending sign-in is still there (one more read, on the failure path only). Never the code.
  */
 async function secondStepRefused(
   services: AppServices,
   ctx: RequestContext,
   token: string | null,
-  input: SecondFactorInput,
+  method: 'totp' | 'recovery_code' | 'passkey',
   error: unknown,
 ): Promise<void> {
   const { onEvent } = services.sessions.config;
   if (onEvent === null) return;
-  if (!(error instanceof InvalidCodeError) && !(error instanceof TooManyAttemptsError)) return;
+  const failed = error instanceof InvalidCodeError || error instanceof InvalidPasskeyError;
+  if (!failed && !(error instanceof TooManyAttemptsError)) return;
   const pending = await services.twoFactor.findPendingSignIn(token).catch(() => null);
   const common = {
     at: services.sessions.config.clock.now(),
@@ -107,7 +147,7 @@ async function secondStepRefused(
   emitEvent(onEvent, {
     type: 'sign_in.failed',
     ...common,
-    reason: 'invalid_code',
-    method: input.recoveryCode === undefined ? 'totp' : 'recovery_code',
+    reason: error instanceof InvalidPasskeyError ? 'invalid_passkey' : 'invalid_code',
+    method,
   });
 }

@@ -3,7 +3,8 @@
 // challenge, bad input and a stale sign-in are all refused with their documented answers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ManualClock, MINUTE } from '../../../../cloakroom/test/helpers/clock.js';
+import { generateSync } from 'otplib';
+import { ManualClock, MINUTE, SECOND } from '../../../../cloakroom/test/helpers/clock.js';
 import {
   SoftwareAuthenticator,
   type CreationOptions,
@@ -387,6 +388,154 @@ describe('passkeys API', () => {
         );
       }
       assertError(await new ApiClient(app).post('/api/auth/passkeys/reauth/options'), 401, 'unauthenticated');
+    });
+  });
+
+  describe('a passkey as the second step of a password sign-in (two-factor on)', () => {
+    const PENDING = 'cloakroom-mfa';
+
+    /** A new account with a passkey and TOTP on. */
+    async function withPasskeyAndTotp(synced = false) {
+      const signedUp = await signUpWithPasskey(synced);
+      const setup = await signedUp.client.post('/api/auth/mfa/totp/setup');
+      assert.equal(setup.status, 200, setup.text);
+      const { secret } = setup.body as { secret: string };
+      const code = generateSync({ secret, epoch: Math.floor(clock.now() / 1000) });
+      const enabled = await signedUp.client.post('/api/auth/mfa/totp/enable', { code });
+      assert.equal(enabled.status, 200, enabled.text);
+      clock.advance(30 * SECOND);
+      return signedUp;
+    }
+
+    /** The password step: `passkey` is among the methods; the pending cookie as `name=value`. */
+    async function passwordStep(email: string) {
+      const browser = new ApiClient(app);
+      const response = await browser.login(email);
+      assert.equal(response.status, 200, response.text);
+      assert.deepEqual(response.body, { mfaRequired: true, methods: ['totp', 'recovery_code', 'passkey'] });
+      assert.equal(response.cookie, undefined, 'no session cookie yet');
+      const line = response.headers.getSetCookie().find((l) => l.startsWith(`${PENDING}=`));
+      assert.ok(line, 'the pending cookie is set');
+      return { browser, pending: line.split(';', 1)[0]! };
+    }
+
+    /** Options for the second step, then `POST /api/auth/login/mfa {passkey}` with both cookies. */
+    async function passkeyStep(
+      browser: ApiClient,
+      pending: string,
+      authenticator: SoftwareAuthenticator,
+      tamper: Tampering = {},
+    ) {
+      const options = await browser.post('/api/auth/login/mfa/passkey/options', undefined, {
+        headers: { cookie: pending },
+      });
+      assert.equal(options.status, 200, options.text);
+      const passkey = authenticator.get(options.body as RequestOptions, tamper);
+      const cookie = `${pending}; ${passkeyCookieOf(options)}`;
+      return browser.post('/api/auth/login/mfa', { passkey }, { headers: { cookie } });
+    }
+
+    test('methods include passkey; options list the user’s passkeys; the assertion signs in (amr pwd, hwk, mfa)', async () => {
+      const { user, authenticator } = await withPasskeyAndTotp();
+      const { browser, pending } = await passwordStep(user.email);
+      const options = await browser.post('/api/auth/login/mfa/passkey/options', undefined, {
+        headers: { cookie: pending },
+      });
+      assert.equal(options.status, 200, options.text);
+      assert.deepEqual(
+        (options.body as { allowCredentials: { id: string }[] }).allowCredentials.map((c) => c.id),
+        [authenticator.id],
+      );
+      const response = await passkeyStep(browser, pending, authenticator);
+      assert.equal(response.status, 200, response.text);
+      assert.deepEqual(response.body, { user: { id: user.id, email: user.email } });
+      assert.ok(response.cookie, 'a session cookie');
+      assert.equal((await browser.get('/api/me')).status, 200);
+      assert.deepEqual(lastSignIn(user.id), { method: 'password', amr: ['pwd', 'hwk', 'mfa'] });
+      // The pending step is used up.
+      const used = await new ApiClient(app).post('/api/auth/login/mfa/passkey/options', undefined, {
+        headers: { cookie: pending },
+      });
+      assertError(used, 401, 'invalid_code');
+    });
+
+    test('a synced passkey: amr pwd, swk, mfa', async () => {
+      const { user, authenticator } = await withPasskeyAndTotp(true);
+      const { browser, pending } = await passwordStep(user.email);
+      assert.equal((await passkeyStep(browser, pending, authenticator)).status, 200);
+      assert.deepEqual(lastSignIn(user.id), { method: 'password', amr: ['pwd', 'swk', 'mfa'] });
+    });
+
+    test('a failed assertion: 400 invalid_passkey, the pending step kept; throttled (429) like a wrong code', async () => {
+      const { user, authenticator } = await withPasskeyAndTotp();
+      const theirs = (await signUpWithPasskey()).authenticator;
+      const { browser, pending } = await passwordStep(user.email);
+      const refused = await passkeyStep(browser, pending, authenticator, { badSignature: true });
+      assertError(refused, 400, 'invalid_passkey');
+      assert.equal(refused.cookie, undefined, 'no session cookie');
+      assert.ok(logged.text().includes('"reason":"invalid_passkey"'), 'sign_in.failed invalid_passkey');
+      // Another user's passkey is refused too.
+      const other = await browser.post('/api/auth/login/mfa/passkey/options', undefined, {
+        headers: { cookie: pending },
+      });
+      const cookie = `${pending}; ${passkeyCookieOf(other)}`;
+      const passkey = theirs.get(other.body as RequestOptions);
+      assertError(
+        await browser.post('/api/auth/login/mfa', { passkey }, { headers: { cookie } }),
+        400,
+        'invalid_passkey',
+      );
+      // Still pending: the right passkey signs in.
+      assert.equal((await passkeyStep(browser, pending, authenticator)).status, 200);
+      // Five failures on a fresh pending step, then 429 even for the right passkey.
+      const again = await passwordStep(user.email);
+      for (let i = 0; i < 5; i++) {
+        assertError(
+          await passkeyStep(again.browser, again.pending, authenticator, { badSignature: true }),
+          400,
+          'invalid_passkey',
+        );
+      }
+      assertError(await passkeyStep(again.browser, again.pending, authenticator), 429, 'too_many_attempts');
+    });
+
+    test('options without a pending step: 401 invalid_code; the {code} contract is unchanged', async () => {
+      const client = new ApiClient(app);
+      assertError(await client.post('/api/auth/login/mfa/passkey/options'), 401, 'invalid_code');
+      assertError(
+        await client.post('/api/auth/login/mfa/passkey/options', undefined, {
+          headers: { cookie: 'cloakroom-mfa=nonsense' },
+        }),
+        401,
+        'invalid_code',
+      );
+      const { user } = await withPasskeyAndTotp();
+      const { browser, pending } = await passwordStep(user.email);
+      const wrong = await browser.post(
+        '/api/auth/login/mfa',
+        { code: '000000' },
+        { headers: { cookie: pending } },
+      );
+      assertError(wrong, 401, 'invalid_code');
+      const bad = await browser.post(
+        '/api/auth/login/mfa',
+        { passkey: 'x' },
+        { headers: { cookie: pending } },
+      );
+      assertError(bad, 400, 'invalid_request');
+    });
+
+    test('locked between the password and the passkey: 403 account_locked, no session', async () => {
+      const { user, authenticator } = await withPasskeyAndTotp();
+      const { browser, pending } = await passwordStep(user.email);
+      assert.equal(await app.services.users.setLockedAt(user.id, clock.now()), true);
+      try {
+        const refused = await passkeyStep(browser, pending, authenticator);
+        assertError(refused, 403, 'account_locked');
+        assert.equal(refused.cookie, undefined, 'no session cookie');
+      } finally {
+        await app.services.users.setLockedAt(user.id, null);
+      }
     });
   });
 

@@ -233,15 +233,42 @@ export class TwoFactor {
     input: SecondFactorInput,
     ip: string | null,
   ): Promise<CompletedSignIn> {
-    const pending = await this.findPendingSignIn(token);
-    if (pending === null) throw new InvalidCodeError();
-    const stored = await storeCall('users.findById', () => this.#options.users.findById(pending.userId));
-    if (stored === null) throw new InvalidCodeError();
-    const user = { id: stored.id, email: stored.email };
+    const { pending, user } = await this.#pendingUser(token);
     const method = await this.verifyThrottled(user, input, ip);
     const used = await storeCall('mfaPending.consume', () => this.#options.pending.consume(pending.hash));
     if (used === null) throw new InvalidCodeError();
     return { user, amr: [...new Set([...pending.amr, 'otp', 'mfa'])], method };
+  }
+
+  /**
+   * Completes a pending sign-in with a second factor the caller verifies (a passkey assertion, say):
+   * checks the token (`InvalidCodeError` when unknown, used or expired) and the throttle
+   * (`TooManyAttemptsError`, the same counters as a code), then runs `verify` for the pending user. When
+   * `verify` throws, its error goes through, the failure is counted and the pending sign-in stays for another
+   * try; when it resolves the factor's `amr` values, the token is used up (once) and the new session's `amr`
+   * is the first step's, the factor's and `mfa`.
+   */
+  async completeSignInWith(
+    token: unknown,
+    ip: string | null,
+    verify: (user: AccountUser) => Promise<string[]>,
+  ): Promise<{ user: AccountUser; amr: string[] }> {
+    const { pending, user } = await this.#pendingUser(token);
+    const wait = await this.#throttle.begin(user.email, ip);
+    if (wait > 0) throw new TooManyAttemptsError(wait / 1000);
+    const factor = await verify(user);
+    await this.#throttle.recordSuccess(user.email, ip);
+    const used = await storeCall('mfaPending.consume', () => this.#options.pending.consume(pending.hash));
+    if (used === null) throw new InvalidCodeError();
+    return { user, amr: [...new Set([...pending.amr, ...factor, 'mfa'])] };
+  }
+
+  async #pendingUser(token: unknown): Promise<{ pending: PendingSignInRecord; user: AccountUser }> {
+    const pending = await this.findPendingSignIn(token);
+    if (pending === null) throw new InvalidCodeError();
+    const stored = await storeCall('users.findById', () => this.#options.users.findById(pending.userId));
+    if (stored === null) throw new InvalidCodeError();
+    return { pending, user: { id: stored.id, email: stored.email } };
   }
 
   /** Drops pending sign-ins that have expired. */
