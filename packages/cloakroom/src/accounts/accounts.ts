@@ -258,6 +258,24 @@ export class Accounts<U> {
     return user;
   }
 
+  /**
+   * Runs a sign-in that names no account before its proof (a discoverable passkey) under the sign-in
+   * throttle's client-address counters: `TooManyAttemptsError` (429, and `sign_in.throttled`) before
+   * `attempt` when the address made too many failures; a rejection of `attempt` stays counted; a success
+   * takes the attempt back.
+   */
+  async throttleByAddress<T>(request: RequestSession<U>, attempt: () => Promise<T>): Promise<T> {
+    const { ip } = request.info;
+    const wait = await this.#throttle.beginByAddress(ip);
+    if (wait > 0) {
+      this.#throttled(request, 'sign_in', wait);
+      throw new TooManyAttemptsError(wait / 1000);
+    }
+    const result = await attempt();
+    await this.#throttle.forgiveAddress(ip);
+    return result;
+  }
+
   /** Drops throttling counters whose windows are over. */
   sweepAttempts(): Promise<number> {
     return this.#throttle.sweep();

@@ -108,6 +108,22 @@ export class SignInThrottle {
   }
 
   /**
+   * {@link begin} for a sign-in that names no account before its proof (a discoverable passkey): counts
+   * the attempt against the address only. Without an address there is nothing to count. Follow with
+   * {@link forgiveAddress} on success.
+   */
+  async beginByAddress(ip: string | null): Promise<number> {
+    if (ip === null) return 0;
+    const { wait } = await this.#count([{ key: addressKey(ip), rule: this.#address }], this.#clock.now());
+    return wait;
+  }
+
+  /** Takes back the failure {@link beginByAddress} counted against the address. */
+  forgiveAddress(ip: string | null): Promise<void> {
+    return this.#forgiveAddress(ip, this.#clock.now());
+  }
+
+  /**
    * Checks and counts one registration from `ip` (before any hashing, so parallel ones see each other):
    * resolves to the milliseconds to wait (refused), or 0. Without an address there is nothing to count.
    */

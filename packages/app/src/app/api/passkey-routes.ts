@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { InvalidCodeError, InvalidRequestError, UnauthenticatedError } from 'cloakroom';
+import { InvalidCodeError, InvalidPasskeyError, InvalidRequestError, UnauthenticatedError } from 'cloakroom';
+import { emitEvent } from 'cloakroom/events';
 import type { PasskeyRecord, Passkeys } from 'cloakroom/accounts';
 import { PreLoginCookie } from 'cloakroom/federation';
 import { BROWSER_SESSION_ONLY } from '../http/auth.js';
@@ -45,6 +46,20 @@ function signedIn(ctx: RequestContext): { user: AppUser } {
   const { user, session } = ctx.session;
   if (user === null || session === null) throw new UnauthenticatedError();
   return { user };
+}
+
+/** `sign_in.failed` (reason `invalid_passkey`, method `passkey`) for a refused passwordless sign-in. */
+function passkeySignInFailed(ctx: RequestContext, services: AppServices): void {
+  const { onEvent, clock } = services.sessions.config;
+  if (onEvent === null) return;
+  emitEvent(onEvent, {
+    type: 'sign_in.failed',
+    at: clock.now(),
+    ip: ctx.ip,
+    userAgent: ctx.header('user-agent') ?? null,
+    reason: 'invalid_passkey',
+    method: 'passkey',
+  });
 }
 
 /** An options request takes no body, or `{}`. */
@@ -214,7 +229,15 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
         ctx.session.assertLoginOrigin();
         const handle = takeAssertionHandle(ctx, services);
         const body = await readJson(ctx, anyObject);
-        const { userId, amr } = await passkeys.authenticate(handle, body, { purpose: 'sign_in' });
+        // Failures count on the sign-in throttle by client address (429 `too_many_attempts`).
+        const { userId, amr } = await services.accounts.throttleByAddress(ctx.session, async () => {
+          try {
+            return await passkeys.authenticate(handle, body, { purpose: 'sign_in' });
+          } catch (error) {
+            if (error instanceof InvalidPasskeyError) passkeySignInFailed(ctx, services);
+            throw error;
+          }
+        });
         // Locked (`cloakroom admin lock`) or gone: refused after the passkey's proof, like the other paths.
         const account = await services.accounts.assertCanSignIn(userId);
         const user = { id: account.id, email: account.email };

@@ -544,3 +544,55 @@ describe('passkeys API', () => {
     assert.doesNotMatch(logged.text(), /clientDataJSON|attestationObject|signature"/);
   });
 });
+
+describe('passwordless passkey sign-in: the sign-in throttle by client address', () => {
+  let app: TestApp;
+  const clock = new ManualClock(Date.now());
+  const logged = captureLog();
+  const address = { limit: 100, windowSeconds: 600, freeFailures: 3, maxDelaySeconds: 60 };
+  before(async () => {
+    app = await startTestApp({ clock, log: logged.log, throttle: { address } });
+  });
+  after(async () => {
+    await app.stop();
+  });
+
+  async function login(authenticator: SoftwareAuthenticator, tamper: Tampering = {}) {
+    const client = new ApiClient(app);
+    const options = await client.post('/api/auth/passkeys/login/options');
+    assert.equal(options.status, 200, options.text);
+    const assertion = authenticator.get(options.body as RequestOptions, tamper);
+    const cookie = passkeyCookieOf(options);
+    return client.post('/api/auth/passkeys/login', assertion, { headers: { cookie } });
+  }
+
+  test('failures count (sign_in.failed invalid_passkey); then 429 too_many_attempts even for a right passkey', async () => {
+    const client = new ApiClient(app);
+    await client.register(uniqueEmail('passkey'));
+    const authenticator = new SoftwareAuthenticator(app.origin);
+    const options = await client.post('/api/auth/passkeys/register/options');
+    const added = await client.post(
+      '/api/auth/passkeys/register',
+      authenticator.create(options.body as CreationOptions),
+    );
+    assert.equal(added.status, 201, added.text);
+    // Successes do not count.
+    for (let i = 0; i < 4; i++) assert.equal((await login(authenticator)).status, 200);
+    for (let i = 0; i < 2; i++)
+      assertError(await login(authenticator, { badSignature: true }), 400, 'invalid_passkey');
+    assertError(await login(new SoftwareAuthenticator(app.origin)), 400, 'invalid_passkey');
+    const refused = await login(authenticator);
+    assertError(refused, 429, 'too_many_attempts');
+    assert.match(refused.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.equal(refused.cookie, undefined, 'no session cookie');
+    const failed = logged
+      .text()
+      .split('\n')
+      .filter((line) => line.includes('"sign_in.failed"'));
+    assert.equal(failed.length, 3);
+    assert.ok(failed.every((line) => line.includes('"reason":"invalid_passkey"')));
+    assert.ok(logged.text().includes('"sign_in.throttled"'));
+    clock.advance(MINUTE + 1);
+    assert.equal((await login(authenticator)).status, 200, 'signs in once the delay is over');
+  });
+});
