@@ -147,7 +147,7 @@ describePostgres('PostgreSQL migration registry', () => {
       assert.deepEqual(
         [...(await migrations.migrate(pool))],
         [
-          ['accounts', [1, 2]],
+          ['accounts', [1, 2, 3]],
           ['identities', [1]],
           ['federation-state', [1, 2]],
         ],
@@ -167,6 +167,7 @@ describePostgres('PostgreSQL migration registry', () => {
       assert.deepEqual(recorded.rows.map((row) => `${row.component}:${row.version}`).sort(), [
         'accounts:1',
         'accounts:2',
+        'accounts:3',
         'federation-state:1',
         'federation-state:2',
         'identities:1',
