@@ -126,7 +126,7 @@ describe('the second sign-in step page', () => {
     const browser = new PageClient(app);
     const options = await browser.json(OPTIONS);
     assert.equal(options.status, 401);
-    const passkey = JSON.stringify(authenticator!.get({ challenge: 'AAAA', rpId: 'localhost' } as never));
+    const passkey = JSON.stringify(authenticator!.get({ challenge: 'AAAA', rpId: 'localhost' }));
     const refused = await browser.post('/sign-in/code', { passkey });
     assert.equal(refused.status, 401);
     assert.equal(refused.cookie, undefined);
