@@ -299,6 +299,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
       if (final) options.onMailError?.();
     },
   });
+  const passkeys = sitePasskeys(config, backends, options.clock);
   const recovery = new AccountRecovery<AppUser>({
     accounts,
     users: backends.users,
@@ -311,6 +312,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     clock: options.clock,
     limits: options.recoveryLimits,
     sessionUser: (user) => ({ id: user.id, email: user.email }),
+    passkeys,
   });
   const federation = new SiteFederation({
     providers: config.oidcProviders,
@@ -337,7 +339,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     notes: backends.notes,
     tokens,
     federation,
-    passkeys: sitePasskeys(config, backends, options.clock),
+    passkeys,
     migrationStore,
     metrics: site,
     events,

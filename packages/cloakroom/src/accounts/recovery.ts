@@ -8,6 +8,7 @@ import { normalizeEmail } from './email.js';
 import { assertNotLocked, isLocked } from './lock.js';
 import { EmailTakenError, InvalidOneTimeTokenError, TooManyAttemptsError } from './errors.js';
 import type { Mailer } from './mail/mailer.js';
+import type { Passkeys } from './passkeys/passkeys.js';
 import { DEFAULT_MAIL_TEMPLATES, type MailTemplates } from './mail/templates.js';
 import { generateOneTimeToken, hashOneTimeToken, readOneTimeToken } from './one-time-token.js';
 import { PasswordHasher } from './password-hash.js';
@@ -66,6 +67,11 @@ export interface AccountRecoveryOptions<U> {
   resetLinkSeconds?: number;
   /** The session's user for an account (see `AccountsOptions.sessionUser`). */
   sessionUser?: (user: AccountUser) => U;
+  /**
+   * The site's passkeys, removed with the account by `deleteAccount`. Needed wherever the passkey store
+   * does not delete them with the user row by itself (memory, Redis); harmless with the SQL stores.
+   */
+  passkeys?: Pick<Passkeys, 'removeAll'>;
 }
 
 /** A user with whether its address is verified. */
@@ -276,14 +282,17 @@ export class AccountRecovery<U> {
 
   /**
    * Deletes the signed-in user's account after confirming the user (as for an email change): every session
-   * (and its refresh tokens) ends, the one-time links go, then the user row, with what the database deletes
-   * with it (identity links; a site's own rows with `ON DELETE CASCADE`). The cookie is cleared.
+   * (and its refresh tokens) ends, the one-time links go, the passkeys (with the `passkeys` option), then
+   * the user row, with what the database deletes with it (identity links; a site's own rows with
+   * `ON DELETE CASCADE`). The cookie is cleared.
    */
   async deleteAccount(request: RequestSession<U>, input: { currentPassword?: unknown }): Promise<void> {
     signedInUser(request);
     const user = await this.#options.accounts.confirmPassword(request, input.currentPassword);
     await request.signOutEverywhere();
     await storeCall('tokens.deleteByUser', () => this.#options.tokens.deleteByUser(user.id));
+    // Passkeys before the user: a failure between the two leaves an account to delete again, not orphans.
+    await this.#options.passkeys?.removeAll(user.id);
     await storeCall('users.deleteUser', () => this.#options.users.deleteUser(user.id));
   }
 

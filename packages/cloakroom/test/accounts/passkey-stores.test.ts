@@ -1,5 +1,6 @@
 // The passkey store contract, on memory, SQLite, PostgreSQL and Redis: insert once per credential id, list
-// by user oldest first, record a use only when the counter moves forward, delete only the owner's.
+// by user oldest first, record a use only when the counter moves forward, delete only the owner's, and
+// delete them all with their account (AccountRecovery.deleteAccount), whether or not the store cascades.
 // PostgreSQL and Redis tests skip with a message when the server is missing, except on CI.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -7,8 +8,16 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
+import { Mailer } from '../../src/accounts/mail/mailer.js';
+import { MemoryMailTransport } from '../../src/accounts/mail/transport.js';
+import { Passkeys } from '../../src/accounts/passkeys/passkeys.js';
 import type { PasskeyRecord, PasskeyStore } from '../../src/accounts/passkeys/types.js';
-import { MemoryPasskeyStore } from '../../src/accounts/stores/passkeys/memory.js';
+import { AccountRecovery } from '../../src/accounts/recovery.js';
+import { MemoryOneTimeTokenStore, MemoryUserStore } from '../../src/accounts/stores/memory.js';
+import {
+  MemoryPasskeyChallengeStore,
+  MemoryPasskeyStore,
+} from '../../src/accounts/stores/passkeys/memory.js';
 import {
   migratePostgresAccounts,
   PostgresPasskeyStore,
@@ -18,7 +27,9 @@ import { RedisPasskeyStore } from '../../src/accounts/stores/redis.js';
 import { SqlitePasskeyStore, SqliteUserStore } from '../../src/accounts/stores/sqlite.js';
 import type { RecoveryUserStore } from '../../src/accounts/types.js';
 import { redisClientOptions } from '../../src/lib/redis/client.js';
+import { SoftwareAuthenticator, type CreationOptions } from '../helpers/software-authenticator.js';
 import { describePostgres, freshSchema, testPool } from '../stores/postgres-support.js';
+import { cookieFrom, harness, ORIGIN } from './support.js';
 
 const passkey = (userId: string, overrides: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
   id: randomBytes(16).toString('base64url'),
@@ -100,6 +111,66 @@ function conformance(
       assert.equal(await store.delete(a, record.id), false);
       assert.equal(await store.findById(record.id), null);
       assert.deepEqual(await store.listByUser(a), []);
+    });
+
+    test('deletes all of one user’s passkeys, and only theirs', async () => {
+      const { store, users } = make();
+      const [a, b] = [await user(users), await user(users)];
+      const [first, second, theirs] = [passkey(a), passkey(a), passkey(b)];
+      for (const record of [first, second, theirs]) await store.create(record);
+      assert.equal(await store.deleteByUser(a), 2);
+      assert.equal(await store.deleteByUser(a), 0);
+      assert.equal(await store.findById(first.id), null);
+      assert.equal(await store.findById(second.id), null);
+      assert.deepEqual(await store.listByUser(a), []);
+      assert.deepEqual(await store.listByUser(b), [theirs]);
+    });
+
+    test('deleting the account removes its passkeys: not listed, not found, not usable', async () => {
+      const { store, users: userStore } = make();
+      const users = userStore ?? new MemoryUserStore();
+      const h = await harness({ users });
+      const passkeys = new Passkeys({
+        origin: ORIGIN,
+        rpName: 'Test',
+        store,
+        challenges: new MemoryPasskeyChallengeStore(),
+        clock: h.clock,
+      });
+      const recovery = new AccountRecovery({
+        accounts: h.accounts,
+        users,
+        tokens: new MemoryOneTimeTokenStore(),
+        attempts: h.attempts,
+        sessions: h.sessions,
+        mailer: new Mailer({ transport: new MemoryMailTransport(), from: 'site@example.com' }),
+        origin: ORIGIN,
+        hasher: h.hasher,
+        clock: h.clock,
+        passkeys,
+      });
+      const visitor = await h.request();
+      const password = 'correct horse battery';
+      const email = `${randomUUID()}@example.com`;
+      const me = await h.accounts.register(visitor.session, { email, password });
+      const authenticator = new SoftwareAuthenticator(ORIGIN);
+      const creation = (await passkeys.registrationOptions(me)) as unknown as CreationOptions;
+      await passkeys.register(me.id, authenticator.create(creation));
+      const theirs = passkey(await user(userStore));
+      await store.create(theirs);
+      assert.equal((await passkeys.list(me.id)).length, 1);
+
+      const signedIn = await h.request({ cookie: cookieFrom(visitor.setCookies.at(-1)!) });
+      await recovery.deleteAccount(signedIn.session, { currentPassword: password });
+
+      assert.deepEqual(await passkeys.list(me.id), []);
+      assert.equal(await store.findById(authenticator.id), null);
+      const { options, handle } = await passkeys.authenticationOptions('sign_in');
+      await assert.rejects(
+        passkeys.authenticate(handle, authenticator.get(options), { purpose: 'sign_in' }),
+        { code: 'invalid_passkey' },
+      );
+      assert.deepEqual(await store.findById(theirs.id), theirs);
     });
 
     if (name !== 'memory' && name !== 'Redis') {

@@ -1,7 +1,9 @@
 // Passkey ceremonies end to end against a software authenticator (node:crypto ES256, attestation 'none'):
 // registration and sign-in verify for real, and every way to get one wrong is refused with invalid_passkey.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { ZodError } from 'zod';
 import { InvalidPasskeyError } from '../../src/accounts/errors.js';
 import { Passkeys } from '../../src/accounts/passkeys/passkeys.js';
 import { relyingPartyFromOrigin } from '../../src/accounts/passkeys/relying-party.js';
@@ -217,6 +219,18 @@ describe('sign-in with a discoverable passkey', () => {
       assert.equal((await passkeys.list(user.id))[0]?.lastUsedAt, null);
     });
   }
+
+  test('a post-quantum-sized signature (ML-DSA-87, 4,627 bytes) reaches verification, not the shape check', async () => {
+    // Chromium's authenticator picks ML-DSA when the server offers it (@simplewebauthn/server does on Node 24):
+    // a size limit sized for ECDSA refused every such sign-in as malformed.
+    const { passkeys } = setup();
+    const authenticator = await registered(passkeys);
+    const { options, handle } = await passkeys.authenticationOptions('sign_in');
+    const response = authenticator.get(options) as { response: { signature: string } };
+    response.response.signature = randomBytes(4627).toString('base64url');
+    const error = await refused(passkeys.authenticate(handle, response, { purpose: 'sign_in' }));
+    assert.ok(!(error.cause instanceof ZodError), `refused by the shape check: ${String(error.cause)}`);
+  });
 
   test('refused: a replayed assertion, an unknown handle, an expired challenge', async () => {
     const { passkeys, clock } = setup();

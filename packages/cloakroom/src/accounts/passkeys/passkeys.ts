@@ -98,6 +98,14 @@ export class Passkeys {
     return storeCall('passkeys.delete', () => this.#store.delete(userId, id));
   }
 
+  /**
+   * Removes all the user's passkeys, for an account being deleted (`AccountRecovery.deleteAccount` calls it
+   * when given these passkeys); resolves to how many went.
+   */
+  removeAll(userId: string): Promise<number> {
+    return storeCall('passkeys.deleteByUser', () => this.#store.deleteByUser(userId));
+  }
+
   /** The creation options for a new passkey of `user` (a discoverable credential, user verification required). */
   async registrationOptions(user: AccountUser): Promise<PasskeyOptionsJSON> {
     const handle = userHandleOf(user.id);

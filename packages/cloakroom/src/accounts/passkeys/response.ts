@@ -37,7 +37,9 @@ export const authenticationResponseSchema = z.object({
   response: z.object({
     clientDataJSON: base64url(8192).min(1),
     authenticatorData: base64url(8192).min(1),
-    signature: base64url(2048).min(1),
+    // Room for post-quantum signatures: ML-DSA-87's are 4,627 bytes (6,170 characters here), and
+    // @simplewebauthn/server offers ML-DSA to authenticators where the runtime has it (Node 24).
+    signature: base64url(8192).min(1),
     userHandle: base64url(128).optional(),
   }),
 });

@@ -45,6 +45,12 @@ export interface PasskeyStore {
   recordUse(id: string, use: PasskeyUse): Promise<boolean>;
   /** Deletes the user's passkey; resolves `false` when the user has no passkey with this id. */
   delete(userId: string, id: string): Promise<boolean>;
+  /**
+   * Deletes all the user's passkeys (the account is being deleted) and resolves to how many went. Every
+   * store implements it, also those whose rows go with their user by a foreign key: a store that keeps
+   * passkeys apart from the users (memory, Redis) has no other way to learn of the deletion.
+   */
+  deleteByUser(userId: string): Promise<number>;
 }
 
 /**

@@ -38,6 +38,14 @@ export class MemoryPasskeyStore implements PasskeyStore {
     if (this.#byId.get(id)?.userId !== userId) return Promise.resolve(false);
     return Promise.resolve(this.#byId.delete(id));
   }
+
+  deleteByUser(userId: string): Promise<number> {
+    let deleted = 0;
+    for (const [id, record] of this.#byId) {
+      if (record.userId === userId && this.#byId.delete(id)) deleted += 1;
+    }
+    return Promise.resolve(deleted);
+  }
 }
 
 /** WebAuthn challenges in a `Map`: for tests and a single process. */

@@ -60,7 +60,14 @@ export function migratePostgresPasskeys(pool: Pool, options: PostgresPasskeyOpti
  */
 export class PostgresPasskeyStore implements PasskeyStore {
   readonly #pool: Pool;
-  readonly #sql: { insert: string; find: string; list: string; use: string; delete: string };
+  readonly #sql: {
+    insert: string;
+    find: string;
+    list: string;
+    use: string;
+    delete: string;
+    deleteByUser: string;
+  };
 
   /** Builds the store without touching the database; migrate first (or use `create`). */
   constructor(pool: Pool, options: PostgresPasskeyOptions = {}) {
@@ -76,6 +83,7 @@ export class PostgresPasskeyStore implements PasskeyStore {
         `UPDATE ${t} SET counter = $2, backed_up = $3, last_used_at = $4 ` +
         'WHERE id = $1 AND (counter < $2 OR (counter = 0 AND $2 = 0))',
       delete: `DELETE FROM ${t} WHERE user_id = $1 AND id = $2`,
+      deleteByUser: `DELETE FROM ${t} WHERE user_id = $1`,
     };
     this.#pool = pool;
     guardPool(pool);
@@ -121,5 +129,10 @@ export class PostgresPasskeyStore implements PasskeyStore {
   async delete(userId: string, id: string): Promise<boolean> {
     const result = await this.#pool.query(this.#sql.delete, [userId, id]);
     return result.rowCount === 1;
+  }
+
+  async deleteByUser(userId: string): Promise<number> {
+    const result = await this.#pool.query(this.#sql.deleteByUser, [userId]);
+    return result.rowCount ?? 0;
   }
 }

@@ -54,7 +54,8 @@ const fromHash = (hash: Hash): PasskeyRecord | null =>
 /**
  * Passkeys in Redis, for a site whose accounts live there. A passkey is one hash, changed by one-key
  * scripts (a use only moves the counter forward); the user's index is a sorted set written after it.
- * Unlike the SQL stores, deleting a user does not delete its passkeys: call `delete` for each.
+ * Unlike the SQL stores, nothing ties a passkey to its user's row: an account deletion removes them with
+ * `deleteByUser` (`AccountRecovery.deleteAccount` does, when given the site's `Passkeys`).
  *
  * @example
  * ```ts
@@ -108,6 +109,16 @@ export class RedisPasskeyStore implements PasskeyStore {
     const deleted = (await this.#client.eval(DELETE, 1, this.#key(id), userId)) === 1;
     if (deleted) await this.#client.zrem(this.#userKey(userId), id);
     return deleted;
+  }
+
+  async deleteByUser(userId: string): Promise<number> {
+    // One script per passkey (each key its own slot on a Cluster), each deleting only a hash that is still
+    // this user's; the index goes last, so a failure half-way leaves the rest listed for a retry.
+    const userKey = this.#userKey(userId);
+    const ids = await this.#client.zrange(userKey, '0', '-1');
+    const results = await Promise.all(ids.map((id) => this.#client.eval(DELETE, 1, this.#key(id), userId)));
+    await this.#client.del(userKey);
+    return results.filter((result) => result === 1).length;
   }
 
   #key(id: string): string {

@@ -42,6 +42,7 @@ export class SqlitePasskeyStore implements PasskeyStore {
   readonly #list: Statement;
   readonly #use: Statement;
   readonly #delete: Statement;
+  readonly #deleteByUser: Statement;
 
   constructor(db: Database) {
     migrateSqlitePasskeys(db);
@@ -59,6 +60,7 @@ export class SqlitePasskeyStore implements PasskeyStore {
        WHERE id = @id AND (counter < @counter OR (counter = 0 AND @counter = 0))`,
     );
     this.#delete = db.prepare('DELETE FROM cloakroom_passkeys WHERE user_id = ? AND id = ?');
+    this.#deleteByUser = db.prepare('DELETE FROM cloakroom_passkeys WHERE user_id = ?');
   }
 
   create(record: PasskeyRecord): Promise<boolean> {
@@ -90,5 +92,9 @@ export class SqlitePasskeyStore implements PasskeyStore {
 
   delete(userId: string, id: string): Promise<boolean> {
     return settle(() => this.#delete.run(userId, id).changes === 1);
+  }
+
+  deleteByUser(userId: string): Promise<number> {
+    return settle(() => this.#deleteByUser.run(userId).changes);
   }
 }
