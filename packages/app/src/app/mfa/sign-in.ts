@@ -41,10 +41,17 @@ export async function signInWithPassword(
   return { mfaRequired: true, methods: await secondFactorMethods(services, user.id) };
 }
 
-/** Whether the request carries a live pending sign-in (for the second-step page). */
-export async function hasPendingSignIn(services: AppServices, ctx: RequestContext): Promise<boolean> {
+/**
+ * The second-step methods of the request's live pending sign-in (`totp`, `recovery_code`, `passkey`…), or
+ * `null` when it carries none (no pending cookie, or a used or expired one).
+ */
+export async function pendingSignInMethods(
+  services: AppServices,
+  ctx: RequestContext,
+): Promise<string[] | null> {
   const token = services.pendingCookie.read(ctx.header('cookie'));
-  return token !== null && (await services.twoFactor.findPendingSignIn(token)) !== null;
+  const pending = token === null ? null : await services.twoFactor.findPendingSignIn(token);
+  return pending === null ? null : secondFactorMethods(services, pending.userId);
 }
 
 /**

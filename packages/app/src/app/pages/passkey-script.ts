@@ -4,8 +4,11 @@
  * needs two calls and the browsers' own JSON helpers (`PublicKeyCredential.parseCreationOptionsFromJSON`,
  * `parseRequestOptionsFromJSON`, `credential.toJSON()`, WebAuthn Level 3). A button with
  * `data-passkey="register"` adds a passkey to the signed-in account; `data-passkey="sign-in"` signs in with
- * one. Progress and failures go to the nearest `[data-passkey-status]`. Without the script (or without
- * WebAuthn) the buttons stay hidden and the rest of the site works as before.
+ * one; `data-passkey="form"` (the second sign-in step, re-authentication) asks its `data-passkey-options`
+ * path for request options, then puts the assertion JSON in its form's `passkey` field and submits the form,
+ * so the server answers with a page as for the form's other fields. Progress and failures go to the nearest
+ * `[data-passkey-status]`. Without the script (or without WebAuthn) the buttons stay hidden and the rest of
+ * the site works as before.
  */
 export const PASSKEY_SCRIPT = `'use strict';
 (function () {
@@ -49,6 +52,18 @@ export const PASSKEY_SCRIPT = `'use strict';
         return post('/api/auth/passkeys/login', credential.toJSON());
       }).then(function () {
         window.location.assign(button.getAttribute('data-passkey-done') || '/');
+      });
+    },
+    form: function (button) {
+      var form = button.form;
+      var field = form && form.elements.namedItem('passkey');
+      if (!field) return Promise.reject(new Error('The page is missing its passkey form.'));
+      return post(button.getAttribute('data-passkey-options')).then(function (options) {
+        return navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(options) });
+      }).then(function (credential) {
+        field.value = JSON.stringify(credential.toJSON());
+        form.submit();
+        return new Promise(function () {});
       });
     },
   };

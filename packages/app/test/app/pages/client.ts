@@ -1,6 +1,6 @@
-// A form-posting "browser" for the HTTP-level page tests: it keeps the session cookie, sends what a browser
-// sends on a same-origin form post (Origin and Sec-Fetch-Site), and never follows redirects, so tests see
-// every 303.
+// A form-posting "browser" for the HTTP-level page tests: it keeps the session cookie (and the site's other
+// cookies: the pending sign-in's, the passkey challenge's), sends what a browser sends on a same-origin form
+// post (Origin and Sec-Fetch-Site), and never follows redirects, so tests see every 303.
 import assert from 'node:assert/strict';
 import type { TestApp } from '../../helpers/app.js';
 
@@ -35,6 +35,8 @@ export class PageClient {
   readonly app: TestApp;
   readonly userAgent: string;
   cookie: string | null = null;
+  /** The site's other cookies, by name, kept as a browser keeps them (dropped when cleared). */
+  readonly otherCookies = new Map<string, string>();
 
   constructor(
     app: TestApp,
@@ -57,6 +59,13 @@ export class PageClient {
     return this.#send('POST', path, options.body ?? new URLSearchParams(fields).toString(), options);
   }
 
+  /** Posts `body` as JSON, as the passkey script's `fetch` does (same-origin, with the cookies). */
+  json(path: string, body: unknown = {}): Promise<PageResponse & { body: unknown }> {
+    return this.#send('POST', path, JSON.stringify(body), {
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+    }).then((response) => ({ ...response, body: JSON.parse(response.text) as unknown }));
+  }
+
   async #send(
     method: string,
     path: string,
@@ -70,11 +79,14 @@ export class PageClient {
     const fetchSite = options.fetchSite === undefined ? 'same-origin' : options.fetchSite;
     if (fetchSite !== null) headers['sec-fetch-site'] = fetchSite;
     const cookie = options.cookie === undefined ? this.cookie : options.cookie;
-    if (cookie !== null) headers.cookie = `${COOKIE}=${cookie}`;
+    const pairs = [...this.otherCookies].map(([name, value]) => `${name}=${value}`);
+    if (cookie !== null) pairs.unshift(`${COOKIE}=${cookie}`);
+    if (pairs.length > 0) headers.cookie = pairs.join('; ');
     if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     Object.assign(headers, options.headers);
     const response = await fetch(this.app.url + path, { method, headers, body, redirect: 'manual' });
     const text = await response.text();
+    if (options.cookie === undefined) this.#keepOtherCookies(response);
     const set = sessionCookieOf(response);
     if (set !== undefined && options.cookie === undefined) this.cookie = set === '' ? null : set;
     const location = response.headers.get('location');
@@ -86,6 +98,18 @@ export class PageClient {
       location: location === null ? null : toPath(location, this.app.origin),
       cookie: set,
     };
+  }
+
+  #keepOtherCookies(response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const pair = line.split(';', 1)[0]!;
+      const at = pair.indexOf('=');
+      const name = pair.slice(0, at);
+      const value = pair.slice(at + 1);
+      if (name === COOKIE) continue;
+      if (value === '' || /max-age=0(;|$)/i.test(line)) this.otherCookies.delete(name);
+      else this.otherCookies.set(name, value);
+    }
   }
 
   /** Registers `email` through the form and keeps the session. */
