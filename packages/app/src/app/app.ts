@@ -26,6 +26,7 @@ export function createApp(services: AppServices): (req: IncomingMessage, res: Se
     bearer: apiBearerAuthenticator(services.tokens, services.metrics?.metrics),
     origin: services.config.origin,
     trustedProxies: services.config.trustedProxies,
+    onEvent: services.events.onEvent,
     ...(services.metrics === null ? {} : { observe: services.metrics.observeRequest.bind(services.metrics) }),
   });
 

@@ -1,10 +1,15 @@
-// Running `cloakroom admin …` in a child process against a site running in this process, on the site's two
-// session backends: SQLite (the data folder) and Redis (CLOAKROOM_STORE, on a database number of its own
-// so the statistics see only this suite's sessions).
+// Running `cloakroom admin …` in a child process against a site running in this process, on each of the
+// site's session backends: SQLite (the data folder), Redis (CLOAKROOM_STORE, on a database number of its own
+// so the statistics see only this suite's sessions), PostgreSQL (CLOAKROOM_DATABASE_URL, in a fresh schema
+// per test file) and Redis behind the near-cache (CLOAKROOM_NEAR_CACHE=on: the admin process evicts the
+// site's cached sessions over Redis pub/sub, as the site's own processes do).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import pg from 'pg';
+import { DATABASE_URL } from '../../../cloakroom/test/stores/postgres-support.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { forgetLoopbackRegistrations } from '../helpers/redis-throttle.js';
 
@@ -15,9 +20,16 @@ const CLI = ['--import', 'tsx', 'packages/app/src/cli/main.ts', 'admin'];
 export const REDIS_URL = `${(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').replace(/\/\d*$/, '')}/11`;
 
 export interface Backend {
-  name: 'sqlite' | 'redis';
+  /** The suite's name for it. */
+  name: 'sqlite' | 'redis' | 'postgres' | 'redis near-cache';
+  /** Where the sessions live, as `admin stats` names it. */
+  store: 'sqlite' | 'redis' | 'postgres';
+  /** Whether the near-cache is on (`CLOAKROOM_NEAR_CACHE=on`), in the site and in the admin process. */
+  nearCache: boolean;
   env: Record<string, string>;
   skip: false | string;
+  /** The PostgreSQL schema the site's tables live in (the `postgres` backend). */
+  schema?: string;
 }
 
 async function redisProblem(): Promise<string | null> {
@@ -33,22 +45,84 @@ async function redisProblem(): Promise<string | null> {
   }
 }
 
-/** SQLite always; Redis when it answers (and always under CI=true, where a missing Redis fails). */
+async function postgresProblem(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * SQLite always; Redis, PostgreSQL and Redis behind the near-cache when their server answers (and always under
+ * CI=true, where a missing server fails).
+ */
 export async function backends(file: string): Promise<Backend[]> {
-  const problem = await redisProblem();
-  if (problem !== null && process.env.CI === 'true') throw new Error(`Redis not reachable on CI: ${problem}`);
-  const skip = problem === null ? false : `Redis not reachable (${problem})`;
-  if (skip !== false) console.warn(`# SKIPPED the Redis half of ${file}: ${skip}`);
+  const skipOf = (service: string, problem: string | null): false | string => {
+    if (problem === null) return false;
+    if (process.env.CI === 'true') throw new Error(`${service} not reachable on CI: ${problem}`);
+    const skip = `${service} not reachable (${problem})`;
+    console.warn(`# SKIPPED the ${service} half of ${file}: ${skip}`);
+    return skip;
+  };
+  const redisSkip = skipOf('Redis', await redisProblem());
+  const postgresSkip = skipOf('PostgreSQL', await postgresProblem());
+  const schema = `cr_admin_${randomBytes(5).toString('hex')}`;
   return [
-    { name: 'sqlite', env: {}, skip: false },
-    { name: 'redis', env: { CLOAKROOM_STORE: REDIS_URL }, skip },
+    { name: 'sqlite', store: 'sqlite', nearCache: false, env: {}, skip: false },
+    { name: 'redis', store: 'redis', nearCache: false, env: { CLOAKROOM_STORE: REDIS_URL }, skip: redisSkip },
+    {
+      name: 'postgres',
+      store: 'postgres',
+      nearCache: false,
+      env: { CLOAKROOM_DATABASE_URL: `${DATABASE_URL}?options=-c%20search_path%3D${schema}` },
+      skip: postgresSkip,
+      schema,
+    },
+    {
+      name: 'redis near-cache',
+      store: 'redis',
+      nearCache: true,
+      env: { CLOAKROOM_STORE: REDIS_URL, CLOAKROOM_NEAR_CACHE: 'on' },
+      skip: redisSkip,
+    },
   ];
 }
 
-/** The site on `backend`, in this process; the admin command line reaches it through the same environment. */
+/**
+ * The site on `backend`, in this process; the admin command line reaches it through the same environment.
+ * On PostgreSQL its schema is made first and dropped when the site stops.
+ */
 export async function startSite(backend: Backend): Promise<TestApp> {
-  if (backend.name === 'redis') await forgetLoopbackRegistrations(REDIS_URL);
-  return startTestApp({ env: backend.env });
+  if (backend.store === 'redis') await forgetLoopbackRegistrations(REDIS_URL);
+  const { schema } = backend;
+  if (schema === undefined) return startTestApp({ env: backend.env });
+  const pool = new pg.Pool({ connectionString: DATABASE_URL });
+  await pool.query(`CREATE SCHEMA "${schema}"`);
+  try {
+    const app = await startTestApp({ env: backend.env });
+    return {
+      ...app,
+      stop: async () => {
+        try {
+          await app.stop();
+        } finally {
+          await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+          await pool.end();
+        }
+      },
+    };
+  } catch (error) {
+    await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await pool.end();
+    throw error;
+  }
 }
 
 export interface CliResult {

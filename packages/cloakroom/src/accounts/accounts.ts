@@ -25,7 +25,13 @@ import {
 } from './password-policy.js';
 import { SignInThrottle, type ThrottleRules } from './throttle.js';
 import type { AccountUser, AttemptStore, UserRecord, UserStore } from './types.js';
-import { emitEvent, resolveEventSink, type EventSink, type SignInFailureReason } from '../events/index.js';
+import {
+  emitEvent,
+  markStoreFailureReported,
+  resolveEventSink,
+  type EventSink,
+  type SignInFailureReason,
+} from '../events/index.js';
 import { StoreUnavailableError } from '../lib/store-unavailable.js';
 import { inSpan } from '../metrics/index.js';
 import type { Tracer } from '@opentelemetry/api';
@@ -176,7 +182,7 @@ export class Accounts<U> {
     try {
       user = await this.#checkPassword(email, password, request, 'sign_in');
     } catch (error) {
-      if (error instanceof StoreUnavailableError) this.#storeUnavailable(request, 'sign_in');
+      if (error instanceof StoreUnavailableError) this.#storeUnavailable(request, 'sign_in', error);
       throw error;
     }
     // Only now, after a correct password: a wrong one answers `invalid_credentials` as for any account.
@@ -353,8 +359,9 @@ export class Accounts<U> {
     });
   }
 
-  #storeUnavailable(request: RequestSession<U>, operation: string): void {
+  #storeUnavailable(request: RequestSession<U>, operation: string, error: unknown): void {
     if (this.#onEvent === null) return;
+    markStoreFailureReported(error);
     emitEvent(this.#onEvent, {
       type: 'store.unavailable',
       at: this.#clock.now(),

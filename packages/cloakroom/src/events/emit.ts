@@ -25,6 +25,36 @@ export function emitEvent(sink: EventSink | null | undefined, event: SecurityEve
 
 function ignore(): void {}
 
+const reportedFailures = new WeakSet<object>();
+
+/**
+ * Records that a `store.unavailable` event was emitted for `error`. The library marks the failures it reports
+ * itself (session validation, a password sign-in), so an application that reports every store failure it
+ * answers with 503, in one place (its error handler), can skip those with {@link isStoreFailureReported} and
+ * emit each outage once.
+ *
+ * @example
+ * ```ts
+ * emitEvent(onEvent, { type: 'store.unavailable', at, operation: 'validate', ip, userAgent });
+ * markStoreFailureReported(error);
+ * ```
+ */
+export function markStoreFailureReported(error: unknown): void {
+  if (typeof error === 'object' && error !== null) reportedFailures.add(error);
+}
+
+/**
+ * Whether a `store.unavailable` event was already emitted for `error` (see {@link markStoreFailureReported}).
+ *
+ * @example
+ * ```ts
+ * if (code === 'store_unavailable' && !isStoreFailureReported(error)) emitEvent(onEvent, { type: 'store.unavailable', … });
+ * ```
+ */
+export function isStoreFailureReported(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && reportedFailures.has(error);
+}
+
 /**
  * One sink that hands each event to every given sink in turn (each isolated from the others' failures);
  * `null` and `undefined` entries are skipped. Resolves to `null` when none is left, so the "no hook" fast

@@ -23,6 +23,7 @@ export type {
   EventSink,
   FederatedSignInEvent,
   PasswordChangedEvent,
+  ReauthenticatedEvent,
   RefreshReuseDetectedEvent,
   RevokedBy,
   SecurityEvent,
@@ -39,5 +40,11 @@ export type {
   TokenExchangedEvent,
 } from './types.js';
 export { SECURITY_EVENT_TYPES } from './types.js';
-export { combineSinks, emitEvent, resolveEventSink } from './emit.js';
+export {
+  combineSinks,
+  emitEvent,
+  isStoreFailureReported,
+  markStoreFailureReported,
+  resolveEventSink,
+} from './emit.js';
 export { EventStream, type EventIterator, type EventIteratorOptions } from './stream.js';

@@ -90,6 +90,22 @@ export interface SignedOutEverywhereEvent extends EventBase {
   count: number;
 }
 
+export interface ReauthenticatedEvent extends EventBase {
+  type: 'session.reauthenticated';
+  userId: string;
+  /** The session after the proof: re-authentication rotates it, so this is its new public id. */
+  sessionId: string;
+  /** The session's public id before the rotation (the one the request came with). */
+  previousSessionId: string;
+  /**
+   * How the user proved who they are again: the caller's name for it (`password`, `totp`, `recovery_code`,
+   * `passkey`…), `unspecified` when not given. Never the proof itself.
+   */
+  method: SignInMethod;
+  /** The RFC 8176 methods just used (`pwd`, `otp`, `hwk`…), as given to `reauthenticate`. */
+  amr: string[];
+}
+
 export interface PasswordChangedEvent extends EventBase {
   type: 'password.changed';
   userId: string;
@@ -169,6 +185,7 @@ export type SecurityEvent =
   | SignedOutEvent
   | SessionRevokedEvent
   | SignedOutEverywhereEvent
+  | ReauthenticatedEvent
   | PasswordChangedEvent
   | RefreshReuseDetectedEvent
   | TokenExchangedEvent
@@ -189,6 +206,7 @@ export const SECURITY_EVENT_TYPES: readonly SecurityEventType[] = [
   'session.signed_out',
   'session.revoked',
   'session.signed_out_everywhere',
+  'session.reauthenticated',
   'password.changed',
   'refresh.reuse_detected',
   'token.exchanged',

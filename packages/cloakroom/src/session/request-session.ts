@@ -3,7 +3,7 @@ import type { Session } from './session.js';
 import type { SessionManager } from './manager.js';
 import type { InvalidSessionReason } from './validate.js';
 import { revokeSession, revokeUserSessions } from './revoke.js';
-import { emitEvent, type SignInMethod } from '../events/index.js';
+import { emitEvent, markStoreFailureReported, type SignInMethod } from '../events/index.js';
 import { StoreUnavailableError } from '../lib/store-unavailable.js';
 import { inSpan } from '../metrics/index.js';
 import { ReauthenticationRequiredError, UnauthenticatedError } from './errors.js';
@@ -43,6 +43,11 @@ export type SignInOptions = SignInDetails;
 export interface ReauthenticateOptions {
   /** The methods just used (RFC 8176 values), added to the session's `amr`. */
   amr: readonly string[];
+  /**
+   * The name of the proof (`password`, `totp`, `passkey`…): the `method` of the `session.reauthenticated`
+   * event. Default `unspecified`.
+   */
+  method?: SignInMethod;
 }
 
 /** Receives each `Set-Cookie` value the request's session produces; adapters put it on their response. */
@@ -245,17 +250,36 @@ export class RequestSession<U> {
   /**
    * Records that the signed-in user just proved who they are again (their password, a code, a passkey: the
    * caller checked it): the session gets a new id and secret, `authTime` = now, and `options.amr` added to its
-   * `amr` (with `mfa` once two factor kinds are in it). Resolves to `null`, and signs the request out, when
-   * the session was revoked meanwhile; to `null` without a session.
+   * `amr` (with `mfa` once two factor kinds are in it), and `session.reauthenticated` is emitted (with
+   * `options.method`, never the proof). Resolves to `null`, and signs the request out, when the session was
+   * revoked meanwhile; to `null` without a session (no event then).
    *
    * @example
    * ```ts
-   * if (await accounts.verifyPassword(user.id, password)) await request.reauthenticate({ amr: ['pwd'] });
+   * if (await accounts.verifyPassword(user.id, password)) {
+   *   await request.reauthenticate({ amr: ['pwd'], method: 'password' });
+   * }
    * ```
    */
   async reauthenticate(options: ReauthenticateOptions): Promise<Session | null> {
     if (typeof options !== 'object') throw new TypeError('options.amr is required');
-    return this.#rotate({ amr: options.amr });
+    const previous = this.#session;
+    const session = await this.#rotate({ amr: options.amr });
+    const { onEvent, clock } = this.#manager.config;
+    if (session !== null && previous !== null && onEvent !== null) {
+      emitEvent(onEvent, {
+        type: 'session.reauthenticated',
+        at: clock.now(),
+        userId: session.userId,
+        sessionId: session.id,
+        previousSessionId: previous.id,
+        method: options.method ?? 'unspecified',
+        amr: [...options.amr],
+        ip: this.#info.ip,
+        userAgent: this.#info.userAgent,
+      });
+    }
+    return session;
   }
 
   /**
@@ -339,6 +363,7 @@ export async function loadRequestSession<U>(
         ip: info.ip,
         userAgent: info.userAgent,
       });
+      markStoreFailureReported(error);
     }
     throw error;
   }

@@ -69,7 +69,7 @@ export async function reauthenticate(
     throw new InvalidRequestError(`Send exactly one of: ${fields.join(', ')}.`);
   }
   const amr = await method.verify(ctx, body);
-  const session = await ctx.session.reauthenticate({ amr });
+  const session = await ctx.session.reauthenticate({ amr, method: method.name });
   if (session === null) throw new UnauthenticatedError();
   return session;
 }

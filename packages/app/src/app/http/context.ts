@@ -4,6 +4,9 @@ import type { RequestInfo, RequestSession } from 'cloakroom';
 import { clientAddress, type TrustedProxies } from 'cloakroom/http';
 import type { AppUser } from './env.js';
 
+/** Told of a store failure a request answers with 503 (see {@link RequestContext.reportStoreFailure}). */
+export type StoreFailureReporter = (ctx: RequestContext, error: unknown) => void;
+
 const NO_PARAMS: Readonly<Record<string, string | undefined>> = Object.freeze({});
 
 /**
@@ -27,15 +30,25 @@ export class RequestContext {
   readonly setCookieSink = (value: string): void => {
     this.setCookies.push(value);
   };
+  /** The matched route's pattern (`/api/notes/:id`), once the router found one; `null` before or without. */
+  route: string | null = null;
   readonly #rootLog: Logger;
   readonly #trustedProxies: TrustedProxies | undefined;
+  readonly #onStoreFailure: StoreFailureReporter | undefined;
   #ip: string | null | undefined;
   #log: Logger | undefined;
   #session: RequestSession<AppUser> | undefined;
   #query: URLSearchParams | undefined;
 
-  constructor(req: IncomingMessage, log: Logger, requestId: string, trustedProxies?: TrustedProxies) {
+  constructor(
+    req: IncomingMessage,
+    log: Logger,
+    requestId: string,
+    trustedProxies?: TrustedProxies,
+    onStoreFailure?: StoreFailureReporter,
+  ) {
     this.#trustedProxies = trustedProxies;
+    this.#onStoreFailure = onStoreFailure;
     this.req = req;
     this.method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -110,6 +123,15 @@ export class RequestContext {
   /** The session if it was loaded, else `undefined` (an error before or without the session step). */
   get loadedSession(): RequestSession<AppUser> | undefined {
     return this.#session;
+  }
+
+  /**
+   * Reports a store failure this request answers with 503 (the `store.unavailable` security event). The
+   * router does it for every error it answers; an endpoint that answers its own errors (the OAuth endpoints)
+   * calls it. A failure the library reported already is not reported again.
+   */
+  reportStoreFailure(error: unknown): void {
+    this.#onStoreFailure?.(this, error);
   }
 
   /** Set by the router once the session is loaded. */

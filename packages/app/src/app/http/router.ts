@@ -61,13 +61,19 @@ import { EndBatch } from './end-batch.js';
 import { loadRequestSession } from 'cloakroom';
 import { lastPerCookie, type TrustedProxies } from 'cloakroom/http';
 import type { SessionManager } from 'cloakroom/session';
+import {
+  emitEvent,
+  isStoreFailureReported,
+  markStoreFailureReported,
+  type EventSink,
+} from 'cloakroom/events';
 import { readBearerToken } from 'cloakroom/tokens';
 import { methodAuth, NO_AUTH, useBearerSession, type BearerAuthenticator, type MethodAuth } from './auth.js';
 import type { RouteAuth, RouteMethod } from './auth.js';
 import { refuseDeclaredOversize } from './body.js';
-import { RequestContext } from './context.js';
+import { RequestContext, type StoreFailureReporter } from './context.js';
 import type { AppUser } from './env.js';
-import { ApiError, jsonError, logServerError, notFound } from './errors.js';
+import { ApiError, describeError, jsonError, logServerError, notFound } from './errors.js';
 import type { Reply } from './reply.js';
 
 /** A route's handler: a request in, a reply out. */
@@ -106,6 +112,12 @@ export interface AppRouterOptions {
    * matched nothing), never the raw path: the site's HTTP metrics.
    */
   observe?: RequestObserver;
+  /**
+   * Where the `store.unavailable` security event goes when a request is answered 503 `store_unavailable`
+   * (a store failure past session validation: a sign-out, a registration, a password change…). Failures the
+   * library reported already (validation, a password sign-in) are not reported twice.
+   */
+  onEvent?: EventSink;
 }
 
 /** See {@link AppRouterOptions.observe}. */
@@ -159,6 +171,8 @@ export class AppRouter {
   readonly #securityHeaders: readonly string[];
   readonly #trustedProxies: TrustedProxies | undefined;
   readonly #observe: RequestObserver | undefined;
+  readonly #onEvent: EventSink | undefined;
+  readonly #reportStoreFailure: StoreFailureReporter;
 
   constructor(options: AppRouterOptions) {
     this.#securityHeaders = options.origin?.startsWith('https:')
@@ -170,6 +184,10 @@ export class AppRouter {
     this.#errorPage = options.errorPage;
     this.#bearer = options.bearer;
     this.#observe = options.observe;
+    this.#onEvent = options.onEvent;
+    this.#reportStoreFailure = (ctx, error) => {
+      this.#storeFailure(ctx, error);
+    };
   }
 
   /**
@@ -215,7 +233,13 @@ export class AppRouter {
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const ctx = new RequestContext(req, this.#log, randomUUID(), this.#trustedProxies);
+    const ctx = new RequestContext(
+      req,
+      this.#log,
+      randomUUID(),
+      this.#trustedProxies,
+      this.#reportStoreFailure,
+    );
     const found = this.#router.find(ctx.method as HTTPMethod, req.url ?? '/');
     const route = (found?.store ?? null) as Route | null;
     const errors = route?.errors ?? (isApiPath(ctx.path) ? 'json' : 'page');
@@ -226,6 +250,7 @@ export class AppRouter {
       // A path that matches nothing reads no credential: its 404 costs no store read and sets no cookie.
       if (route === null || found === null) throw notFound();
       ctx.params = found.params;
+      ctx.route = route.path;
       const { auth } = route;
       let refused: Reply | null = null;
       if (auth.kind === 'cookieOrBearer' && readBearerToken(ctx.header('authorization')) !== null) {
@@ -275,7 +300,29 @@ export class AppRouter {
       reply = jsonError(pageError);
     }
     logServerError(ctx.log, error, reply.status);
+    if (reply.status === 503) this.#storeFailure(ctx, error);
     return reply;
+  }
+
+  /**
+   * The `store.unavailable` event of a request answered 503 because a store failed, once per failure: the
+   * operation is the route's method and pattern (`POST /api/auth/logout`), never the path as sent.
+   */
+  #storeFailure(ctx: RequestContext, error: unknown): void {
+    const onEvent = this.#onEvent;
+    if (onEvent === undefined || isStoreFailureReported(error)) return;
+    if (describeError(error).code !== 'store_unavailable') return;
+    markStoreFailureReported(error);
+    const session = ctx.loadedSession?.session ?? null;
+    const info = ctx.requestInfo();
+    emitEvent(onEvent, {
+      type: 'store.unavailable',
+      at: this.#sessions.config.clock.now(),
+      operation: `${ctx.method} ${ctx.route ?? UNMATCHED_ROUTE}`,
+      ...(session === null ? {} : { userId: session.userId, sessionId: session.id }),
+      ip: info.ip,
+      userAgent: info.userAgent,
+    });
   }
 }
 

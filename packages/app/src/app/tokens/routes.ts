@@ -133,7 +133,10 @@ function oauthError(ctx: RequestContext, error: unknown): Reply {
     (error.code === 'invalid_request' || error.code === 'store_unavailable')
   ) {
     const unavailable = error.code === 'store_unavailable';
-    if (unavailable) logServerError(ctx.log, error, 503);
+    if (unavailable) {
+      logServerError(ctx.log, error, 503);
+      ctx.reportStoreFailure(error);
+    }
     return json(
       unavailable
         ? {

@@ -8,14 +8,13 @@ import {
   EXIT,
   findUser,
   jsonOption,
+  plural,
   runAdmin,
   yesOption,
   type AdminFlags,
 } from './context.js';
 import { revokeEverything } from './sessions.js';
 import { userJson, userLine } from './user.js';
-
-const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 
 /** `admin lock`, `admin unlock` and `admin force-reset`. */
 export function addAccountCommands(admin: Command, fail: (message: string) => never): void {

@@ -179,5 +179,9 @@ export async function confirm(flags: AdminFlags, question: string): Promise<void
   }
 }
 
+/** `1 session`, `2 sessions`, `0 refresh-token families`: a count and its noun, for the text output. */
+export const plural = (count: number, one: string, many = `${one}s`) =>
+  `${count} ${count === 1 ? one : many}`;
+
 /** A time for people and scripts alike: ISO 8601 in UTC. */
 export const iso = (ms: number) => new Date(ms).toISOString();

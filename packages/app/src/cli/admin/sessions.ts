@@ -10,6 +10,7 @@ import {
   findUser,
   iso,
   jsonOption,
+  plural,
   runAdmin,
   yesOption,
   type AdminFlags,
@@ -46,7 +47,7 @@ export function addSessionCommands(admin: Command, fail: (message: string) => ne
         print(
           [
             userLine(user),
-            count === 0 ? 'No live session.' : `${count} live session${count === 1 ? '' : 's'}:`,
+            count === 0 ? 'No live session.' : `${plural(count, 'live session')}:`,
             ...sessions.map(sessionLine),
           ].join('\n'),
           { user: userJson(user), sessions: sessions.map(sessionJson) },
@@ -98,12 +99,12 @@ export function addSessionCommands(admin: Command, fail: (message: string) => ne
         const live = (await services.sessions.listUserSessions(user.id)).length;
         await confirm(
           flags,
-          `Sign ${user.email} out everywhere (${live} live session${live === 1 ? '' : 's'}, and every refresh token)?`,
+          `Sign ${user.email} out everywhere (${plural(live, 'live session')}, and every refresh token)?`,
         );
         const revoked = await revokeEverything(services, user.id);
         print(
-          `Signed ${user.email} out everywhere: ${revoked.sessions} session(s) and ` +
-            `${revoked.refreshFamilies} refresh-token famil${revoked.refreshFamilies === 1 ? 'y' : 'ies'} revoked.`,
+          `Signed ${user.email} out everywhere: ${plural(revoked.sessions, 'session')} and ` +
+            `${plural(revoked.refreshFamilies, 'refresh-token family', 'refresh-token families')} revoked.`,
           {
             userId: user.id,
             email: user.email,

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import type { AppConfig } from '../../app/config.js';
-import { confirm, dataDirOption, jsonOption, runAdmin, yesOption, type AdminFlags } from './context.js';
+import {
+  confirm,
+  dataDirOption,
+  jsonOption,
+  plural,
+  runAdmin,
+  yesOption,
+  type AdminFlags,
+} from './context.js';
 
 /** Which backend holds the site's sessions, as `admin stats` names it. */
 export function sessionBackend(config: AppConfig): string {
@@ -57,7 +65,7 @@ export function addStoreCommands(admin: Command, fail: (message: string) => neve
       runAdmin(flags, fail, async ({ services, print }) => {
         await confirm(flags, 'Remove every expired session now?');
         const removed = await services.sessions.sweepExpired();
-        print(`Removed ${removed} expired session${removed === 1 ? '' : 's'}.`, { removed });
+        print(`Removed ${plural(removed, 'expired session')}.`, { removed });
       }),
     );
 }
