@@ -287,6 +287,16 @@ describe('cloakroom admin: usage and configuration errors', () => {
     assert.equal((await phone.get('/api/me')).status, 401);
   });
 
+  test('Ctrl+C or Ctrl+D at the prompt cancels like "n": exit 5, nothing changed', async () => {
+    const { email, phone } = await twoClients(app);
+    for (const key of ['\x03', '\x04']) {
+      const result = await adminOnTerminal(app, sqlite, ['revoke-all', email], key);
+      assert.equal(result.status, 5, result.output);
+      assert.match(result.output, /cloakroom: cancelled: nothing changed/);
+    }
+    assert.equal((await phone.get('/api/me')).status, 200);
+  });
+
   test('a missing argument, an unknown command or option: exit 2, with the usage', async () => {
     for (const args of [['revoke'], ['frobnicate'], ['stats', '--colour']]) {
       const result = await admin(app, sqlite, args);

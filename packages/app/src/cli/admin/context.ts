@@ -159,7 +159,8 @@ export async function findUser(services: AppServices, who: string): Promise<User
 
 /**
  * Asks before a destructive change. `--yes` skips the question; without it, stdin must be a terminal
- * (exit 2 otherwise: a script must say `--yes`), and any answer but "y"/"yes" cancels (exit 5). The question
+ * (exit 2 otherwise: a script must say `--yes`), and any answer but "y"/"yes" cancels (exit 5), Ctrl+C and
+ * Ctrl+D at the prompt included. The question
  * goes to stderr, so `--json` output on stdout stays clean.
  */
 export async function confirm(flags: AdminFlags, question: string): Promise<void> {
@@ -171,12 +172,15 @@ export async function confirm(flags: AdminFlags, question: string): Promise<void
     );
   }
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  let answer = '';
   try {
-    const answer = await prompt.question(`${question} [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new AdminExit(EXIT.cancelled, 'cancelled: nothing changed');
+    answer = await prompt.question(`${question} [y/N] `);
+  } catch {
+    // Ctrl+C or Ctrl+D at the prompt (readline rejects with an AbortError): no answer, so not yes.
   } finally {
     prompt.close();
   }
+  if (!/^y(es)?$/i.test(answer.trim())) throw new AdminExit(EXIT.cancelled, 'cancelled: nothing changed');
 }
 
 /** `1 session`, `2 sessions`, `0 refresh-token families`: a count and its noun, for the text output. */

@@ -6,7 +6,9 @@
 // the user when the session was loaded, and nothing secret.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { generateSync } from 'otplib';
 import type { SecurityEvent, StoreUnavailableEvent } from 'cloakroom/events';
+import { ManualClock, SECOND } from '../../../../cloakroom/test/helpers/clock.js';
 import { startTestApp, type TestApp } from '../../helpers/app.js';
 import { ApiClient, assertError, captureLog, uniqueEmail } from '../api/client.js';
 import { mint, oauthPost } from '../tokens/support.js';
@@ -155,6 +157,54 @@ describe('store.unavailable on every path that answers 503', () => {
     await app.services.activity.log.idle();
     assertNoSecrets(JSON.stringify(events) + logged.text(), secrets);
     assert.match(logged.text(), /"operation":"POST \/api\/auth\/logout"/);
+  });
+});
+
+describe('store.unavailable at the second sign-in step', () => {
+  test('POST /api/auth/login/mfa when the pending step cannot be consumed: 503 and its event, no sign-in', async () => {
+    const clock = new ManualClock(Date.now());
+    const app = await startTestApp({ clock });
+    try {
+      const events = recordEvents(app);
+      const codeFor = (secret: string) => generateSync({ secret, epoch: Math.floor(clock.now() / 1000) });
+      const owner = new ApiClient(app);
+      const email = uniqueEmail('outage-mfa');
+      await owner.register(email, PASSWORD);
+      const { secret } = (await owner.post('/api/auth/mfa/totp/setup')).body as { secret: string };
+      assert.equal((await owner.post('/api/auth/mfa/totp/enable', { code: codeFor(secret) })).status, 200);
+      clock.advance(30 * SECOND);
+
+      const browser = new ApiClient(app);
+      const first = await browser.post('/api/auth/login', { email, password: PASSWORD });
+      assert.equal(first.status, 200, first.text);
+      const pending = first.headers
+        .getSetCookie()
+        .map((line) => line.split(';', 1)[0] ?? '')
+        .find((pair) => pair.startsWith('cloakroom-mfa='));
+      assert.ok(pending !== undefined);
+
+      const restore = failOn(app, 'cloakroom_mfa_pending', 'DELETE');
+      events.length = 0;
+      const step = await browser.post(
+        '/api/auth/login/mfa',
+        { code: codeFor(secret) },
+        { headers: { cookie: pending, 'user-agent': 'outage-test' } },
+      );
+      restore();
+      assertError(step, 503, 'store_unavailable');
+      assert.deepEqual(
+        outages(events).map((event) => [event.operation, event.userAgent]),
+        [['POST /api/auth/login/mfa', 'outage-test']],
+      );
+      assert.equal(
+        events.filter((event) => event.type === 'sign_in.succeeded' || event.type === 'sign_in.failed')
+          .length,
+        0,
+        'neither signed in nor counted as a wrong code',
+      );
+    } finally {
+      await app.stop();
+    }
   });
 });
 
