@@ -2,6 +2,7 @@ import {
   InvalidCodeError,
   InvalidCredentialsError,
   InvalidPasskeyError,
+  InvalidRequestError,
   TooManyAttemptsError,
   UnauthenticatedError,
 } from 'cloakroom';
@@ -172,6 +173,10 @@ function problemOf(error: unknown): FormProblem | null {
   }
   if (error instanceof InvalidPasskeyError) {
     return { status: 400, message: 'That passkey did not work. Try it again.', field: null, headers: {} };
+  }
+  if (error instanceof InvalidRequestError && error.field === null) {
+    // No proof, or several at once: the forms each send one.
+    return { status: 400, message: 'Confirm with one of the forms below.', field: null, headers: {} };
   }
   if (error instanceof TooManyAttemptsError) {
     const wait = error.retryAfterSeconds;

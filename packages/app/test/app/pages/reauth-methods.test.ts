@@ -111,7 +111,13 @@ describe('re-authentication with a code or a passkey', () => {
     const client = await signedUp();
     const { secret } = await enableTotp(client, clock);
     await stale(client);
-    await refused(client, { password: PASSWORD, code: codeFor(clock, secret) }, 400, /class="alert"/);
+    await refused(
+      client,
+      { password: PASSWORD, code: codeFor(clock, secret) },
+      400,
+      /Confirm with one of the forms below/,
+    );
+    await refused(client, {}, 400, /Confirm with one of the forms below/);
   });
 
   test('a passkey: the prompt offers it, a bad assertion is 400, a right one refreshes the session', async () => {
