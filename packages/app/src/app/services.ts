@@ -313,6 +313,7 @@ export async function createServices(options: ServiceOptions): Promise<AppServic
     limits: options.recoveryLimits,
     sessionUser: (user) => ({ id: user.id, email: user.email }),
     passkeys,
+    twoFactor,
   });
   const federation = new SiteFederation({
     providers: config.oidcProviders,

@@ -8,6 +8,7 @@ import { normalizeEmail } from './email.js';
 import { assertNotLocked, isLocked } from './lock.js';
 import { EmailTakenError, InvalidOneTimeTokenError, TooManyAttemptsError } from './errors.js';
 import type { Mailer } from './mail/mailer.js';
+import type { TwoFactor } from './mfa/two-factor.js';
 import type { Passkeys } from './passkeys/passkeys.js';
 import { DEFAULT_MAIL_TEMPLATES, type MailTemplates } from './mail/templates.js';
 import { generateOneTimeToken, hashOneTimeToken, readOneTimeToken } from './one-time-token.js';
@@ -72,6 +73,11 @@ export interface AccountRecoveryOptions<U> {
    * does not delete them with the user row by itself (memory, Redis); harmless with the SQL stores.
    */
   passkeys?: Pick<Passkeys, 'removeAll'>;
+  /**
+   * The site's two-factor sign-in: `deleteAccount` deletes the TOTP secret and recovery codes with the
+   * account. Needed with the memory and Redis two-factor stores; harmless with the SQL ones (they cascade).
+   */
+  twoFactor?: Pick<TwoFactor, 'disableTotp'>;
 }
 
 /** A user with whether its address is verified. */
@@ -282,9 +288,9 @@ export class AccountRecovery<U> {
 
   /**
    * Deletes the signed-in user's account after confirming the user (as for an email change): every session
-   * (and its refresh tokens) ends, the one-time links go, the passkeys (with the `passkeys` option), then
-   * the user row, with what the database deletes with it (identity links; a site's own rows with
-   * `ON DELETE CASCADE`). The cookie is cleared.
+   * (and its refresh tokens) ends, the one-time links go, the passkeys and the two-factor secret and codes
+   * (with the `passkeys` and `twoFactor` options), then the user row, with what the database deletes with
+   * it (identity links; a site's own rows with `ON DELETE CASCADE`). The cookie is cleared.
    */
   async deleteAccount(request: RequestSession<U>, input: { currentPassword?: unknown }): Promise<void> {
     signedInUser(request);
@@ -293,6 +299,7 @@ export class AccountRecovery<U> {
     await storeCall('tokens.deleteByUser', () => this.#options.tokens.deleteByUser(user.id));
     // Passkeys before the user: a failure between the two leaves an account to delete again, not orphans.
     await this.#options.passkeys?.removeAll(user.id);
+    await this.#options.twoFactor?.disableTotp(user.id);
     await storeCall('users.deleteUser', () => this.#options.users.deleteUser(user.id));
   }
 

@@ -6,8 +6,12 @@ import { CloakroomError, httpErrorOf } from '../../src/errors.js';
 import { AccountRecovery } from '../../src/accounts/recovery.js';
 import { Mailer, type MailFailure } from '../../src/accounts/mail/mailer.js';
 import { MemoryMailTransport, type MailMessage } from '../../src/accounts/mail/transport.js';
+import { TotpSecretBox } from '../../src/accounts/mfa/secret-box.js';
+import { MemoryMfaStore, MemoryPendingSignInStore } from '../../src/accounts/mfa/stores/memory.js';
+import { TwoFactor } from '../../src/accounts/mfa/two-factor.js';
 import { hashOneTimeToken } from '../../src/accounts/one-time-token.js';
 import { MemoryOneTimeTokenStore, MemoryUserStore } from '../../src/accounts/stores/memory.js';
+import { generateSync } from 'otplib';
 import { HOUR, MINUTE } from '../helpers/clock.js';
 import { cookieFrom, harness, ORIGIN } from './support.js';
 
@@ -244,6 +248,40 @@ describe('email change and deletion', () => {
     assert.equal(await s.users.findById(s.user.id), null);
     assert.equal((await s.sessions.validate(s.sessions.readToken(cookie))).valid, false);
     assert.equal(me.session, null);
+  });
+
+  test('deletion with two-factor on deletes the TOTP secret and the recovery codes (memory store)', async () => {
+    const s = await setup();
+    const mfa = new MemoryMfaStore();
+    const twoFactor = new TwoFactor({
+      store: mfa,
+      pending: new MemoryPendingSignInStore(),
+      users: s.users,
+      attempts: s.attempts,
+      secretBox: new TotpSecretBox([{ id: 'k1', secret: 'a-test-key-of-at-least-thirty-two-characters' }]),
+      issuer: 'Test',
+      clock: s.clock,
+    });
+    const recovery = new AccountRecovery({
+      accounts: s.accounts,
+      users: s.users,
+      tokens: s.tokens,
+      attempts: s.attempts,
+      sessions: s.sessions,
+      mailer: s.mailer,
+      origin: ORIGIN,
+      hasher: s.hasher,
+      clock: s.clock,
+      twoFactor,
+    });
+    const { secret } = await twoFactor.setupTotp(s.user);
+    const code = generateSync({ secret, epoch: Math.floor(s.clock.now() / 1000) });
+    await twoFactor.enableTotp(s.user.id, { code });
+    assert.equal((await mfa.listRecoveryCodes(s.user.id)).length, 10);
+
+    await recovery.deleteAccount(await s.signedIn(), { currentPassword: PASSWORD });
+    assert.equal(await mfa.findTotp(s.user.id), null);
+    assert.deepEqual(await mfa.listRecoveryCodes(s.user.id), []);
   });
 
   test('an account without a password confirms with a fresh sign-in', async () => {
