@@ -120,6 +120,42 @@ describe('security events of sessions and accounts', () => {
     assert.ok(next.session.session !== null);
   });
 
+  test('reauthenticate: session.reauthenticated with the method (default unspecified), the new and old ids; none without a session', async () => {
+    const h = await setUp();
+    const first = await h.request();
+    const user = await h.accounts.register(first.session, { email: 'ed@example.com', password: PASSWORD });
+    const previous = first.session.session!.id;
+    const signedIn = await h.request({ cookie: cookieFrom(first.setCookies.at(-1)!) });
+    h.events.length = 0;
+    const rotated = await signedIn.session.reauthenticate({ amr: ['pwd'], method: 'password' });
+    assert.ok(rotated !== null);
+    assert.deepEqual(
+      h.events.map(
+        (e) =>
+          e.type === 'session.reauthenticated' && [
+            e.userId,
+            e.sessionId,
+            e.previousSessionId,
+            e.method,
+            e.amr,
+          ],
+      ),
+      [[user.id, rotated.id, previous, 'password', ['pwd']]],
+    );
+    const event = h.events[0]!;
+    assert.equal(event.ip, '192.0.2.1');
+    assert.equal(event.userAgent, 'test');
+
+    h.events.length = 0;
+    const again = await h.request({ cookie: cookieFrom(signedIn.setCookies.at(-1)!) });
+    await again.session.reauthenticate({ amr: ['otp'] });
+    assert.equal(h.events[0]?.type === 'session.reauthenticated' && h.events[0].method, 'unspecified');
+
+    h.events.length = 0;
+    assert.equal(await (await h.request()).session.reauthenticate({ amr: ['pwd'] }), null);
+    assert.deepEqual(h.events, [], 'no session, no event');
+  });
+
   test('throttled sign-in, CSRF refusals and a failing store are events', async () => {
     const h = await setUp();
     // Cross-site sign-in (login CSRF).
