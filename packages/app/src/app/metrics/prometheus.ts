@@ -1,52 +1,35 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { METRICS, type Metrics } from 'cloakroom/metrics';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { METRICS, type Labels, type Metrics } from 'cloakroom/metrics';
+import { SeriesCounter, SeriesHistogram } from './series.js';
 
 /**
- * `cloakroom/metrics`' interface over a prom-client registry: each definition becomes one prom-client metric
- * registered there. Asking twice for one name returns the same metric (the session manager and the
- * near-cache may both be built more than once in tests).
+ * `cloakroom/metrics`' interface over a prom-client registry: each definition becomes one metric registered
+ * there, recorded as plain numbers per series (`series.ts` says why) and formatted by prom-client at scrape.
+ * Asking twice for one name returns the same metric (the session manager and the near-cache may both be
+ * built more than once in tests).
  */
 export function promMetrics(registry: Registry): Metrics {
-  const made = new Map<string, unknown>();
+  const made = new Map<string, SeriesCounter | SeriesHistogram>();
+  const register = <M extends SeriesCounter | SeriesHistogram>(metric: M): M => {
+    registry.registerMetric(metric.asPromMetric());
+    made.set(metric.name, metric);
+    return metric;
+  };
   return {
     counter: (definition) => {
-      let counter = made.get(definition.name) as Counter | undefined;
-      if (counter === undefined) {
-        counter = new Counter({
-          name: definition.name,
-          help: definition.help,
-          labelNames: [...definition.labelNames],
-          registers: [registry],
-        });
-        made.set(definition.name, counter);
-      }
-      const metric = counter;
-      return {
-        inc: (labels, value) => {
-          metric.inc(labels, value ?? 1);
-        },
-      };
+      const known = made.get(definition.name);
+      return known instanceof SeriesCounter ? known : register(new SeriesCounter(definition));
     },
     histogram: (definition) => {
-      let histogram = made.get(definition.name) as Histogram | undefined;
-      if (histogram === undefined) {
-        histogram = new Histogram({
-          name: definition.name,
-          help: definition.help,
-          labelNames: [...definition.labelNames],
-          buckets: [...definition.buckets],
-          registers: [registry],
-        });
-        made.set(definition.name, histogram);
-      }
-      const metric = histogram;
-      return {
-        observe: (labels, value) => {
-          metric.observe(labels, value);
-        },
-      };
+      const known = made.get(definition.name);
+      return known instanceof SeriesHistogram ? known : register(new SeriesHistogram(definition));
     },
   };
+}
+
+interface RequestLabels {
+  requests: Labels;
+  duration: Labels;
 }
 
 /** The site's metrics: a registry with Node's process metrics, the library's metrics and the HTTP ones. */
@@ -55,10 +38,8 @@ export class SiteMetrics {
   readonly metrics: Metrics;
   readonly #requests;
   readonly #durations;
-  readonly #labels = new Map<
-    string,
-    { requests: Record<string, string>; duration: Record<string, string> }
-  >();
+  /** The label objects of each method, route and status, made once: the request path allocates none. */
+  readonly #labels = new Map<string, Map<string, Map<number, RequestLabels>>>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -69,11 +50,15 @@ export class SiteMetrics {
 
   /** Records one answered request: `route` is the router's pattern (`/api/notes/:id`), never the raw path. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${String(status)}`;
-    let labels = this.#labels.get(key);
+    let byMethod = this.#labels.get(route);
+    if (byMethod === undefined)
+      this.#labels.set(route, (byMethod = new Map<string, Map<number, RequestLabels>>()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map<number, RequestLabels>()));
+    let labels = byStatus.get(status);
     if (labels === undefined) {
       labels = { requests: { method, route, status: String(status) }, duration: { method, route } };
-      this.#labels.set(key, labels);
+      byStatus.set(status, labels);
     }
     this.#requests.inc(labels.requests);
     this.#durations.observe(labels.duration, seconds);
