@@ -57,7 +57,13 @@ try {
 }
 const [off, on] = SCENARIOS.map((id) => median(rates.get(id) ?? []));
 const [offCpu, onCpu] = SCENARIOS.map((id) => median(micros.get(id) ?? []));
+// Each round measures both servers back to back: the median of the rounds' own ratios is less moved by a
+// burst of other work on the machine than the ratio of the two medians.
+const offRates = rates.get(SCENARIOS[0]) ?? [];
+const onRates = rates.get(SCENARIOS[1]) ?? [];
+const paired = median(offRates.map((rate, round) => (onRates[round] ?? 0) / rate));
 console.log(
   `median: off ${(off ?? 0).toFixed(0)} req/s, on ${(on ?? 0).toFixed(0)} req/s, ratio on/off ${((on ?? 0) / (off ?? 1)).toFixed(3)}`,
 );
+console.log(`median of the rounds' on/off ratios: ${paired.toFixed(3)}`);
 console.log(`median CPU/request: off ${(offCpu ?? 0).toFixed(0)} µs, on ${(onCpu ?? 0).toFixed(0)} µs`);
