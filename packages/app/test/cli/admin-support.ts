@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { DATABASE_URL } from '../../../cloakroom/test/stores/postgres-support.js';
+import {
+  DATABASE_URL,
+  unreachable as postgresUnreachable,
+} from '../../../cloakroom/test/stores/postgres-support.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { forgetLoopbackRegistrations } from '../helpers/redis-throttle.js';
 
@@ -45,20 +48,6 @@ async function redisProblem(): Promise<string | null> {
   }
 }
 
-async function postgresProblem(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 /**
  * SQLite always; Redis, PostgreSQL and Redis behind the near-cache when their server answers (and always under
  * CI=true, where a missing server fails).
@@ -72,7 +61,7 @@ export async function backends(file: string): Promise<Backend[]> {
     return skip;
   };
   const redisSkip = skipOf('Redis', await redisProblem());
-  const postgresSkip = skipOf('PostgreSQL', await postgresProblem());
+  const postgresSkip = skipOf('PostgreSQL', postgresUnreachable);
   const schema = `cr_admin_${randomBytes(5).toString('hex')}`;
   return [
     { name: 'sqlite', store: 'sqlite', nearCache: false, env: {}, skip: false },

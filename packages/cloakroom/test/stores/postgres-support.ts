@@ -30,7 +30,8 @@ async function probe(): Promise<string | null> {
   }
 }
 
-const unreachable = await probe();
+/** Why the test server cannot be used (its error message), or `null` when it answers. */
+export const unreachable = await probe();
 
 /**
  * `describe`, when the server answers. Otherwise: skipped with the reason printed, or on CI a failing test.
