@@ -2,7 +2,7 @@ import type { Span, Tracer } from '@opentelemetry/api';
 import type { ImmediateRead, SessionIndex, SessionStore } from '../stores/index.js';
 import { isPromiseLike } from '../lib/promise.js';
 import { METRICS } from './definitions.js';
-import { cloakroomTracer, failSpan } from './tracing.js';
+import { cloakroomTracer, failSpan, tracingRecords } from './tracing.js';
 import type { Histogram, Labels, Metrics } from './types.js';
 
 export interface InstrumentStoreOptions {
@@ -151,7 +151,7 @@ class CallTimer {
   }
 
   #startSpan(operation: Operation): Span | null {
-    if (this.#tracer === null) return null;
+    if (this.#tracer === null || !tracingRecords()) return null;
     return this.#tracer.startSpan(`cloakroom.store.${operation}`, {
       attributes: { 'cloakroom.store.operation': operation, 'cloakroom.store.backend': this.#backend },
     });
