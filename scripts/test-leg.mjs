@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { testFailures } from './test-failures.mjs';
 
 const BROWSER_TESTS = [
   'packages/app/test/app/pages/browser.test.ts',
@@ -146,18 +147,13 @@ for (const name of Object.keys(totals)) {
   const last = [...output.matchAll(new RegExp(`^(?:#|ℹ) ${name} (\\d+)$`, 'gm'))].at(-1);
   if (last) totals[name] = Number(last[1]);
 }
-// The failing tests by name, so a red leg can be read from the summary alone: TAP's `not ok N - name` lines
-// (Node 20; a suite is listed too when a test in it fails), or the spec reporter's list after its
-// `✖ failing tests:` line (Node 22 and later).
-const failing = new Set();
-for (const [, indent, name] of output.matchAll(/^( *)not ok \d+ - (.+)$/gm)) failing.add(`${indent}${name}`);
-const specList = output.split('✖ failing tests:')[1] ?? '';
-for (const [, name] of specList.matchAll(/^✖ (.+?)(?: \([\d.]+ms\))?$/gm)) failing.add(name);
 const seconds = Math.round((Date.now() - started) / 1000);
 const verdict = status === 0 && totals.fail === 0 ? 'PASS' : 'FAIL';
 console.log(
   `# leg ${verdict}: ${label}: ${String(totals.pass)} passed, ${String(totals.fail)} failed, ` +
     `${String(totals.skipped)} skipped (${String(totals.tests)} tests) in ${String(Math.floor(seconds / 60))} min ${String(seconds % 60)} s`,
 );
-if (failing.size > 0) console.log(`# leg failures:\n${[...failing].map((name) => `#   ${name}`).join('\n')}`);
+// The failing tests, with where and why each failed, so a red leg can be read from the summary alone.
+const failures = testFailures(output).slice(0, 80);
+if (failures.length > 0) console.log(`# leg failures:\n${failures.map((line) => `#   ${line}`).join('\n')}`);
 process.exit(verdict === 'PASS' ? 0 : 1);
