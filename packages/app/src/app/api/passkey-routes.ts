@@ -111,10 +111,11 @@ export function passkeyRoutes(router: AppRouter, services: AppServices): void {
     async verify(ctx, body) {
       const { user } = signedIn(ctx);
       const handle = takeAssertionHandle(ctx, services);
-      const { amr } = await passkeys.authenticate(handle, body.passkey, {
-        purpose: 'reauthenticate',
-        userId: user.id,
-      });
+      // Failures count on the sign-in throttle by client address, as the other proofs' do (429
+      // `too_many_attempts`): a stolen session cannot try assertions without limit.
+      const { amr } = await services.accounts.throttleByAddress(ctx.session, () =>
+        passkeys.authenticate(handle, body.passkey, { purpose: 'reauthenticate', userId: user.id }),
+      );
       await services.accounts.assertCanSignIn(user.id);
       return [amr];
     },

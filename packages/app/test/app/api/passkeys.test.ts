@@ -595,4 +595,31 @@ describe('passwordless passkey sign-in: the sign-in throttle by client address',
     clock.advance(MINUTE + 1);
     assert.equal((await login(authenticator)).status, 200, 'signs in once the delay is over');
   });
+
+  test('failed passkey re-authentications count too: then 429 too_many_attempts even for a right passkey', async () => {
+    clock.advance(11 * MINUTE); // the address's earlier failures are over
+    const client = new ApiClient(app);
+    await client.register(uniqueEmail('passkey'));
+    const authenticator = new SoftwareAuthenticator(app.origin);
+    const options = await client.post('/api/auth/passkeys/register/options');
+    const added = await client.post(
+      '/api/auth/passkeys/register',
+      authenticator.create(options.body as CreationOptions),
+    );
+    assert.equal(added.status, 201, added.text);
+    const reauth = async (tamper: Tampering = {}) => {
+      const started = await client.post('/api/auth/passkeys/reauth/options');
+      assert.equal(started.status, 200, started.text);
+      const cookie = `cloakroom=${client.cookie ?? ''}; ${passkeyCookieOf(started)}`;
+      const passkey = authenticator.get(started.body as RequestOptions, tamper);
+      return client.post('/api/auth/reauth', { passkey }, { headers: { cookie } });
+    };
+    for (let i = 0; i < 4; i++) assert.equal((await reauth()).status, 200, 'successes do not count');
+    for (let i = 0; i < 3; i++) assertError(await reauth({ badSignature: true }), 400, 'invalid_passkey');
+    const refused = await reauth();
+    assertError(refused, 429, 'too_many_attempts');
+    assert.match(refused.headers.get('retry-after') ?? '', /^\d+$/);
+    clock.advance(MINUTE + 1);
+    assert.equal((await reauth()).status, 200, 'accepted once the delay is over');
+  });
 });
