@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { TestApp } from '../helpers/app.js';
 import { ApiClient, uniqueEmail } from '../app/api/client.js';
 import { mint, oauthPost } from '../app/tokens/support.js';
-import { admin, adminJson, assertRefused, backends, startSite } from './admin-support.js';
+import { admin, adminJson, assertMe, assertRefused, backends, startSite } from './admin-support.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -65,8 +65,8 @@ for (const backend of await backends('test/cli/admin-accounts.test.ts')) {
       assert.equal(locked.alreadyLocked, false);
       assert.equal(locked.sessionsRevoked, 2);
       assert.equal(locked.refreshFamiliesRevoked, 1);
-      assert.equal((await laptop.get('/api/me')).status, 401);
-      assert.equal((await phone.get('/api/me')).status, 401);
+      await assertMe(laptop, 401, 'laptop');
+      await assertMe(phone, 401, 'phone');
       const refreshed = await oauthPost(app, '/oauth/token', {
         grant_type: 'refresh_token',
         refresh_token: tokens.refresh_token,
@@ -116,7 +116,7 @@ for (const backend of await backends('test/cli/admin-accounts.test.ts')) {
       for (const command of ['lock', 'force-reset']) {
         assertRefused(await admin(app, backend, [command, email]), 2, /pass --yes/);
       }
-      assert.equal((await phone.get('/api/me')).status, 200);
+      await assertMe(phone, 200, 'phone');
       assert.equal((await signIn(app, email, PASSWORD)).status, 200);
       assertRefused(await admin(app, backend, ['lock', 'nobody@example.test', '--yes']), 3, /no account/);
       assertRefused(await admin(app, backend, ['unlock', 'nobody@example.test']), 3, /no account/);
@@ -139,8 +139,8 @@ for (const backend of await backends('test/cli/admin-accounts.test.ts')) {
         refreshFamiliesRevoked: 0,
         mail: 'sent',
       });
-      assert.equal((await laptop.get('/api/me')).status, 401);
-      assert.equal((await phone.get('/api/me')).status, 401);
+      await assertMe(laptop, 401, 'laptop');
+      await assertMe(phone, 401, 'phone');
       const old = await signIn(app, email, PASSWORD);
       assert.equal(old.status, 401);
       assert.equal((old.body as { error: { code: string } }).error.code, 'invalid_credentials');

@@ -14,6 +14,7 @@ import {
   admin,
   adminJson,
   adminOnTerminal,
+  assertMe,
   assertRefused,
   backends,
   REDIS_URL,
@@ -152,8 +153,8 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
         unknown
       >;
       assert.deepEqual(revoked, { revoked: true, sessionId: current, userId: listed.user.id });
-      assert.equal((await laptop.get('/api/me')).status, 401);
-      assert.equal((await phone.get('/api/me')).status, 200);
+      await assertMe(laptop, 401, 'laptop');
+      await assertMe(phone, 200, 'phone');
       const events = await adminRevocations(app, listed.user.id);
       assert.equal(events.length, 1, JSON.stringify(events));
       assert.equal(events[0]?.sessionId, current);
@@ -170,7 +171,7 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
     test("revoke-all, with a second client signed in: that client's next request is 401, its refresh token dead", async () => {
       const { email, user, laptop, phone } = await twoClients(app);
       const tokens = await mint(phone);
-      assert.equal((await phone.get('/api/me')).status, 200);
+      await assertMe(phone, 200, 'phone');
 
       const result = (await adminJson(app, backend, ['revoke-all', email, '--yes'])) as Record<
         string,
@@ -182,8 +183,8 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
         sessionsRevoked: 2,
         refreshFamiliesRevoked: 1,
       });
-      assert.equal((await phone.get('/api/me')).status, 401);
-      assert.equal((await laptop.get('/api/me')).status, 401);
+      await assertMe(phone, 401, 'phone');
+      await assertMe(laptop, 401, 'laptop');
       assert.deepEqual(
         (await adminRevocations(app, user.id)).map((event) => event.count),
         [2],
@@ -215,7 +216,7 @@ for (const backend of await backends('test/cli/admin-sessions.test.ts')) {
       ]) {
         assertRefused(await admin(app, backend, args), 2, /stdin is not a terminal, so pass --yes/);
       }
-      assert.equal((await phone.get('/api/me')).status, 200);
+      await assertMe(phone, 200, 'phone');
       assert.equal(
         ((await adminJson(app, backend, ['sessions', email])) as SessionsOutput).sessions.length,
         2,
@@ -280,11 +281,11 @@ describe('cloakroom admin: usage and configuration errors', () => {
       new RegExp(`Sign ${email} out everywhere \\(2 live sessions, and every refresh token\\)\\? \\[y/N\\]`),
     );
     assert.match(no.output, /cloakroom: cancelled: nothing changed/);
-    assert.equal((await phone.get('/api/me')).status, 200);
+    await assertMe(phone, 200, 'phone');
     const yes = await adminOnTerminal(app, sqlite, ['revoke-all', email], 'y');
     assert.equal(yes.status, 0, yes.output);
     assert.match(yes.output, /Signed .* out everywhere: 2 sessions and 0 refresh-token families revoked\./);
-    assert.equal((await phone.get('/api/me')).status, 401);
+    await assertMe(phone, 401, 'phone');
   });
 
   test('Ctrl+C or Ctrl+D at the prompt cancels like "n": exit 5, nothing changed', async () => {
@@ -294,7 +295,7 @@ describe('cloakroom admin: usage and configuration errors', () => {
       assert.equal(result.status, 5, result.output);
       assert.match(result.output, /cloakroom: cancelled: nothing changed/);
     }
-    assert.equal((await phone.get('/api/me')).status, 200);
+    await assertMe(phone, 200, 'phone');
   });
 
   test('a missing argument, an unknown command or option: exit 2, with the usage', async () => {

@@ -13,6 +13,7 @@ import {
   DATABASE_URL,
   unreachable as postgresUnreachable,
 } from '../../../cloakroom/test/stores/postgres-support.js';
+import type { ApiClient } from '../app/api/client.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { forgetLoopbackRegistrations } from '../helpers/redis-throttle.js';
 
@@ -190,4 +191,13 @@ export async function adminOnTerminal(
       resolve({ status: code ?? -1, output });
     });
   });
+}
+
+/**
+ * Asserts what `GET /api/me` answers `client` (200 signed in, 401 refused), naming the client and quoting the
+ * body, so a failure says which client saw what.
+ */
+export async function assertMe(client: ApiClient, status: 200 | 401, who: string): Promise<void> {
+  const me = await client.get('/api/me');
+  assert.equal(me.status, status, `${who}: GET /api/me answered ${String(me.status)} ${me.text}`);
 }
