@@ -81,8 +81,7 @@ export class MemoryStore<U = SessionUser>
     try {
       return Promise.resolve(this.getNow(id));
     } catch (error) {
-      // Rejects with exactly what was thrown, as an async method would.
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      // Rejects instead of throwing, as an async method would (a non-Error becomes a TypeError).
       return Promise.reject(error instanceof Error ? error : new TypeError('invalid session record'));
     }
   }
