@@ -557,6 +557,20 @@ describe('passwordless passkey sign-in: the sign-in throttle by client address',
     await app.stop();
   });
 
+  /** A new account, signed in, with one passkey on a software authenticator. */
+  async function signedUpWithPasskey() {
+    const client = new ApiClient(app);
+    await client.register(uniqueEmail('passkey'));
+    const authenticator = new SoftwareAuthenticator(app.origin);
+    const options = await client.post('/api/auth/passkeys/register/options');
+    const added = await client.post(
+      '/api/auth/passkeys/register',
+      authenticator.create(options.body as CreationOptions),
+    );
+    assert.equal(added.status, 201, added.text);
+    return { client, authenticator };
+  }
+
   async function login(authenticator: SoftwareAuthenticator, tamper: Tampering = {}) {
     const client = new ApiClient(app);
     const options = await client.post('/api/auth/passkeys/login/options');
@@ -567,15 +581,7 @@ describe('passwordless passkey sign-in: the sign-in throttle by client address',
   }
 
   test('failures count (sign_in.failed invalid_passkey); then 429 too_many_attempts even for a right passkey', async () => {
-    const client = new ApiClient(app);
-    await client.register(uniqueEmail('passkey'));
-    const authenticator = new SoftwareAuthenticator(app.origin);
-    const options = await client.post('/api/auth/passkeys/register/options');
-    const added = await client.post(
-      '/api/auth/passkeys/register',
-      authenticator.create(options.body as CreationOptions),
-    );
-    assert.equal(added.status, 201, added.text);
+    const { authenticator } = await signedUpWithPasskey();
     // Successes do not count.
     for (let i = 0; i < 4; i++) assert.equal((await login(authenticator)).status, 200);
     for (let i = 0; i < 2; i++)
@@ -598,15 +604,7 @@ describe('passwordless passkey sign-in: the sign-in throttle by client address',
 
   test('failed passkey re-authentications count too: then 429 too_many_attempts even for a right passkey', async () => {
     clock.advance(11 * MINUTE); // the address's earlier failures are over
-    const client = new ApiClient(app);
-    await client.register(uniqueEmail('passkey'));
-    const authenticator = new SoftwareAuthenticator(app.origin);
-    const options = await client.post('/api/auth/passkeys/register/options');
-    const added = await client.post(
-      '/api/auth/passkeys/register',
-      authenticator.create(options.body as CreationOptions),
-    );
-    assert.equal(added.status, 201, added.text);
+    const { client, authenticator } = await signedUpWithPasskey();
     const reauth = async (tamper: Tampering = {}) => {
       const started = await client.post('/api/auth/passkeys/reauth/options');
       assert.equal(started.status, 200, started.text);
