@@ -45,7 +45,7 @@ function tapDetails(lines, start, indent) {
   }
   // The error text and the first frames of the stack, which name the test's line.
   const stackAt = details.findIndex((line) => line.startsWith('stack'));
-  const kept = stackAt === -1 ? details : [...details.slice(0, stackAt + 3)];
+  const kept = stackAt === -1 ? details : details.slice(0, stackAt + 3);
   return kept.slice(0, DETAIL_LINES + 3);
 }
 
